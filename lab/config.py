@@ -1,0 +1,296 @@
+"""The one configuration object that describes a training run.
+
+A `TrainConfig` flows from the widgets to the URL, to the result cache key, to
+the trainer and into the result. It is frozen so that it can be hashed and
+shared between sessions, and it validates itself on construction so that no
+invalid run ever reaches Keras. This module imports neither Keras nor
+Streamlit, so pages can build configs without paying for TensorFlow.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import typing
+from dataclasses import dataclass
+from typing import Any, Optional
+
+DATASETS = ("fashion_mnist", "mnist")
+ACTIVATIONS = ("relu", "sigmoid", "tanh", "linear", "elu", "leaky_relu")
+INITIALIZERS = (
+    "glorot_uniform",
+    "glorot_normal",
+    "he_normal",
+    "he_uniform",
+    "lecun_normal",
+    "random_normal",
+    "random_uniform",
+    "zeros",
+)
+BATCH_NORM_PLACES = ("none", "before", "after")
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
+CLIP_MODES = ("none", "value", "norm", "global_norm")
+LOSSES = (
+    "sparse_categorical_crossentropy",
+    "categorical_crossentropy",
+    "mse",
+    "mae",
+)
+
+# Which optimizer hyperparameters each optimizer actually reads, so that the
+# pages can show only the ones that matter and the code view stays honest.
+OPTIMIZER_PARAMETERS = {
+    "sgd": ("learning_rate", "decay"),
+    "momentum": ("learning_rate", "decay", "momentum"),
+    "nesterov": ("learning_rate", "decay", "momentum"),
+    "adagrad": ("learning_rate", "decay", "epsilon"),
+    "rmsprop": ("learning_rate", "decay", "rho", "epsilon"),
+    "adam": ("learning_rate", "decay", "beta_1", "beta_2", "epsilon"),
+}
+
+# Limits that keep one run affordable on a shared 2-core server. The step
+# budget is the real guard: it bounds epochs * steps_per_epoch together.
+MAX_TRAIN_IMAGES = 60_000
+MAX_EPOCHS = 50
+MAX_LAYERS = 10
+MAX_UNITS = 1024
+MAX_TOTAL_STEPS = 120_000
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that decides a training run; defaults are the lecture's setup."""
+
+    # --- data and split ---
+    dataset: str = "fashion_mnist"  # "fashion_mnist" or "mnist" (a drop-in replacement)
+    train_size: Optional[int] = None  # training images used (stratified subset); None = all not held out
+    validation_size: int = 5_000  # images held out from the training set for validation
+    seed: int = 42  # seeds the split, the initial weights and the batch order of this run only
+
+    # --- model ---
+    hidden_units: tuple[int, ...] = (300, 100)  # width of each hidden Dense layer, input side first
+    activation: str = "relu"  # activation of every hidden layer
+    kernel_initializer: str = "glorot_uniform"  # how Dense kernels start; biases always start at zero
+    init_stddev: float = 0.05  # spread of random_normal (stddev) and random_uniform (half-width)
+    batch_norm: str = "none"  # BatchNormalization "before" or "after" each hidden activation, or "none"
+
+    # --- optimizer ---
+    optimizer: str = "sgd"  # sgd, momentum, nesterov, adagrad, rmsprop or adam
+    learning_rate: float = 0.01  # initial step size eta
+    decay: float = 0.0  # inverse-time decay per step: lr / (1 + decay * step); 0 = constant
+    momentum: float = 0.9  # velocity kept per step by momentum and nesterov
+    rho: float = 0.9  # RMSprop's decay of the squared-gradient average
+    beta_1: float = 0.9  # Adam's decay of the first moment (mean of gradients)
+    beta_2: float = 0.999  # Adam's decay of the second moment (mean of squared gradients)
+    epsilon: float = 1e-7  # added to denominators of adaptive optimizers to avoid division by zero
+    clip: str = "none"  # gradient clipping: "value", "norm" (per tensor), "global_norm" or "none"
+    clip_threshold: float = 1.0  # clipvalue / clipnorm / global_clipnorm threshold
+
+    # --- training ---
+    loss: str = "sparse_categorical_crossentropy"  # loss minimised during training
+    batch_size: int = 32  # images per gradient step
+    epochs: int = 5  # passes over the training images (the slides use 30; 5 reaches ~0.87 test accuracy)
+    early_stopping_patience: Optional[int] = None  # epochs without val_loss improvement before stopping; None = off
+    log_every: int = 25  # record gradient norms every this many steps
+
+    def __post_init__(self) -> None:
+        # Normalise the forms that JSON and widgets produce (lists, ints for
+        # floats) so that equal configs hash equally, then refuse bad values.
+        object.__setattr__(self, "hidden_units", tuple(self.hidden_units))
+        for field in _FLOAT_FIELDS:
+            value = getattr(self, field)
+            if isinstance(value, int) and not isinstance(value, bool):
+                object.__setattr__(self, field, float(value))
+        self.validate()
+
+    # ------------------------------------------------------------------
+    def validate(self) -> None:
+        """Raise ValueError listing every bad field with its allowed range.
+
+        Returns:
+            None; the config is valid when no error is raised.
+        """
+        problems = _problems(self)
+        if problems:
+            raise ValueError("Invalid training settings: " + "; ".join(problems))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict of every field.
+
+        Returns:
+            dict with lists in place of tuples.
+        """
+        data = dataclasses.asdict(self)
+        data["hidden_units"] = list(self.hidden_units)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
+        """Build a config from `to_dict` output, rejecting unknown keys and wrong types.
+
+        Args:
+            data: mapping of field names to values; missing fields take defaults.
+        Returns:
+            a validated TrainConfig.
+        """
+        if not isinstance(data, dict):
+            raise ValueError(f"settings must be a mapping, not {type(data).__name__}")
+        unknown = sorted(set(data) - set(FIELD_TYPES))
+        if unknown:
+            raise ValueError(
+                f"unknown setting(s) {', '.join(map(repr, unknown))}; "
+                f"known settings are {', '.join(FIELD_TYPES)}"
+            )
+        problems = [p for name, value in data.items() if (p := _type_problem(name, value))]
+        if problems:
+            raise ValueError("Invalid training settings: " + "; ".join(problems))
+        return cls(**data)
+
+    # ------------------------------------------------------------------
+    @property
+    def steps_per_epoch_estimate(self) -> int:
+        """Gradient steps per epoch when `train_size` is set (or the full 55k otherwise).
+
+        Returns:
+            ceil(training images / batch size).
+        """
+        images = self.train_size or (MAX_TRAIN_IMAGES - self.validation_size)
+        return math.ceil(images / self.batch_size)
+
+    def uses(self, parameter: str) -> bool:
+        """Whether this config's optimizer reads `parameter`.
+
+        Args:
+            parameter: a hyperparameter field name such as "momentum".
+        Returns:
+            True when the chosen optimizer uses it.
+        """
+        return parameter in OPTIMIZER_PARAMETERS[self.optimizer]
+
+
+FIELD_TYPES: dict[str, Any] = typing.get_type_hints(TrainConfig)
+_FLOAT_FIELDS = tuple(name for name, kind in FIELD_TYPES.items() if kind is float)
+
+# (low, high, low_inclusive, high_inclusive) for each numeric field.
+_RANGES: dict[str, tuple[float, float, bool, bool]] = {
+    "train_size": (100, MAX_TRAIN_IMAGES, True, True),
+    "validation_size": (100, 20_000, True, True),
+    "seed": (0, 2**31 - 1, True, True),
+    "init_stddev": (0.0, 10.0, False, True),
+    "learning_rate": (0.0, 10.0, False, True),
+    "decay": (0.0, 1.0, True, True),
+    "momentum": (0.0, 1.0, True, False),
+    "rho": (0.0, 1.0, True, False),
+    "beta_1": (0.0, 1.0, True, False),
+    "beta_2": (0.0, 1.0, True, False),
+    "epsilon": (1e-10, 1.0, True, True),
+    "clip_threshold": (0.0, 1_000.0, False, True),
+    "batch_size": (1, 4_096, True, True),
+    "epochs": (1, MAX_EPOCHS, True, True),
+    "early_stopping_patience": (1, MAX_EPOCHS, True, True),
+    "log_every": (1, 1_000, True, True),
+}
+
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "dataset": DATASETS,
+    "activation": ACTIVATIONS,
+    "kernel_initializer": INITIALIZERS,
+    "batch_norm": BATCH_NORM_PLACES,
+    "optimizer": OPTIMIZERS,
+    "clip": CLIP_MODES,
+    "loss": LOSSES,
+}
+
+
+def _range_text(low: float, high: float, low_in: bool, high_in: bool) -> str:
+    return f"{'[' if low_in else '('}{low:g}, {high:g}{']' if high_in else ')'}"
+
+
+def _range_problem(name: str, value: Any) -> Optional[str]:
+    low, high, low_in, high_in = _RANGES[name]
+    allowed = _range_text(low, high, low_in, high_in)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return f"{name} must be a number in {allowed}, got {value!r}"
+    if math.isnan(value) or math.isinf(value):
+        return f"{name} must be a finite number in {allowed}, got {value}"
+    too_low = value < low or (value == low and not low_in)
+    too_high = value > high or (value == high and not high_in)
+    if too_low or too_high:
+        return f"{name} must be in {allowed}, got {value:g}"
+    return None
+
+
+def _problems(config: TrainConfig) -> list[str]:
+    problems = [p for name in FIELD_TYPES if (p := _type_problem(name, getattr(config, name)))]
+    if problems:
+        return problems
+    for name, choices in _CHOICES.items():
+        value = getattr(config, name)
+        if value not in choices:
+            problems.append(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+    for name in _RANGES:
+        value = getattr(config, name)
+        if value is not None and (p := _range_problem(name, value)):
+            problems.append(p)
+    problems += _architecture_problems(config)
+    if not problems:
+        problems += _budget_problems(config)
+    return problems
+
+
+def _architecture_problems(config: TrainConfig) -> list[str]:
+    units = config.hidden_units
+    if not 1 <= len(units) <= MAX_LAYERS:
+        return [f"hidden_units must list 1 to {MAX_LAYERS} layers, got {len(units)}"]
+    bad = [u for u in units if isinstance(u, bool) or not isinstance(u, int) or not 1 <= u <= MAX_UNITS]
+    if bad:
+        return [f"hidden_units must be whole numbers in [1, {MAX_UNITS}], got {list(units)}"]
+    return []
+
+
+def _budget_problems(config: TrainConfig) -> list[str]:
+    problems = []
+    if config.train_size is not None and config.train_size + config.validation_size > MAX_TRAIN_IMAGES:
+        problems.append(
+            f"train_size + validation_size must be at most {MAX_TRAIN_IMAGES:,} "
+            f"(the training set), got {config.train_size + config.validation_size:,}"
+        )
+    total_steps = config.epochs * config.steps_per_epoch_estimate
+    if total_steps > MAX_TOTAL_STEPS:
+        problems.append(
+            f"epochs x steps per epoch must be at most {MAX_TOTAL_STEPS:,} on a shared server, "
+            f"got {total_steps:,}: use fewer epochs, fewer images or a larger batch_size"
+        )
+    return problems
+
+
+def _type_problem(name: str, value: Any) -> Optional[str]:
+    """Name the expected type when `value` cannot be a value of field `name`."""
+    kind = FIELD_TYPES[name]
+    optional = typing.get_origin(kind) is typing.Union
+    if optional:
+        if value is None:
+            return None
+        kind = next(k for k in typing.get_args(kind) if k is not type(None))
+    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind is int and not (isinstance(value, int) and not isinstance(value, bool)):
+        return f"{name} must be a whole number{' or null' if optional else ''}, got {value!r}"
+    if kind is float and not is_number:
+        return f"{name} must be a number, got {value!r}"
+    if kind is str and not isinstance(value, str):
+        return f"{name} must be text, got {value!r}"
+    if typing.get_origin(kind) is tuple:
+        if not isinstance(value, (list, tuple)) or not all(
+            isinstance(u, int) and not isinstance(u, bool) for u in value
+        ):
+            return f"{name} must be a list of whole numbers, got {value!r}"
+    return None
+
+
+def lecture_config() -> TrainConfig:
+    """The exact setup of the lecture slides (full data, SGD lr 0.01, batch 32).
+
+    Returns:
+        the default TrainConfig.
+    """
+    return TrainConfig()

@@ -1,0 +1,209 @@
+"""Fresh Keras 3 optimizers from a TrainConfig, and the code students can copy.
+
+The slides use Keras 2 spellings. In Keras 3 `lr=` raises an error and
+`decay=` is silently ignored, so decay is an `InverseTimeDecay` schedule and
+clipping is the optimizer's own `clipvalue`, `clipnorm` or `global_clipnorm`.
+"""
+
+from __future__ import annotations
+
+import keras
+
+from lab.config import TrainConfig
+
+# Name-to-factory maps. Every run builds a new optimizer: optimizer state
+# (momentum, accumulators, the step counter) must never leak between runs.
+OPTIMIZERS = {
+    "sgd": lambda config, lr: keras.optimizers.SGD(lr, **clip_arguments(config)),
+    "momentum": lambda config, lr: keras.optimizers.SGD(lr, momentum=config.momentum, **clip_arguments(config)),
+    "nesterov": lambda config, lr: keras.optimizers.SGD(
+        lr, momentum=config.momentum, nesterov=True, **clip_arguments(config)
+    ),
+    "adagrad": lambda config, lr: keras.optimizers.Adagrad(lr, epsilon=config.epsilon, **clip_arguments(config)),
+    "rmsprop": lambda config, lr: keras.optimizers.RMSprop(
+        lr, rho=config.rho, epsilon=config.epsilon, **clip_arguments(config)
+    ),
+    "adam": lambda config, lr: keras.optimizers.Adam(
+        lr, beta_1=config.beta_1, beta_2=config.beta_2, epsilon=config.epsilon, **clip_arguments(config)
+    ),
+}
+
+CLIP_ARGUMENT = {"value": "clipvalue", "norm": "clipnorm", "global_norm": "global_clipnorm"}
+
+
+def clip_arguments(config: TrainConfig) -> dict[str, float]:
+    """The Keras optimizer keyword for the config's clipping, if any.
+
+    Args:
+        config: its `clip` and `clip_threshold` fields.
+    Returns:
+        e.g. {"clipnorm": 1.0}, or {} when clipping is off.
+    """
+    if config.clip == "none":
+        return {}
+    return {CLIP_ARGUMENT[config.clip]: config.clip_threshold}
+
+
+def learning_rate_schedule(config: TrainConfig):
+    """The learning rate as Keras wants it: a float, or InverseTimeDecay when decaying.
+
+    Args:
+        config: its `learning_rate` and `decay` fields.
+    Returns:
+        a float or a keras.optimizers.schedules.InverseTimeDecay equal to lr / (1 + decay * step).
+    """
+    if config.decay == 0:
+        return config.learning_rate
+    return keras.optimizers.schedules.InverseTimeDecay(
+        config.learning_rate, decay_steps=1, decay_rate=config.decay
+    )
+
+
+def build_optimizer(config: TrainConfig) -> keras.optimizers.Optimizer:
+    """A new Keras 3 optimizer for one run.
+
+    Args:
+        config: picks the optimizer, its hyperparameters, decay and clipping.
+    Returns:
+        a fresh keras.optimizers.Optimizer.
+    """
+    return OPTIMIZERS[config.optimizer](config, learning_rate_schedule(config))
+
+
+def learning_rate_at(config: TrainConfig, step: int) -> float:
+    """The learning rate in force at a given step, by the formula lr / (1 + decay * step).
+
+    Args:
+        config: its `learning_rate` and `decay`.
+        step: the number of updates already applied.
+    Returns:
+        the learning rate as a float.
+    """
+    return config.learning_rate / (1.0 + config.decay * step)
+
+
+# ----------------------------------------------------------------------
+# Code shown to students
+# ----------------------------------------------------------------------
+def _optimizer_call(config: TrainConfig, learning_rate: str) -> str:
+    args = [learning_rate]
+    if config.optimizer in ("momentum", "nesterov"):
+        args.append(f"momentum={config.momentum:g}")
+    if config.optimizer == "nesterov":
+        args.append("nesterov=True")
+    if config.optimizer == "rmsprop":
+        args.append(f"rho={config.rho:g}")
+    if config.optimizer == "adam":
+        args += [f"beta_1={config.beta_1:g}", f"beta_2={config.beta_2:g}"]
+    if config.optimizer in ("adagrad", "rmsprop", "adam"):
+        args.append(f"epsilon={config.epsilon:g}")
+    args += [f"{name}={value:g}" for name, value in clip_arguments(config).items()]
+    class_name = {"sgd": "SGD", "momentum": "SGD", "nesterov": "SGD", "adagrad": "Adagrad",
+                  "rmsprop": "RMSprop", "adam": "Adam"}[config.optimizer]
+    return f"keras.optimizers.{class_name}({', '.join(args)})"
+
+
+def old_spelling(config: TrainConfig) -> list[tuple[str, str]]:
+    """Pairs of (Keras 2 spelling from the slides, Keras 3 replacement) relevant to this config.
+
+    Args:
+        config: decides which mappings apply.
+    Returns:
+        list of (old, new) code strings; the first pair is always the learning rate.
+    """
+    pairs = [(f"SGD(lr={config.learning_rate:g})", f"SGD(learning_rate={config.learning_rate:g})  # lr= raises an error")]
+    if config.decay:
+        pairs.append((
+            f"SGD(lr={config.learning_rate:g}, decay={config.decay:g})",
+            f"SGD(learning_rate=keras.optimizers.schedules.InverseTimeDecay({config.learning_rate:g}, "
+            f"decay_steps=1, decay_rate={config.decay:g}))  # decay= is silently ignored",
+        ))
+    if config.clip != "none":
+        name = CLIP_ARGUMENT[config.clip]
+        pairs.append((
+            f"keras.optimizer.SGD({name}={config.clip_threshold:g})",
+            f"keras.optimizers.SGD({name}={config.clip_threshold:g})  # the module is optimizers, plural",
+        ))
+    return pairs
+
+
+def keras_code(config: TrainConfig) -> str:
+    """A runnable Keras 3 script that builds, compiles and fits this exact model.
+
+    Args:
+        config: the run to reproduce.
+    Returns:
+        Python source as a string, ending with the slide-to-Keras-3 mapping as comments.
+    """
+    lr = f"{config.learning_rate:g}"
+    if config.decay:
+        lr = f"keras.optimizers.schedules.InverseTimeDecay({lr}, decay_steps=1, decay_rate={config.decay:g})"
+    init = _initializer_code(config)
+    lines = [
+        "import keras",
+        "",
+        f"(x_train_full, y_train_full), (x_test, y_test) = keras.datasets.{config.dataset}.load_data()",
+        f"x_valid, y_valid = x_train_full[:{config.validation_size}], y_train_full[:{config.validation_size}]",
+        f"x_train, y_train = x_train_full[{config.validation_size}:], y_train_full[{config.validation_size}:]",
+    ]
+    if config.train_size:
+        lines.append(f"x_train, y_train = x_train[:{config.train_size}], y_train[:{config.train_size}]")
+    lines += [
+        "",
+        "model = keras.Sequential([",
+        "    keras.Input(shape=(28, 28)),",
+        "    keras.layers.Rescaling(1 / 255),  # the app scales inside the model",
+        "    keras.layers.Flatten(),",
+    ]
+    for units in config.hidden_units:
+        lines += _hidden_code(config, units, init)
+    lines += [
+        f"    keras.layers.Dense(10, activation=\"softmax\"{init}),",
+        "])",
+        "model.compile(",
+        f"    loss=\"{config.loss}\",",
+        f"    optimizer={_optimizer_call(config, 'learning_rate=' + lr)},",
+        "    metrics=[\"accuracy\"],",
+        ")",
+    ]
+    callbacks = ""
+    if config.early_stopping_patience:
+        lines.append(
+            f"early_stopping = keras.callbacks.EarlyStopping(patience={config.early_stopping_patience}, "
+            "restore_best_weights=True)"
+        )
+        callbacks = ", callbacks=[early_stopping]"
+    fit_labels = "keras.utils.to_categorical(y_train, 10)" if config.loss != "sparse_categorical_crossentropy" else "y_train"
+    valid_labels = "keras.utils.to_categorical(y_valid, 10)" if config.loss != "sparse_categorical_crossentropy" else "y_valid"
+    lines += [
+        f"history = model.fit(x_train, {fit_labels}, epochs={config.epochs}, batch_size={config.batch_size},",
+        f"                    validation_data=(x_valid, {valid_labels}){callbacks})",
+        "",
+        "# Slide (Keras 2)  ->  Keras 3",
+    ]
+    lines += [f"# {old}  ->  {new}" for old, new in old_spelling(config)]
+    return "\n".join(lines) + "\n"
+
+
+def _initializer_code(config: TrainConfig) -> str:
+    name = config.kernel_initializer
+    if name == "glorot_uniform":
+        return ""  # the Keras default
+    if name == "random_normal":
+        return f", kernel_initializer=keras.initializers.RandomNormal(stddev={config.init_stddev:g})"
+    if name == "random_uniform":
+        return f", kernel_initializer=keras.initializers.RandomUniform({-config.init_stddev:g}, {config.init_stddev:g})"
+    return f", kernel_initializer=\"{name}\""
+
+
+def _hidden_code(config: TrainConfig, units: int, init: str) -> list[str]:
+    if config.batch_norm == "before":
+        return [
+            f"    keras.layers.Dense({units}, use_bias=False{init}),",
+            "    keras.layers.BatchNormalization(),",
+            f"    keras.layers.Activation(\"{config.activation}\"),",
+        ]
+    lines = [f"    keras.layers.Dense({units}, activation=\"{config.activation}\"{init}),"]
+    if config.batch_norm == "after":
+        lines.append("    keras.layers.BatchNormalization(),")
+    return lines

@@ -1,0 +1,61 @@
+"""Home: what Optimisation Lab teaches and how to use it.
+
+Teaching point: every claim of the lecture can be checked on real data with a
+control in your own hands. This page imports no TensorFlow, so it opens at once.
+"""
+
+import streamlit as st
+
+st.title("Optimisation Lab")
+st.markdown(
+    """
+Train the lecture's own Keras model on **real Fashion-MNIST** images, live in your
+browser, and watch what the slides claim actually happen: a learning rate that is
+too large diverges, zero initialisation never learns, clipping by norm keeps the
+direction of the gradient, Adam overtakes plain SGD.
+
+**The model** is the one from the slides:
+
+```python
+model = keras.Sequential([
+    keras.layers.Flatten(input_shape=[28, 28]),
+    keras.layers.Dense(300, activation="relu"),
+    keras.layers.Dense(100, activation="relu"),
+    keras.layers.Dense(10, activation="softmax"),
+])
+model.compile(loss="sparse_categorical_crossentropy", optimizer="sgd", metrics=["accuracy"])
+```
+
+trained on 55,000 training images, with 5,000 held out for validation and 10,000 for the test.
+"""
+)
+
+st.subheader("How to use it")
+st.markdown(
+    """
+1. Pick a page in the sidebar (on a phone: the menu at the top left).
+2. Move the controls. Nothing trains until you press a **Train** button, so you can set
+   everything first.
+3. Watch the curves while the model trains. Your runs stay while you switch pages.
+4. Open **Show Keras code** to copy the exact Keras 3 code of a run, including how the
+   slide's old Keras 2 spelling (`SGD(lr=..., decay=...)`) maps to today's.
+"""
+)
+
+st.subheader("Keras 2 on the slides, Keras 3 here")
+st.table(
+    {
+        "slide (Keras 2)": ["SGD(lr=0.01)", "SGD(lr=0.01, decay=1e-4)", "keras.optimizer.SGD(clipvalue=1.0)"],
+        "Keras 3": [
+            "SGD(learning_rate=0.01)",
+            "SGD(learning_rate=InverseTimeDecay(0.01, decay_steps=1, decay_rate=1e-4))",
+            "keras.optimizers.SGD(clipvalue=1.0)",
+        ],
+        "what happens with the old spelling": [
+            "error: unknown argument lr",
+            "decay= is silently ignored: no decay at all",
+            "error: no module keras.optimizer",
+        ],
+    }
+)
+st.caption("Data: Fashion-MNIST by Zalando Research (MIT licence); MNIST by LeCun, Cortes and Burges.")

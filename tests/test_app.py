@@ -1,0 +1,47 @@
+"""AppTest: the entry point, Home and the Training Lab open and work without exceptions."""
+
+import subprocess
+import sys
+
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import ROOT
+
+TIMEOUT = 120  # importing TensorFlow alone takes about 2 s; training more
+
+
+def test_home_opens_through_navigation():
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
+    assert not app.exception
+    assert app.title[0].value == "Optimisation Lab"
+    assert any("Keras 3" in table.value.columns for table in app.table)
+
+
+def test_home_does_not_import_tensorflow():
+    """Home must open at once: run it in a fresh interpreter and look at sys.modules."""
+    code = (
+        "import sys\n"
+        "from streamlit.testing.v1 import AppTest\n"
+        "app = AppTest.from_file('pages/home.py', default_timeout=60).run()\n"
+        "assert not app.exception, app.exception\n"
+        "print('tensorflow' in sys.modules, 'keras' in sys.modules)\n"
+    )
+    output = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert output.returncode == 0, output.stderr
+    assert output.stdout.strip().splitlines()[-1] == "False False"
+
+
+def test_training_lab_trains_a_small_subset(data_dir):
+    app = AppTest.from_file(str(ROOT / "pages" / "training_lab.py"), default_timeout=TIMEOUT).run()
+    assert not app.exception
+    assert "Press **Train**" in app.info[0].value
+    app.select_slider[0].set_value(1_000)
+    app.slider[0].set_value(1)
+    app.button[0].click().run()
+    assert not app.exception
+    result = app.session_state["training_lab_result"]
+    assert result.stop_reason == "completed" and result.config.train_size == 1_000
+    assert app.metric[0].label == "Test accuracy"
+    # A rerun redraws from session state and does not train again.
+    app.run()
+    assert app.session_state["training_lab_result"] is result

@@ -1,0 +1,108 @@
+"""TrainConfig: defaults, validation messages, and the dict round-trip."""
+
+import math
+
+import pytest
+
+from lab.config import FIELD_TYPES, TrainConfig
+
+# One bad value per field, and a word the message must contain.
+BAD_VALUES = {
+    "dataset": ("cifar10", "dataset must be one of"),
+    "train_size": (10, "train_size must be in [100, 60000]"),
+    "validation_size": (0, "validation_size must be in [100, 20000]"),
+    "seed": (-1, "seed must be in"),
+    "hidden_units": ((300,) * 11, "hidden_units must list 1 to 10 layers"),
+    "activation": ("swish2", "activation must be one of"),
+    "kernel_initializer": ("ones", "kernel_initializer must be one of"),
+    "init_stddev": (0.0, "init_stddev must be in (0, 10]"),
+    "batch_norm": ("middle", "batch_norm must be one of"),
+    "optimizer": ("lbfgs", "optimizer must be one of"),
+    "learning_rate": (float("nan"), "learning_rate must be a finite number"),
+    "decay": (-1e-4, "decay must be in [0, 1]"),
+    "momentum": (1.0, "momentum must be in [0, 1)"),
+    "rho": (1.5, "rho must be in [0, 1)"),
+    "beta_1": (-0.1, "beta_1 must be in [0, 1)"),
+    "beta_2": (1.0, "beta_2 must be in [0, 1)"),
+    "epsilon": (0.0, "epsilon must be in [1e-10, 1]"),
+    "clip": ("sometimes", "clip must be one of"),
+    "clip_threshold": (-1.0, "clip_threshold must be in (0, 1000]"),
+    "loss": ("hinge", "loss must be one of"),
+    "batch_size": (0, "batch_size must be in [1, 4096]"),
+    "epochs": (51, "epochs must be in [1, 50]"),
+    "early_stopping_patience": (0, "early_stopping_patience must be in [1, 50]"),
+    "log_every": (0, "log_every must be in [1, 1000]"),
+}
+
+
+def test_every_field_has_a_bad_value_case():
+    assert set(BAD_VALUES) == set(FIELD_TYPES)
+
+
+@pytest.mark.parametrize("field", sorted(BAD_VALUES))
+def test_bad_value_is_rejected_with_field_and_range(field):
+    value, message = BAD_VALUES[field]
+    with pytest.raises(ValueError) as error:
+        TrainConfig(**{field: value})
+    assert message in str(error.value)
+
+
+def test_defaults_are_the_lecture_setup():
+    config = TrainConfig()
+    assert config.hidden_units == (300, 100)
+    assert (config.optimizer, config.learning_rate, config.batch_size) == ("sgd", 0.01, 32)
+    assert config.validation_size == 5_000 and config.train_size is None
+    assert config.loss == "sparse_categorical_crossentropy"
+
+
+def test_every_problem_is_listed_at_once():
+    with pytest.raises(ValueError) as error:
+        TrainConfig(learning_rate=-1, epochs=0, optimizer="nope")
+    text = str(error.value)
+    assert "learning_rate" in text and "epochs" in text and "optimizer" in text
+
+
+@pytest.mark.parametrize("value", [math.inf, -math.inf, math.nan])
+def test_non_finite_numbers_are_rejected(value):
+    with pytest.raises(ValueError, match="clip_threshold must be a finite number"):
+        TrainConfig(clip_threshold=value)
+
+
+def test_step_budget_caps_expensive_runs():
+    with pytest.raises(ValueError, match="epochs x steps per epoch"):
+        TrainConfig(epochs=50, batch_size=8)
+    with pytest.raises(ValueError, match="train_size \\+ validation_size"):
+        TrainConfig(train_size=58_000, validation_size=5_000)
+
+
+def test_round_trip_through_dict():
+    config = TrainConfig(hidden_units=(64, 32, 16), optimizer="adam", decay=1e-4, clip="norm",
+                         early_stopping_patience=3, train_size=2_000)
+    data = config.to_dict()
+    assert data["hidden_units"] == [64, 32, 16]
+    assert TrainConfig.from_dict(data) == config
+    assert hash(TrainConfig.from_dict(data)) == hash(config)
+
+
+def test_from_dict_rejects_unknown_keys_and_wrong_types():
+    with pytest.raises(ValueError, match="unknown setting.*'lr'"):
+        TrainConfig.from_dict({"lr": 0.01})
+    with pytest.raises(ValueError, match="epochs must be a whole number"):
+        TrainConfig.from_dict({"epochs": "5"})
+    with pytest.raises(ValueError, match="learning_rate must be a number"):
+        TrainConfig.from_dict({"learning_rate": True})
+    with pytest.raises(ValueError, match="hidden_units must be a list of whole numbers"):
+        TrainConfig.from_dict({"hidden_units": [300, "x"]})
+    with pytest.raises(ValueError, match="must be a mapping"):
+        TrainConfig.from_dict(["epochs", 5])
+
+
+def test_int_and_float_spellings_compare_equal():
+    assert TrainConfig(learning_rate=1) == TrainConfig(learning_rate=1.0)
+    assert TrainConfig(hidden_units=[300, 100]) == TrainConfig()
+
+
+def test_uses_names_the_optimizer_parameters():
+    assert TrainConfig(optimizer="adam").uses("beta_2")
+    assert not TrainConfig(optimizer="sgd").uses("momentum")
+    assert TrainConfig(optimizer="nesterov").uses("momentum")

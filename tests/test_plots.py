@@ -1,0 +1,44 @@
+"""lab.plots: traces and axis titles, as scikit-learn's Display tests check them."""
+
+import numpy as np
+
+from lab import plots
+
+HISTORY = {"epoch": [1, 2], "loss": [0.7, 0.5], "val_loss": [0.55, 0.47],
+           "accuracy": [0.76, 0.83], "val_accuracy": [0.81, 0.84]}
+STEPS = [{"step": s, "epoch": s / 100, "loss": 1 / s, "accuracy": 0.5, "learning_rate": 0.01 / (1 + 0.01 * s),
+          "layer_norms": [1.0, 0.1 * s], "clipped_layer_norms": [1.0, 1.0]} for s in (25, 50, 75)]
+
+
+def test_curves_figure_has_running_training_and_validation_traces():
+    figure = plots.curves_figure(HISTORY, STEPS, "loss")
+    assert [trace.name for trace in figure.data] == ["training loss (running)", "training loss", "validation loss"]
+    assert figure.layout.xaxis.title.text == "epoch" and figure.layout.yaxis.title.text == "loss"
+    assert list(figure.data[2].y) == [0.55, 0.47]
+
+
+def test_curves_figure_grows_before_the_first_epoch_ends():
+    figure = plots.curves_figure({"epoch": []}, STEPS, "accuracy")
+    assert len(figure.data) == 1 and len(figure.data[0].x) == 3
+
+
+def test_gradient_norms_are_on_a_log_axis_with_one_trace_per_layer():
+    figure = plots.gradient_norms_figure(STEPS, ["hidden_1", "output"], clipped=True)
+    assert figure.layout.yaxis.type == "log"
+    assert [trace.name for trace in figure.data] == [
+        "hidden_1 before clipping", "hidden_1 after clipping", "output before clipping", "output after clipping"]
+    assert figure.data[3].line.dash == "dash"
+
+
+def test_learning_rate_figure_follows_the_log():
+    figure = plots.learning_rate_figure(STEPS)
+    assert figure.layout.yaxis.title.text == "learning rate"
+    assert list(figure.data[0].x) == [25, 50, 75]
+
+
+def test_confusion_matrix_has_class_names():
+    matrix = np.eye(3, dtype=int) * 5
+    figure = plots.confusion_matrix_figure(matrix, ["a", "b", "c"])
+    heatmap = figure.data[0]
+    assert heatmap.type == "heatmap" and list(heatmap.x) == ["a", "b", "c"]
+    assert figure.layout.xaxis.title.text == "predicted class"

@@ -1,0 +1,137 @@
+"""lab.training on real Fashion-MNIST: the lecture's numbers, instrumentation and stop reasons."""
+
+import time
+
+import numpy as np
+import pytest
+
+from lab.config import TrainConfig
+from lab.training import train
+
+SMALL = dict(train_size=1_000, validation_size=500, epochs=2, seed=11)
+
+
+@pytest.mark.slow
+def test_lecture_config_reproduces_the_slides(fashion):
+    """SGD lr 0.01, batch 32, 5k validation: >= 0.80 val after 1 epoch, >= 0.85 test after 5."""
+    result = train(TrainConfig(epochs=5), fashion)
+    assert result.stop_reason == "completed" and result.steps_per_epoch == 1_719
+    assert result.history["val_accuracy"][0] >= 0.80
+    assert result.test_accuracy >= 0.85
+    assert result.history["loss"][-1] < result.history["loss"][0]
+
+
+def test_same_config_gives_identical_curves(fashion):
+    first = train(TrainConfig(**SMALL), fashion)
+    second = train(TrainConfig(**SMALL), fashion)
+    assert first.history["loss"] == second.history["loss"]
+    assert first.history["val_accuracy"] == second.history["val_accuracy"]
+    assert [s["global_norm"] for s in first.step_log] == [s["global_norm"] for s in second.step_log]
+    third = train(TrainConfig(**{**SMALL, "seed": 12}), fashion)
+    assert third.history["loss"] != first.history["loss"]
+
+
+def test_result_holds_history_step_log_and_test_metrics(fashion):
+    config = TrainConfig(**SMALL, log_every=8, decay=0.01)
+    result = train(config, fashion)
+    assert result.history["epoch"] == [1, 2]
+    assert set(result.history) == {"epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds"}
+    assert result.layer_names == ["hidden_1", "hidden_2", "output"]
+    entry = result.step_log[0]
+    assert entry["step"] == 8 and len(entry["layer_norms"]) == 3
+    # The logged rate is the one used at that step: lr / (1 + decay * (step - 1)).
+    assert entry["learning_rate"] == pytest.approx(0.01 / (1 + 0.01 * 7), rel=1e-5)
+    assert result.history["learning_rate"][-1] == pytest.approx(0.01 / (1 + 0.01 * 2 * result.steps_per_epoch), rel=1e-5)
+    assert np.sqrt(np.sum(np.square(entry["layer_norms"]))) == pytest.approx(entry["global_norm"], rel=1e-4)
+    assert result.test_probabilities.shape == (10_000, 10)
+    assert result.confusion_matrix.sum() == 10_000
+    assert np.trace(result.confusion_matrix) / 10_000 == pytest.approx(result.test_accuracy)
+    frame = result.step_frame()
+    assert "grad_norm hidden_1" in frame.columns and "clipped_norm output" in frame.columns
+
+
+def test_clipping_by_norm_caps_every_tensor_and_counts_clipped_steps(fashion):
+    config = TrainConfig(**SMALL, clip="norm", clip_threshold=0.5, learning_rate=0.05)
+    result = train(config, fashion)
+    assert result.clipped_fraction > 0.5
+    for entry in result.step_log:
+        # Per tensor at most 0.5; a layer has a kernel and a bias, so at most 0.5 * sqrt(2).
+        assert max(entry["clipped_layer_norms"]) <= 0.5 * np.sqrt(2) + 1e-5
+        assert entry["clipped_global_norm"] <= entry["global_norm"] + 1e-6
+
+
+def test_clipping_by_global_norm_scales_all_layers_alike(fashion):
+    result = train(TrainConfig(**SMALL, clip="global_norm", clip_threshold=0.1), fashion)
+    entry = result.step_log[-1]
+    assert entry["clipped_global_norm"] == pytest.approx(0.1, rel=1e-4)
+    ratios = np.array(entry["clipped_layer_norms"]) / np.array(entry["layer_norms"])
+    assert np.allclose(ratios, ratios[0], rtol=1e-4)
+
+
+def test_huge_learning_rate_diverges_without_raising(fashion):
+    result = train(TrainConfig(**SMALL, learning_rate=10.0, optimizer="momentum", momentum=0.99), fashion)
+    assert result.stop_reason == "diverged"
+    assert "step" in result.stop_detail and result.stop_step < 2 * result.steps_per_epoch
+    assert result.test_accuracy is not None  # the lesson: about chance
+
+
+def test_cancel_takes_effect_fast_and_keeps_partial_history(fashion):
+    config = TrainConfig(train_size=20_000, validation_size=1_000, epochs=5, seed=3)
+    seen = []
+    asked = {}
+
+    def should_stop():
+        if len(seen) >= 1 and "at" not in asked:
+            asked["at"] = time.perf_counter()
+        return "at" in asked
+
+    def on_progress(progress):
+        seen.append(progress)
+
+    result = train(config, fashion, on_progress=on_progress, should_stop=should_stop)
+    elapsed = time.perf_counter() - asked["at"]
+    assert result.stop_reason == "cancelled"
+    assert 0 < result.stop_step < config.epochs * result.steps_per_epoch
+    assert result.step_log  # what was trained so far is kept
+    assert elapsed < 0.5  # the cancel itself is immediate; the rest is the test-set evaluation
+
+
+def test_progress_is_reported_at_most_about_four_times_a_second(fashion):
+    times = []
+    result = train(TrainConfig(train_size=10_000, validation_size=1_000, epochs=2), fashion,
+                   on_progress=lambda progress: times.append(time.perf_counter()))
+    assert len(times) >= 2
+    gaps = np.diff(times[:-1])  # the last call is the final report
+    assert (gaps >= 0.24).all()
+    assert result.first_progress_seconds is not None
+
+
+def test_early_stopping_stops_and_restores_best_weights(fashion):
+    # A tiny training set and a large learning rate overfit quickly.
+    config = TrainConfig(train_size=300, validation_size=1_000, epochs=40, learning_rate=0.2,
+                         early_stopping_patience=2, seed=5)
+    result = train(config, fashion)
+    assert result.stop_reason == "early_stopped"
+    assert result.stop_epoch < 40
+    best = int(np.argmin(result.history["val_loss"])) + 1
+    assert result.best_epoch == best
+    assert result.stop_epoch == best + 2
+
+
+@pytest.mark.parametrize("loss", ["categorical_crossentropy", "mse", "mae"])
+def test_one_hot_losses_train(fashion, loss):
+    result = train(TrainConfig(**SMALL, loss=loss, learning_rate=0.1), fashion)
+    assert result.stop_reason == "completed"
+    assert result.history["val_accuracy"][-1] > 0.2  # twice chance: slow for MSE and MAE, but learning
+
+
+def test_batch_norm_and_mnist_drop_in(mnist):
+    config = TrainConfig(dataset="mnist", train_size=5_000, validation_size=1_000, epochs=2, batch_norm="before")
+    result = train(config, mnist)
+    assert result.history["val_accuracy"][-1] > 0.8
+    assert "batch_norm_1" in result.layer_names
+
+
+def test_dataset_mismatch_is_refused(fashion):
+    with pytest.raises(ValueError, match="config.dataset"):
+        train(TrainConfig(dataset="mnist"), fashion)

@@ -1,0 +1,63 @@
+"""Helpers every page uses: the shared dataset, error display and the Keras code view."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lab.config import TrainConfig
+from lab.data import DataError, Dataset, load_dataset
+
+DATASET_LABELS = {"fashion_mnist": "Fashion-MNIST", "mnist": "MNIST"}
+
+
+@st.cache_resource(show_spinner="Loading the dataset (once per server)...")
+def _cached_dataset(name: str) -> Dataset:
+    # cache_resource keeps one copy per server process, shared by all sessions;
+    # the arrays are uint8 and read-only, so sharing them is safe.
+    return load_dataset(name)
+
+
+def get_dataset(name: str = "fashion_mnist") -> Dataset:
+    """The shared dataset, or a clear error box and a stopped page.
+
+    Args:
+        name: "fashion_mnist" or "mnist".
+    Returns:
+        the Dataset loaded once per server process.
+    """
+    try:
+        return _cached_dataset(name)
+    except DataError as error:
+        st.error(f"The {DATASET_LABELS.get(name, name)} data could not be loaded.\n\n{error}")
+        st.stop()
+
+
+def config_or_error(**fields) -> TrainConfig | None:
+    """Build a TrainConfig from widget values, showing a message instead of a traceback.
+
+    Args:
+        **fields: TrainConfig fields.
+    Returns:
+        the config, or None after showing what is wrong.
+    """
+    try:
+        return TrainConfig(**fields)
+    except ValueError as error:
+        st.error(str(error))
+        return None
+
+
+def show_keras_code(config: TrainConfig, expanded: bool = False) -> None:
+    """An expander with runnable Keras 3 code for `config` and the slide mapping.
+
+    Args:
+        config: the run whose code to show.
+        expanded: open the expander at once.
+    """
+    from lab.optimizers import keras_code, old_spelling  # TensorFlow loads here, not at page import
+
+    with st.expander("Show Keras code", expanded=expanded):
+        st.code(keras_code(config), language="python")
+        st.caption("The slides use Keras 2 spellings. Keras 3 equivalents:")
+        st.table({"slide (Keras 2)": [old for old, _ in old_spelling(config)],
+                  "Keras 3": [new for _, new in old_spelling(config)]})
