@@ -1,0 +1,1 @@
+"""One module per lecture topic: the experiments and figures behind each concept page."""

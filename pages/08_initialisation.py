@@ -1,0 +1,6 @@
+"""Initialisation: placeholder while the page is built (issue 4)."""
+
+import streamlit as st
+
+st.title("Initialisation")
+st.info("This page is being built.")

@@ -1,0 +1,6 @@
+"""Practice: placeholder while the page is built (issue 4)."""
+
+import streamlit as st
+
+st.title("Practice")
+st.info("This page is being built.")
