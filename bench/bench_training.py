@@ -16,12 +16,13 @@ import resource
 import statistics
 import time
 
-import keras
 import numpy as np
 
-from lab.config import TrainConfig
+from lab.config import TrainConfig  # first, so lab sets TensorFlow's log level before it loads
 from lab.data import load_dataset, split_indices
 from lab.training import train
+
+import keras  # noqa: E402
 
 
 def _peak_rss_mb() -> float:

@@ -59,15 +59,18 @@ def learning_rate_schedule(config: TrainConfig):
     )
 
 
-def build_optimizer(config: TrainConfig) -> keras.optimizers.Optimizer:
+def build_optimizer(config: TrainConfig, learning_rate=None) -> keras.optimizers.Optimizer:
     """A new Keras 3 optimizer for one run.
 
     Args:
         config: picks the optimizer, its hyperparameters, decay and clipping.
+        learning_rate: optional float or schedule used instead of `learning_rate_schedule(config)`.
     Returns:
         a fresh keras.optimizers.Optimizer.
     """
-    return OPTIMIZERS[config.optimizer](config, learning_rate_schedule(config))
+    if learning_rate is None:
+        learning_rate = learning_rate_schedule(config)
+    return OPTIMIZERS[config.optimizer](config, learning_rate)
 
 
 def learning_rate_at(config: TrainConfig, step: int) -> float:

@@ -13,8 +13,11 @@ optimizer and graph, and seeds only its own initializers and shuffling.
 
 from __future__ import annotations
 
+import collections
 import functools
+import logging
 import math
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Optional
@@ -23,17 +26,26 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from lab.config import TrainConfig
+from lab.config import OPTIMIZER_PARAMETERS, TrainConfig
 from lab.data import Dataset, split_indices
 from lab.models import build_loss, build_model, loss_needs_one_hot
 from lab.optimizers import build_optimizer
+
+# A new engine's first trace makes TensorFlow warn about "retracing"; with engines
+# reused that is expected, and the warning would only alarm a lecturer's console.
+tf.get_logger().setLevel(logging.ERROR)
 
 STOP_REASONS = ("completed", "early_stopped", "diverged", "cancelled")
 # A run has diverged when a chunk's mean loss exceeds this multiple of the
 # first step's loss (or is NaN/inf): far beyond noise, and never recovered from.
 DIVERGENCE_FACTOR = 10.0
 PROGRESS_INTERVAL = 0.25  # seconds between on_progress calls (at most 4 a second)
-CHUNK_SECONDS = 0.1  # target duration of one graph call, so a cancel lands within 0.25 s
+# Work per graph call, in image-parameter products: 100 lecture-model steps of 32
+# images, about 0.07 s here, so a cancel lands well within 0.25 s. The chunking
+# must not depend on timing: the last step of a chunk runs in its own branch of
+# the graph, whose float rounding may differ in the last bit, so chunk boundaries
+# are part of what makes a run reproducible.
+CHUNK_WORK = 100 * 32 * 266_610
 EVAL_BATCH = 2_000  # images per forward pass when evaluating
 
 
@@ -139,6 +151,18 @@ def flatten_step(entry: dict, layer_names: list[str]) -> dict:
     return flat
 
 
+def chunk_steps(config: TrainConfig, parameters: int) -> int:
+    """Steps per graph call for this config: about CHUNK_WORK of work, at most log_every.
+
+    Args:
+        config: its batch_size and log_every.
+        parameters: the model's parameter count.
+    Returns:
+        a whole number of steps, at least 1.
+    """
+    return max(1, min(config.log_every, CHUNK_WORK // (config.batch_size * max(parameters, 1))))
+
+
 class _Stop(Exception):
     """Internal signal that ends the epoch loop with a reason."""
 
@@ -155,6 +179,11 @@ def _images_tensor(dataset: Dataset, split: str) -> tf.Tensor:
     # One tensor per dataset and split for the whole process: runs gather their
     # batches from it instead of each copying 47 MB of pixels.
     return tf.constant(getattr(dataset, f"x_{split}"))
+
+
+@functools.lru_cache(maxsize=4)
+def _labels_tensor(dataset: Dataset) -> tf.Tensor:
+    return tf.constant(dataset.y_train)
 
 
 def _layer_groups(model: keras.Model) -> tuple[list[str], list[int]]:
@@ -182,8 +211,10 @@ class _Graph:
         self.membership = tf.constant(
             np.eye(len(self.layer_names), dtype=np.float32)[groups]
         )  # (variables, layers): sums per-variable squares into per-layer squares
-        self.run_chunk = tf.function(self._run_chunk, reduce_retracing=True)
-        self.predict_batch = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+        # One trace for every chunk shape: steps and batch size are both dynamic.
+        self.run_chunk = tf.function(
+            self._run_chunk, input_signature=[tf.TensorSpec([None, None], tf.int32)]
+        )
 
     def _target(self, labels):
         return tf.one_hot(labels, self.num_classes) if self.one_hot else labels
@@ -272,7 +303,9 @@ class _Graph:
                 batch = images[start : start + EVAL_BATCH]
             else:
                 batch = tf.gather(images, indices[start : start + EVAL_BATCH])
-            outputs.append(self.predict_batch(batch).numpy())
+            # Eager on purpose: a few large batches gain nothing from a graph, and
+            # every new tf.function costs memory that TensorFlow never returns.
+            outputs.append(self.model(batch, training=False).numpy())
         return np.concatenate(outputs)
 
     def evaluate(self, probabilities: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
@@ -281,6 +314,93 @@ class _Graph:
         loss = float(self.loss_fn(target, probabilities))
         accuracy = float(np.mean(np.argmax(probabilities, axis=1) == labels))
         return loss, accuracy
+
+
+# ----------------------------------------------------------------------
+# Engines: traced graphs reused across runs
+# ----------------------------------------------------------------------
+# TensorFlow never gives back the native memory of a traced function, so a new
+# tf.function per run would grow the server by megabytes per run (measured: about
+# 8 MB per small run). Runs whose graphs have the same shape therefore share one
+# "engine": a model, an optimizer and a traced chunk function. The learning rate
+# and decay live in variables read by Keras's own InverseTimeDecay, so they change
+# without a retrace; everything else Keras bakes into the graph is in the key.
+MAX_IDLE_ENGINES = 12
+_idle_engines: "collections.OrderedDict[tuple, list[_Engine]]" = collections.OrderedDict()
+_engines_lock = threading.Lock()
+
+
+def engine_key(config: TrainConfig, dataset: Dataset) -> tuple:
+    """The settings a traced graph depends on; runs with equal keys share an engine.
+
+    Args:
+        config: the run's config.
+        dataset: the dataset its images come from.
+    Returns:
+        a hashable tuple.
+    """
+    baked = tuple(
+        (name, getattr(config, name))
+        for name in OPTIMIZER_PARAMETERS[config.optimizer]
+        if name not in ("learning_rate", "decay")
+    )
+    clip = (config.clip, config.clip_threshold if config.clip != "none" else None)
+    return (id(dataset), config.hidden_units, config.activation, config.batch_norm, config.loss,
+            config.optimizer, baked, clip)
+
+
+def _schedule(learning_rate, decay) -> keras.optimizers.schedules.InverseTimeDecay:
+    # decay_steps=1 makes this exactly the old Keras 2 `decay=`: lr / (1 + decay * step).
+    return keras.optimizers.schedules.InverseTimeDecay(learning_rate, decay_steps=1, decay_rate=decay)
+
+
+class _Engine:
+    """A model, an optimizer and a traced chunk function, reset for each run."""
+
+    def __init__(self, key: tuple, config: TrainConfig, dataset: Dataset):
+        self.key = key
+        self.learning_rate = keras.Variable(config.learning_rate, dtype="float32", trainable=False)
+        self.decay = keras.Variable(config.decay, dtype="float32", trainable=False)
+        self.model = build_model(config, dataset.num_classes)
+        self.optimizer = build_optimizer(config, _schedule(self.learning_rate, self.decay))
+        self.optimizer.build(self.model.trainable_variables)
+        self.graph = _Graph(config, self.model, self.optimizer, _images_tensor(dataset, "train"),
+                            _labels_tensor(dataset), dataset.num_classes)
+
+    def reset(self, config: TrainConfig, num_classes: int) -> None:
+        """Give the engine a new run's seeded weights and a fresh optimizer's state."""
+        fresh_model = build_model(config, num_classes)
+        self.model.set_weights(fresh_model.get_weights())
+        # A fresh optimizer per run, as Keras would build it; its initial slot values
+        # (zeros, or AdaGrad's 0.1 accumulators) are copied into the traced one.
+        fresh_optimizer = build_optimizer(config, _schedule(config.learning_rate, config.decay))
+        fresh_optimizer.build(fresh_model.trainable_variables)
+        for target, source in zip(self.optimizer.variables, fresh_optimizer.variables, strict=True):
+            target.assign(source)
+        self.learning_rate.assign(config.learning_rate)
+        self.decay.assign(config.decay)
+        self.model.stop_training = False
+
+
+def _acquire_engine(config: TrainConfig, dataset: Dataset) -> _Engine:
+    key = engine_key(config, dataset)
+    with _engines_lock:
+        engines = _idle_engines.get(key)
+        engine = engines.pop() if engines else None
+        if engines is not None and not engines:
+            del _idle_engines[key]
+    if engine is None:
+        engine = _Engine(key, config, dataset)
+    engine.reset(config, dataset.num_classes)
+    return engine
+
+
+def _release_engine(engine: _Engine) -> None:
+    with _engines_lock:
+        _idle_engines.setdefault(engine.key, []).append(engine)
+        _idle_engines.move_to_end(engine.key)
+        while sum(len(engines) for engines in _idle_engines.values()) > MAX_IDLE_ENGINES:
+            _idle_engines.popitem(last=False)
 
 
 # ----------------------------------------------------------------------
@@ -298,20 +418,14 @@ class _Run:
         )
         self.steps_per_epoch = math.ceil(len(self.train_index) / config.batch_size)
         self.total_steps = self.steps_per_epoch * config.epochs
-        self.model = build_model(config, dataset.num_classes)
-        self.optimizer = build_optimizer(config)
-        # Build the optimizer's slots now: a tf.function may not create variables later.
-        self.optimizer.build(self.model.trainable_variables)
-        self.graph = _Graph(
-            config, self.model, self.optimizer, _images_tensor(dataset, "train"),
-            tf.constant(dataset.y_train), dataset.num_classes,
-        )
+        self.engine = _acquire_engine(config, dataset)
+        self.model, self.optimizer, self.graph = self.engine.model, self.engine.optimizer, self.engine.graph
         self.history = {key: [] for key in ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds")}
         self.step_log: list[dict] = []
         self.step = 0
         self.clipped_steps = 0
         self.reference_loss: Optional[float] = None
-        self.chunk_cap = config.log_every
+        self.chunk_cap = chunk_steps(config, self.model.count_params())
         self.last_progress = -math.inf
         self.first_progress: Optional[float] = None
         self.early_stopping = self._early_stopping()
@@ -323,7 +437,6 @@ class _Run:
         callback = keras.callbacks.EarlyStopping(
             monitor="val_loss", patience=self.config.early_stopping_patience, restore_best_weights=True
         )
-        self.model.stop_training = False  # the flag the callback sets; compile() would create it
         callback.set_model(self.model)
         callback.on_train_begin()
         return callback
@@ -351,9 +464,7 @@ class _Run:
         epoch_start = time.perf_counter()
         loss_sum = correct_sum = seen = 0.0
         for chunk in self._chunks(self._epoch_batches(epoch)):
-            chunk_start = time.perf_counter()
             out = {k: v.numpy() for k, v in self.graph.run_chunk(tf.constant(chunk)).items()}
-            self._tune_chunk(len(chunk), time.perf_counter() - chunk_start)
             sizes = chunk.shape[1]
             loss_sum += float(out["loss"].sum()) * sizes
             correct_sum += float(out["correct"].sum())
@@ -367,11 +478,6 @@ class _Run:
             if self.should_stop is not None and self.should_stop():
                 raise _Stop("cancelled", f"Stopped by request at epoch {epoch + 1}, step {self.step}.")
         self._end_epoch(epoch, loss_sum / seen, correct_sum / seen, time.perf_counter() - epoch_start)
-
-    def _tune_chunk(self, steps: int, seconds: float) -> None:
-        # Keep each graph call near CHUNK_SECONDS whatever the batch size.
-        per_step = seconds / steps
-        self.chunk_cap = max(1, min(self.config.log_every, int(CHUNK_SECONDS / max(per_step, 1e-6))))
 
     def _check_divergence(self, losses: np.ndarray, epoch: int) -> None:
         if self.reference_loss is None:
@@ -440,6 +546,13 @@ class _Run:
 
     # -- the whole run --------------------------------------------------
     def run(self) -> TrainResult:
+        try:
+            return self._run()
+        finally:
+            # Also on Streamlit's stop exceptions, which are BaseExceptions.
+            _release_engine(self.engine)
+
+    def _run(self) -> TrainResult:
         reason, detail = "completed", f"Trained all {self.config.epochs} epochs."
         try:
             for epoch in range(self.config.epochs):

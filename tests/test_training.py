@@ -135,3 +135,37 @@ def test_batch_norm_and_mnist_drop_in(mnist):
 def test_dataset_mismatch_is_refused(fashion):
     with pytest.raises(ValueError, match="config.dataset"):
         train(TrainConfig(dataset="mnist"), fashion)
+
+
+def test_runs_sharing_an_engine_do_not_influence_each_other(fashion):
+    """A run's result must not depend on which runs used the same traced graph before it."""
+    from lab import training
+
+    first = train(TrainConfig(**SMALL), fashion)
+    other = TrainConfig(**{**SMALL, "learning_rate": 0.2, "decay": 0.01, "seed": 99})
+    assert training.engine_key(other, fashion) == training.engine_key(TrainConfig(**SMALL), fashion)
+    train(other, fashion)
+    again = train(TrainConfig(**SMALL), fashion)
+    assert again.history == {**first.history, "seconds": again.history["seconds"]}
+    assert [s["layer_norms"] for s in again.step_log] == [s["layer_norms"] for s in first.step_log]
+
+
+def test_equal_graph_shapes_trace_once(fashion):
+    """TensorFlow never frees a traced function's memory, so runs reuse traces."""
+    from lab import training
+
+    config = TrainConfig(train_size=500, validation_size=200, epochs=1, optimizer="rmsprop", seed=1)
+    for seed, learning_rate, batch_size in ((1, 0.01, 32), (2, 0.05, 64), (3, 0.001, 16)):
+        train(TrainConfig(**{**config.to_dict(), "seed": seed, "learning_rate": learning_rate,
+                             "batch_size": batch_size}), fashion)
+    engines = training._idle_engines[training.engine_key(config, fashion)]
+    assert len(engines) == 1
+    assert engines[0].graph.run_chunk.experimental_get_tracing_count() == 1
+
+
+def test_adagrad_starts_from_keras_initial_accumulators(fashion):
+    """Engine reuse must reset optimizer slots to a fresh optimizer's values (AdaGrad: 0.1)."""
+    config = TrainConfig(**SMALL, optimizer="adagrad", learning_rate=0.05)
+    first = train(config, fashion)
+    second = train(config, fashion)
+    assert first.history["loss"] == second.history["loss"]
