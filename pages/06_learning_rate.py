@@ -1,6 +1,128 @@
-"""SGD and the learning rate: placeholder while the page is built (issue 4)."""
+"""SGD and the learning rate.
+
+Teaching point: the learning rate is the size of each SGD step. Too small and the
+loss crawls; too large and it diverges; a learning-rate range test finds the good
+region in one short run. One step uses one mini-batch; one epoch is one pass over
+the training images.
+"""
 
 import streamlit as st
 
+from lab.topics import learning_rate as topic
+from ui.common import config_or_error, get_dataset, show_keras_code
+
+COMPARE_KEY = "lr_compare_results"
+RANGE_KEY = "lr_range_result"
+
 st.title("SGD and the learning rate")
-st.info("This page is being built.")
+st.markdown(
+    "**Claim:** a learning rate that is too large makes the loss explode, one that is too small "
+    "makes it crawl, and in between there is a good region that a quick *range test* finds."
+)
+st.latex(r"\theta_{t+1} = \theta_t - \eta \, \nabla_\theta L_{\text{batch}}(\theta_t)")
+st.caption("Every step moves the weights θ against the gradient of one mini-batch's loss, scaled by the learning rate η.")
+
+# ----------------------------------------------------------------------
+st.header("Too small, just right, too large")
+left, right = st.columns(2)
+rates = left.multiselect(
+    "Learning rates to compare", options=list(topic.RATE_OPTIONS), default=list(topic.DEFAULT_RATES),
+    format_func=lambda rate: f"{rate:g}", key="lr_rates",
+    help="Each rate trains the same model from the same initial weights on the same batches.",
+)
+batch_size = right.select_slider("Batch size", options=[8, 16, 32, 64, 128, 256], value=32, key="lr_batch_size")
+train_size = left.select_slider("Training images", options=[1_000, 2_000, 5_000], value=2_000, key="lr_train_size")
+epochs = right.slider("Epochs", 1, 3, 2, key="lr_epochs")
+
+steps = topic.epoch_and_steps(train_size, batch_size, epochs)
+full = topic.epoch_and_steps(topic.FULL_TRAINING_IMAGES, batch_size)
+last = f" and one last batch of {steps['last_batch']}" if steps["last_batch"] else ""
+st.info(
+    f"**Epoch and step.** One *step* = one mini-batch of {batch_size} images = one weight update. "
+    f"One *epoch* = one pass over all {train_size:,} training images = **{steps['steps_per_epoch']:,} steps** "
+    f"({steps['full_batches']:,} batches of {batch_size}{last}). {epochs} epoch(s) = {steps['total_steps']:,} steps. "
+    f"On the slides' 55,000 images the same batch size gives {full['steps_per_epoch']:,} steps per epoch."
+)
+
+config = config_or_error(**{**topic.BASE_FIELDS, "train_size": train_size, "batch_size": batch_size, "epochs": epochs})
+if st.button("Train these learning rates", type="primary", key="lr_train", disabled=not rates):
+    if config is not None:
+        bar = st.progress(0.0, text="Loading TensorFlow and the data...")
+        dataset = get_dataset(config.dataset)
+
+        def on_run(index: int, rate: float) -> None:
+            bar.progress(index / len(rates), text=f"Training with learning rate {rate:g} ({index + 1}/{len(rates)})...")
+
+        st.session_state[COMPARE_KEY] = topic.compare_learning_rates(dataset, rates, config, on_run)
+        bar.empty()
+if not rates:
+    st.warning("Pick at least one learning rate.")
+
+results = st.session_state.get(COMPARE_KEY)
+if results is None:
+    st.info("Press **Train these learning rates**. The default three runs take a few seconds.")
+else:
+    st.plotly_chart(topic.loss_per_step_figure(results), key="lr_loss_chart")
+    table = topic.summary_table(results)
+    st.dataframe(
+        table, hide_index=True,
+        column_config={
+            "loss at start": st.column_config.NumberColumn(format="%.3f"),
+            "loss at end": st.column_config.NumberColumn(format="%.3f"),
+            "validation accuracy": st.column_config.NumberColumn(format="%.3f"),
+            "test accuracy": st.column_config.NumberColumn(format="%.3f"),
+        },
+    )
+    verdicts = dict(zip(table["learning rate"], table["verdict"]))
+    st.success(
+        "**What to notice.** The y axis is logarithmic. "
+        + " ".join(f"lr={rate}: **{verdict}**." for rate, verdict in verdicts.items())
+        + " A diverged run is stopped as soon as its loss is 10x its start: each step overshoots the minimum "
+        "by more than the last. A crawling run's loss barely moves in the same number of steps, so it would "
+        "need many more epochs. The good rate gets most of the way in the first epoch."
+    )
+    first = next(iter(results.values())).config
+    st.caption("The runs differ only in `learning_rate`. Code of the first run:")
+    show_keras_code(first)
+
+# ----------------------------------------------------------------------
+st.header("Learning-rate range test")
+st.markdown(
+    "Train **one** model for a few hundred steps while multiplying the learning rate by a constant factor "
+    "every step, from tiny to huge. Plot the loss against the rate: it stays flat (too small), falls "
+    "(good region) and finally shoots up (too large)."
+)
+st.latex(r"\eta_t = \eta_{\min} \left(\frac{\eta_{\max}}{\eta_{\min}}\right)^{t/(T-1)}")
+left, middle, right = st.columns(3)
+min_rate = left.select_slider("Smallest rate", options=[1e-6, 1e-5, 1e-4], value=1e-5,
+                              format_func=lambda rate: f"{rate:g}", key="lr_range_min")
+max_rate = middle.select_slider("Largest rate", options=[1.0, 3.0, 10.0], value=10.0,
+                                format_func=lambda rate: f"{rate:g}", key="lr_range_max")
+range_steps = right.slider("Steps", 100, 500, 300, step=50, key="lr_range_steps")
+if st.button("Run the range test", type="primary", key="lr_range_run"):
+    range_config = config_or_error(**{**topic.BASE_FIELDS, "train_size": 10_000, "batch_size": batch_size})
+    if range_config is not None:
+        with st.spinner(f"Training one model for up to {range_steps} steps..."):
+            test = topic.range_test(get_dataset(range_config.dataset), range_config, min_rate, max_rate, range_steps)
+        st.session_state[RANGE_KEY] = test
+
+test = st.session_state.get(RANGE_KEY)
+if test is None:
+    st.info("Press **Run the range test** (about a second once TensorFlow is loaded).")
+else:
+    marks = sorted(results) if results else ()
+    st.plotly_chart(topic.range_test_figure(test, marks), key="lr_range_chart")
+    left, middle, right = st.columns(3)
+    left.metric("Good region from", f"{test.good_low:.2g}")
+    middle.metric("Good region to", f"{test.good_high:.2g}")
+    right.metric("Suggested rate", f"{test.suggested_rate:.2g}")
+    stop_text = (f"It stopped after {len(test.losses)} steps, once the loss had exploded. "
+                 if test.stopped_early else "")
+    st.success(
+        "**What to notice.** Left of the shaded region the loss is flat: those rates are too small to "
+        "change anything in a few steps. In the region the loss falls fastest. At its right edge the "
+        "loss is lowest, and beyond it the loss turns up: the rate is too large. "
+        f"{stop_text}Pick a rate inside the region, below its lowest point (batch size {test.batch_size})."
+    )
+    with st.expander("Show Keras code"):
+        st.code(topic.range_test_code(min_rate, max_rate, range_steps, test.batch_size), language="python")

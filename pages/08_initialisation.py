@@ -1,6 +1,110 @@
-"""Initialisation: placeholder while the page is built (issue 4)."""
+"""Initialisation.
+
+Teaching point: with all-zero kernels every neuron of a layer computes the same
+thing and receives the same gradient, so the neurons stay identical for ever and
+the network is stuck near chance. Random, Glorot and He kernels break this
+symmetry and train. Zero biases are fine: every run here starts with them.
+"""
 
 import streamlit as st
 
+from lab.topics import initialisation as topic
+from ui.common import config_or_error, get_dataset, show_keras_code
+
+RESULT_KEY = "init_results"
+
 st.title("Initialisation")
-st.info("This page is being built.")
+st.markdown(
+    "**Claim:** if every kernel starts at zero, all neurons in a layer stay identical and the network "
+    "does not learn. Random normal, Glorot and He initialisation break the symmetry and train. "
+    "Biases may start at zero."
+)
+left, right = st.columns(2)
+left.latex(r"\text{zeros: } w = 0")
+right.latex(r"\text{random normal: } w \sim \mathcal{N}(0, \sigma^2)")
+left.latex(r"\text{Glorot: } \operatorname{Var}(w) = \frac{2}{n_\text{in} + n_\text{out}}")
+right.latex(r"\text{He: } \operatorname{Var}(w) = \frac{2}{n_\text{in}}")
+
+left, right = st.columns(2)
+names = left.multiselect(
+    "Kernel initialisations", options=list(topic.INITIALISERS), default=list(topic.INITIALISERS),
+    format_func=topic.INITIALISERS.get, key="init_initialisers",
+)
+stddev = right.select_slider(
+    "Random normal stddev σ", options=list(topic.STDDEV_OPTIONS), value=0.05, format_func=lambda value: f"{value:g}",
+    key="init_stddev", help="Only used by random normal. 0.05 is Keras's default; try 0.0001 and 1.0.",
+)
+activation = left.selectbox("Hidden activation", ["relu", "tanh", "sigmoid"], key="init_activation")
+epochs = right.slider("Epochs", 1, 5, 3, key="init_epochs")
+config = config_or_error(**{**topic.BASE_FIELDS, "activation": activation, "init_stddev": stddev, "epochs": epochs})
+st.caption(
+    f"The lecture's model (300 and 100 {activation} units), SGD with learning rate "
+    f"{topic.BASE_FIELDS['learning_rate']:g}, {topic.BASE_FIELDS['train_size']:,} training images, the same seed "
+    "for every run. Biases start at zero in every run (the Keras default)."
+)
+
+if not names:
+    st.warning("Pick at least one initialisation.")
+if st.button("Train each initialisation", type="primary", key="init_train", disabled=config is None or not names):
+    bar = st.progress(0.0, text="Loading TensorFlow and the data...")
+    dataset = get_dataset(config.dataset)
+
+    def on_run(index: int, name: str) -> None:
+        bar.progress(index / len(names), text=f"Training with {topic.INITIALISERS[name]} ({index + 1}/{len(names)})...")
+
+    st.session_state[RESULT_KEY] = topic.compare_initialisers(dataset, names, config, on_run)
+    bar.empty()
+
+runs = st.session_state.get(RESULT_KEY)
+if runs is None:
+    st.info("Press **Train each initialisation**. Four runs take a few seconds.")
+else:
+    st.plotly_chart(topic.accuracy_figure(runs), key="init_accuracy_chart")
+    layer = st.radio("Layer to look inside", ["hidden_1", "hidden_2"], horizontal=True, key="init_layer")
+    table = topic.summary_table(runs, layer)
+    st.dataframe(table, hide_index=True, column_config={
+        "test accuracy": st.column_config.NumberColumn(format="%.3f"),
+        "distinct neurons": st.column_config.TextColumn(help=f"Neurons of {layer} that differ from every other one"),
+        "mean similarity": st.column_config.NumberColumn(
+            format="%.3f", help="Average cosine similarity of all pairs of neurons: 1 = all identical"),
+        "kernel std at start": st.column_config.NumberColumn(format="%.4f"),
+        "largest weight change": st.column_config.NumberColumn(format="%.2e"),
+    })
+
+    st.subheader("Are the neurons different from each other?")
+    st.caption(
+        f"Cosine similarity of the incoming weights of the first {topic.SIMILARITY_NEURONS} neurons of {layer} "
+        "after training: 1 (dark red) = identical neurons, 0 (white) = unrelated."
+    )
+    shown = list(runs)
+    # Zeros on the left against Glorot (or the first other run) on the right, when they were trained.
+    preferred = [name for name in ("glorot_uniform", *shown) if name in runs and name != "zeros"]
+    right_default = shown.index(preferred[0]) if preferred else 0
+    left, right = st.columns(2)
+    first = left.selectbox("Left heatmap", shown, index=0, format_func=lambda name: runs[name].label, key="init_heatmap_left")
+    second = right.selectbox("Right heatmap", shown, index=right_default, format_func=lambda name: runs[name].label,
+                             key="init_heatmap_right")
+    left.plotly_chart(topic.similarity_figure(runs[first], layer), key="init_similarity_left")
+    right.plotly_chart(topic.similarity_figure(runs[second], layer), key="init_similarity_right")
+
+    notes = []
+    if "zeros" in runs:
+        zero = runs["zeros"]
+        moved = zero.weight_change[layer] > 0
+        notes.append(
+            f"With **zeros** the {zero.width[layer]} neurons of {layer} are **{zero.distinct[layer]} distinct neuron(s)**: "
+            + ("their weights did move, but all in lockstep, because identical neurons get identical gradients. "
+               if moved else
+               "their weights never moved at all: every neuron outputs the same value and gets the same, here zero, gradient. ")
+            + f"Test accuracy {zero.test_accuracy:.0%}, about chance (10%)."
+        )
+    learners = [run for name, run in runs.items() if name != "zeros"]
+    if learners:
+        notes.append(
+            "The random initialisations give every neuron its own weights (similarity near 0) and train: "
+            + ", ".join(f"{run.label} {run.test_accuracy:.0%}" for run in learners)
+            + ". All of them started with **zero biases**, which is fine once the kernels differ."
+        )
+    notes.append("Move σ: 0.0001 is almost zero again (stuck for many epochs); 1.0 is so large that the loss explodes.")
+    st.success("**What to notice.** " + " ".join(notes))
+    show_keras_code(runs[second].config)

@@ -1,6 +1,97 @@
-"""Vanishing and exploding gradients: placeholder while the page is built (issue 4)."""
+"""Vanishing and exploding gradients.
+
+Teaching point: the gradient reaching a deep network's first layer is a product
+of one factor per layer. With sigmoid (slope at most 1/4) or small weights the
+product shrinks towards the input, so the first layers hardly learn (vanishing);
+with large weights it can grow (exploding). Batch normalisation rescales every
+layer and keeps the gradients of all layers alike.
+"""
 
 import streamlit as st
 
+from lab.topics import gradients as topic
+from ui.common import config_or_error, get_dataset, show_keras_code
+
+RESULT_KEY = "grad_results"
+
 st.title("Vanishing and exploding gradients")
-st.info("This page is being built.")
+st.markdown(
+    "**Claim:** in a deep sigmoid network the gradient shrinks by orders of magnitude on its way back to "
+    "the first layer, and small initial weights make it worse; large initial weights make it explode. "
+    "Batch normalisation fixes both."
+)
+st.latex(
+    r"\frac{\partial L}{\partial h_1} = \frac{\partial L}{\partial h_n}\prod_{l=2}^{n} W_l^{\top}\,"
+    r"\operatorname{diag}\!\big(\sigma'(z_l)\big)"
+)
+st.latex(r"\sigma'_{\text{sigmoid}}(z) = \sigma(z)\,(1 - \sigma(z)) \le \tfrac14")
+
+left, middle, right = st.columns(3)
+depth = left.slider("Hidden layers", 2, 10, 10, key="grad_depth")
+activation = middle.selectbox("Activation", list(topic.ACTIVATION_OPTIONS), key="grad_activation")
+init_stddev = right.select_slider(
+    "Init scale (stddev σ of the random normal weights)", options=list(topic.STDDEV_OPTIONS), value=0.1,
+    format_func=lambda value: f"{value:g}", key="grad_init_stddev",
+    help=f"Each hidden layer has {topic.WIDTH} units; σ = 1/√{topic.WIDTH} = 0.1 keeps a linear layer's scale.",
+)
+with_batch_norm = st.checkbox("Also train the same network with batch normalisation (before each activation)",
+                              value=True, key="grad_batch_norm")
+config = config_or_error(**{**topic.BASE_FIELDS, "hidden_units": [topic.WIDTH] * depth, "activation": activation,
+                            "init_stddev": init_stddev})
+st.caption(
+    f"{depth} hidden layers of {topic.WIDTH} {activation} units, SGD learning rate {topic.BASE_FIELDS['learning_rate']:g}, "
+    f"{topic.BASE_FIELDS['train_size']:,} training images, {topic.BASE_FIELDS['epochs']} epochs. The gradient norms "
+    f"'at start' are measured on one batch of {topic.NORM_BATCH} images before any training."
+)
+
+if st.button("Measure and train", type="primary", key="grad_train", disabled=config is None):
+    runs_planned = 2 if with_batch_norm else 1
+    bar = st.progress(0.0, text="Loading TensorFlow and the data...")
+    dataset = get_dataset(config.dataset)
+
+    def on_run(index: int, label: str) -> None:
+        bar.progress(index / runs_planned, text=f"Training the network {label} ({index + 1}/{runs_planned})...")
+
+    st.session_state[RESULT_KEY] = topic.depth_experiment(dataset, config, with_batch_norm, on_run)
+    bar.empty()
+
+runs = st.session_state.get(RESULT_KEY)
+if runs is None:
+    st.info("Press **Measure and train**. The default two runs take a few seconds.")
+else:
+    for run in runs.values():
+        if run.stop_reason == "diverged":
+            st.warning(f"The network {topic.describe(run.config)} diverged: {run.stop_detail}")
+    st.plotly_chart(topic.layer_norms_figure(runs), key="grad_norms_chart")
+    table = topic.summary_table(runs)
+    st.dataframe(table, hide_index=True, column_config={
+        "hidden_1 gradient norm": st.column_config.NumberColumn(format="%.2e"),
+        "output gradient norm": st.column_config.NumberColumn(format="%.2e"),
+        "hidden_1 / output": st.column_config.NumberColumn(format="%.1e"),
+        "test accuracy": st.column_config.NumberColumn(format="%.3f"),
+    })
+    st.plotly_chart(topic.accuracy_figure(runs), key="grad_accuracy_chart")
+    plain = runs["as configured"]
+    ratio = plain.first_to_last
+    findings = {
+        "vanishing": f"The first layer's gradient is **{1 / ratio:.1e} times smaller** than the output layer's: "
+                     "it vanishes on the way back, so the first layers barely move.",
+        "exploding": f"The first layer's gradient is **{ratio:.1e} times larger** than the output layer's: "
+                     "it explodes on the way back.",
+        "huge": "**Every** layer's gradient is huge: the activations blew up in the forward pass"
+                + (" and training diverged." if plain.stop_reason == "diverged" else "."),
+        "tiny": "**Every** layer's gradient is tiny: with such small weights the signal dies in the forward pass.",
+        "healthy": "The gradients of all layers are within a factor of 100 of each other: a healthy network.",
+    }
+    finding = findings[topic.diagnosis(plain)]
+    fix = ""
+    if "with batch norm" in runs:
+        fixed = runs["with batch norm"]
+        fix = (f" With batch normalisation the ratio is {fixed.first_to_last:.2g} and the test accuracy "
+               f"{fixed.test_accuracy:.0%} instead of {plain.test_accuracy:.0%}.")
+    st.success(
+        f"**What to notice.** The y axis is logarithmic: each grid line is a factor of 10. {finding}{fix} "
+        "Try σ=0.01 with sigmoid (even smaller), relu (no vanishing with σ=0.1), tanh with σ=1 "
+        "(exploding towards the input) and relu with σ=0.5 (every gradient huge, the loss becomes NaN)."
+    )
+    show_keras_code(plain.config)

@@ -1,6 +1,133 @@
-"""Batch normalisation: placeholder while the page is built (issue 4)."""
+"""Batch normalisation.
+
+Teaching point: BatchNormalization (before or after the activation) reaches a
+target accuracy in fewer epochs, but each epoch costs more. During training it
+normalises with the current batch's mean and variance; at test time it uses the
+moving averages it collected, which is why predictions do not depend on the batch.
+"""
 
 import streamlit as st
 
+from lab.topics import batch_norm as topic
+from ui.common import config_or_error, get_dataset, show_keras_code
+
+RESULT_KEY = "bn_results"
+TIMING_KEY = "bn_step_seconds"
+STATS_KEY = "bn_statistics"
+
 st.title("Batch normalisation")
-st.info("This page is being built.")
+st.markdown(
+    "**Claim:** batch normalisation makes each epoch count for more (fewer epochs to a target accuracy) "
+    "while making each epoch slower. It normalises with batch statistics in training and with moving "
+    "statistics at test time."
+)
+left, right = st.columns(2)
+left.latex(r"\mu_B = \frac{1}{m}\sum_{i=1}^m x_i")
+right.latex(r"\sigma_B^2 = \frac{1}{m}\sum_{i=1}^m (x_i - \mu_B)^2")
+left.latex(r"\hat x_i = \frac{x_i - \mu_B}{\sqrt{\sigma_B^2 + \varepsilon}}")
+right.latex(r"y_i = \gamma \hat x_i + \beta")
+left.latex(r"\hat\mu \leftarrow 0.99\,\hat\mu + 0.01\,\mu_B")
+right.latex(r"\hat\sigma^2 \leftarrow 0.99\,\hat\sigma^2 + 0.01\,\sigma_B^2")
+st.caption("Training normalises with the batch's μ_B and σ²_B and updates the moving averages μ̂ and σ̂² "
+           "(momentum 0.99); at test time (training=False) the moving averages take their place.")
+
+# ----------------------------------------------------------------------
+st.header("None, before or after the activation")
+left, middle, right = st.columns(3)
+placements = left.multiselect("Batch norm", options=list(topic.PLACEMENTS), default=list(topic.PLACEMENTS),
+                              format_func=topic.SHORT_LABELS.get, key="bn_placements")
+target = middle.slider("Target validation accuracy", 0.70, 0.85, 0.78, step=0.01, key="bn_target")
+epochs = right.slider("Epochs", 2, 6, 4, key="bn_epochs")
+config = config_or_error(**{**topic.BASE_FIELDS, "epochs": epochs})
+st.caption(
+    f"The lecture's model (300/100 relu) and optimizer (SGD, learning rate {topic.BASE_FIELDS['learning_rate']:g}, "
+    f"batch {topic.BASE_FIELDS['batch_size']}) on {topic.BASE_FIELDS['train_size']:,} training images, "
+    "the same seed for every model."
+)
+if not placements:
+    st.warning("Pick at least one model.")
+if st.button("Train and time the models", type="primary", key="bn_train", disabled=config is None or not placements):
+    bar = st.progress(0.0, text="Loading TensorFlow and the data...")
+    dataset = get_dataset(config.dataset)
+
+    def on_run(index: int, placement: str) -> None:
+        bar.progress(index / (len(placements) + 1), text=f"Training: {topic.PLACEMENTS[placement]}...")
+
+    results = topic.compare_placements(dataset, placements, config, on_run)
+    bar.progress(len(placements) / (len(placements) + 1), text="Timing one training step of each model...")
+    st.session_state[TIMING_KEY] = topic.time_per_step(dataset, {p: r.config for p, r in results.items()})
+    st.session_state[RESULT_KEY] = results
+    bar.empty()
+
+results = st.session_state.get(RESULT_KEY)
+step_seconds = st.session_state.get(TIMING_KEY)
+if results is None:
+    st.info("Press **Train and time the models**. Three models take a few seconds each.")
+else:
+    left, right = st.columns(2)
+    left.plotly_chart(topic.accuracy_per_epoch_figure(results, target), key="bn_accuracy_chart")
+    right.plotly_chart(topic.seconds_per_epoch_figure(results, step_seconds), key="bn_seconds_chart")
+    table = topic.placement_table(results, step_seconds, target)
+    formats = {column: st.column_config.NumberColumn(format="%.3f") for column in table.columns
+               if column not in ("model", f"epochs to {target:.0%}")}
+    formats["s per epoch (timed)"] = st.column_config.NumberColumn(
+        format="%.3f", help="Best of several interleaved timings of 100 steps, times the steps per epoch")
+    formats["s per epoch (run)"] = st.column_config.NumberColumn(
+        format="%.3f", help="Median wall time of this run's epochs after the first (noisy on a shared server)")
+    st.dataframe(table, hide_index=True, column_config=formats)
+    reached = {p: topic.epochs_to_target(r.history, target) for p, r in results.items()}
+    reached_text = "; ".join(
+        f"{topic.PLACEMENTS[p]}: {f'epoch {e}' if e else f'not within {results[p].config.epochs} epochs'}"
+        for p, e in reached.items())
+    cost_text = ""
+    if "none" in step_seconds:
+        cost_text = " ".join(f"A step with batch norm {topic.SHORT_LABELS[p]} costs {extra:+.0%} against none."
+                             for p, extra in topic.relative_cost(step_seconds).items())
+    st.success(
+        f"**What to notice.** Epochs to {target:.0%}: {reached_text}. The bars are the cost of an epoch, timed as "
+        "the best of several interleaved runs of 100 steps, so other users of the server disturb them little: "
+        f"batch norm adds work to every step. {cost_text} The first epoch of a batch-norm model is judged with "
+        "moving statistics that are still catching up (see below)."
+    )
+    if "before" in results:
+        show_keras_code(results["before"].config)
+
+# ----------------------------------------------------------------------
+st.header("Batch statistics in training, moving statistics at test time")
+stats_images = st.select_slider(
+    "Training images (2 epochs, batch 32)", options=[1_000, 2_000, 5_000, 10_000], value=5_000, key="bn_stats_images",
+    help="More steps let the moving averages (momentum 0.99) forget their start values of mean 0 and variance 1.",
+)
+stats_config = config_or_error(**{**topic.STATS_FIELDS, "train_size": stats_images})
+if st.button("Train and read the statistics", type="primary", key="bn_stats_run", disabled=stats_config is None):
+    with st.spinner("Training a model with batch norm before each activation..."):
+        st.session_state[STATS_KEY] = topic.batch_statistics(get_dataset(stats_config.dataset), stats_config)
+
+stats = st.session_state.get(STATS_KEY)
+if stats is None:
+    st.info("Press **Train and read the statistics** (a few seconds).")
+else:
+    st.plotly_chart(topic.statistics_figure(stats), key="bn_statistics_chart")
+    st.markdown("**Test accuracy** of the same trained model, normalising with:")
+    left, middle, right = st.columns(3)
+    left.metric("Moving statistics", f"{stats.test_accuracy_inference:.1%}",
+                help="model(x, training=False): what predict() and evaluate() do.")
+    middle.metric("Batch statistics, 256 images", f"{stats.test_accuracy_batches:.1%}",
+                  help="model(x, training=True) on batches of 256 test images.")
+    right.metric("Batch statistics, 1 image", f"{stats.test_accuracy_batch_of_one:.1%}",
+                 help=f"{topic.BATCH_ONE_IMAGES} test images, each alone in its batch, training=True.")
+    st.dataframe(stats.table(), hide_index=True, column_config={
+        column: st.column_config.NumberColumn(format="%.3f") for column in stats.table().columns if column != "unit"
+    })
+    same = "every image got the same class" if stats.same_prediction_batch_of_one else "predictions were poor"
+    st.success(
+        f"**What to notice.** After {stats.steps:,} steps the moving averages still hold "
+        f"{stats.leftover:.1%} (= 0.99^{stats.steps}) of their start values, so they sit near the statistics of "
+        "all training images (blue), while a single batch (orange) scatters around them. At test time Keras uses "
+        f"the moving statistics: the layer's output matched that formula to {stats.inference_matches_moving:.1e}, "
+        f"and in training the batch formula to {stats.training_matches_batch:.1e}. With batch statistics a single "
+        f"image is normalised by itself: its values minus its own mean are all zero, so {same} "
+        f"({stats.test_accuracy_batch_of_one:.0%}). Try 1,000 images: too few steps, and the moving statistics lag."
+    )
+    with st.expander("Show Keras code"):
+        st.code(topic.statistics_code(), language="python")

@@ -1,0 +1,271 @@
+"""Vanishing and exploding gradients in a deep MLP, and batch normalisation as the fix.
+
+Backpropagation multiplies one factor per layer on the way from the loss to the
+first layer: the layer's weights times the slope of its activation. Sigmoid's
+slope is at most 1/4, so with ordinary weights the product shrinks layer after
+layer (vanishing); with large weights it can grow (exploding). The experiment
+measures the real per-layer gradient norms of a deep Keras MLP on one batch of
+real images at initialisation, then trains it briefly with `lab.training.train`
+and reads the per-layer norms from its step log.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Callable, Optional
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from lab.config import TrainConfig
+from lab.data import Dataset, split_indices
+from lab.plots import COLORS, _figure
+
+WIDTH = 100  # units per hidden layer: with stddev 0.1 = 1/sqrt(100) a linear layer keeps the signal's scale
+STDDEV_OPTIONS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
+ACTIVATION_OPTIONS = ("sigmoid", "tanh", "relu")
+# 10,000 images for 2 epochs (626 steps): batch norm's moving statistics need a few hundred steps
+# to catch up before the validation accuracy, measured with them, shows what the network learnt.
+BASE_FIELDS = dict(
+    train_size=10_000, validation_size=1_000, epochs=2, batch_size=32, learning_rate=0.1, log_every=10, seed=42,
+    kernel_initializer="random_normal",
+)
+NORM_BATCH = 256  # images in the batch whose gradient is measured at initialisation
+
+
+def deep_config(depth: int = 10, activation: str = "sigmoid", init_stddev: float = 0.1,
+                batch_norm: str = "none", **overrides) -> TrainConfig:
+    """A deep MLP: `depth` hidden layers of WIDTH units, random normal kernels with the given stddev.
+
+    Args:
+        depth: number of hidden layers (1 to 10).
+        activation: hidden activation.
+        init_stddev: stddev of the random normal kernels (the init scale).
+        batch_norm: "none", "before" or "after" the activation.
+        **overrides: other TrainConfig fields.
+    Returns:
+        a validated TrainConfig.
+    """
+    fields = {**BASE_FIELDS, "hidden_units": (WIDTH,) * depth, "activation": activation,
+              "init_stddev": init_stddev, "batch_norm": batch_norm, **overrides}
+    return TrainConfig(**fields)
+
+
+def dense_layer_names(config: TrainConfig) -> list[str]:
+    """Names of the model's Dense layers, input side first: hidden_1 ... hidden_n, output.
+
+    Args:
+        config: the model's config.
+    Returns:
+        list of layer names.
+    """
+    return [f"hidden_{index + 1}" for index in range(len(config.hidden_units))] + ["output"]
+
+
+def initial_gradient_norms(config: TrainConfig, dataset: Dataset, batch_size: int = NORM_BATCH) -> dict[str, float]:
+    """The gradient norm of each Dense layer (kernel and bias together) on one batch, before any training.
+
+    Args:
+        config: the model to build (seeded, so the same config gives the same norms).
+        dataset: the shared dataset.
+        batch_size: images in the batch.
+    Returns:
+        dict layer name -> norm, input side first.
+    """
+    import tensorflow as tf
+
+    from lab.models import build_loss, build_model
+
+    train_index, _ = split_indices(dataset.y_train, config.train_size, config.validation_size, config.seed)
+    batch = train_index[:batch_size]
+    model = build_model(config, dataset.num_classes)
+    with tf.GradientTape() as tape:
+        loss = build_loss(config)(dataset.y_train[batch], model(dataset.x_train[batch], training=True))
+    layers = {name: model.get_layer(name).trainable_weights for name in dense_layer_names(config)}
+    # The tape may be asked only once, so take every layer's gradients in one call.
+    gradients = tape.gradient(loss, [weight for weights in layers.values() for weight in weights])
+    squares = iter(float(tf.reduce_sum(tf.square(gradient))) for gradient in gradients)
+    return {name: float(np.sqrt(sum(next(squares) for _ in weights))) for name, weights in layers.items()}
+
+
+def trained_layer_norms(result) -> Optional[dict[str, float]]:
+    """Per-Dense-layer gradient norms averaged over the last epoch's logged steps of a training run.
+
+    Args:
+        result: a lab.training.TrainResult.
+    Returns:
+        dict layer name -> mean norm, or None when the run logged no step (it diverged at once).
+    """
+    if not result.step_log:
+        return None
+    last_epoch = max(int(np.ceil(entry["epoch"])) for entry in result.step_log)
+    entries = [entry for entry in result.step_log if int(np.ceil(entry["epoch"])) == last_epoch]
+    dense = dense_layer_names(result.config)
+    norms = np.mean([entry["layer_norms"] for entry in entries], axis=0)
+    return {name: float(norm) for name, norm in zip(result.layer_names, norms) if name in dense}
+
+
+@dataclass
+class DepthRun:
+    """One deep network: its gradient norms at the start and after training, and how well it learnt."""
+
+    label: str
+    config: TrainConfig
+    initial_norms: dict  # layer -> norm on one batch at initialisation
+    trained_norms: Optional[dict]  # layer -> mean norm over the last epoch (None when it diverged at once)
+    history: dict
+    step_log: list
+    test_accuracy: float
+    stop_reason: str
+    stop_detail: str
+
+    @property
+    def first_to_last(self) -> float:
+        """Ratio of the first hidden layer's gradient norm to the output layer's, at initialisation.
+
+        Returns:
+            a number far below 1 when gradients vanish towards the input, far above 1 when they explode.
+        """
+        return self.initial_norms["hidden_1"] / self.initial_norms["output"]
+
+
+def diagnosis(run: DepthRun) -> str:
+    """Name what the initial gradient norms show.
+
+    Args:
+        run: a DepthRun.
+    Returns:
+        "huge" (every layer's gradient above 1e3, or the run diverged), "vanishing" (first layer over
+        100x smaller than the output layer), "exploding" (over 100x larger), "tiny" (every gradient below
+        1e-4: the signal died in the forward pass) or "healthy".
+    """
+    norms = list(run.initial_norms.values())
+    if run.stop_reason == "diverged" or min(norms) > 1e3:
+        return "huge"
+    if run.first_to_last < 1e-2:
+        return "vanishing"
+    if run.first_to_last > 1e2:
+        return "exploding"
+    if max(norms) < 1e-4:
+        return "tiny"
+    return "healthy"
+
+
+def depth_experiment(
+    dataset: Dataset,
+    config: Optional[TrainConfig] = None,
+    with_batch_norm: bool = True,
+    on_run: Optional[Callable[[int, str], None]] = None,
+) -> dict[str, DepthRun]:
+    """Measure and train the deep MLP as configured and, optionally, the same MLP with batch norm.
+
+    Args:
+        dataset: the shared dataset.
+        config: the deep MLP (defaults to deep_config()).
+        with_batch_norm: also run a twin with BatchNormalization before each activation.
+        on_run: called with (index, label) before each run.
+    Returns:
+        dict label -> DepthRun: "as configured" and, if asked, "with batch norm".
+    """
+    from lab.training import train
+
+    config = config or deep_config()
+    configs = {"as configured": config}
+    if with_batch_norm and config.batch_norm == "none":
+        configs["with batch norm"] = replace(config, batch_norm="before")
+    runs = {}
+    for index, (label, run_config) in enumerate(configs.items()):
+        if on_run is not None:
+            on_run(index, label)
+        result = train(run_config, dataset)
+        runs[label] = DepthRun(
+            label=label, config=run_config, initial_norms=initial_gradient_norms(run_config, dataset),
+            trained_norms=trained_layer_norms(result), history=result.history, step_log=result.step_log,
+            test_accuracy=result.test_accuracy, stop_reason=result.stop_reason, stop_detail=result.stop_detail,
+        )
+    return runs
+
+
+def describe(config: TrainConfig) -> str:
+    """A short description such as "10 x sigmoid, σ=0.1, batch norm before".
+
+    Args:
+        config: a deep_config.
+    Returns:
+        the description.
+    """
+    text = f"{len(config.hidden_units)} x {config.activation}, σ={config.init_stddev:g}"
+    return text + (f", batch norm {config.batch_norm}" if config.batch_norm != "none" else "")
+
+
+def layer_norms_figure(runs: dict[str, DepthRun]) -> go.Figure:
+    """Gradient norm per layer (input side on the left) on a log axis: at initialisation and after training.
+
+    Args:
+        runs: label -> DepthRun.
+    Returns:
+        a Figure with a solid line per run at initialisation and a dashed one after training.
+    """
+    figure = _figure("Gradient norm per layer", "hidden layer (input side on the left)", "gradient norm (log scale)",
+                     log_y=True)
+    figure.update_yaxes(exponentformat="power")
+    # Short tick labels (1, 2, ..., out) stay horizontal and readable on a phone.
+    names = list(next(iter(runs.values())).initial_norms) if runs else []
+    figure.update_xaxes(tickvals=names, ticktext=[name.replace("hidden_", "").replace("output", "out") for name in names],
+                        tickangle=0)
+    for index, run in enumerate(runs.values()):
+        color = COLORS[index % len(COLORS)]
+        figure.add_trace(go.Scatter(
+            x=list(run.initial_norms), y=list(run.initial_norms.values()), mode="lines+markers",
+            name=f"{describe(run.config)}: at start", line=dict(color=color, width=3),
+        ))
+        if run.trained_norms:
+            figure.add_trace(go.Scatter(
+                x=list(run.trained_norms), y=list(run.trained_norms.values()), mode="lines+markers",
+                name=f"{describe(run.config)}: last epoch", line=dict(color=color, width=2, dash="dash"),
+            ))
+    return figure
+
+
+def accuracy_figure(runs: dict[str, DepthRun]) -> go.Figure:
+    """Running training accuracy per step and validation accuracy per epoch, per run.
+
+    Args:
+        runs: label -> DepthRun.
+    Returns:
+        a Figure with a thin and a thick line per run and a chance line.
+    """
+    figure = _figure("Does it learn?", "epoch", "accuracy")
+    for index, run in enumerate(runs.values()):
+        color = COLORS[index % len(COLORS)]
+        figure.add_trace(go.Scatter(
+            x=[entry["epoch"] for entry in run.step_log], y=[entry["accuracy"] for entry in run.step_log],
+            mode="lines", name=f"{describe(run.config)}: training (running)", line=dict(color=color, width=1), opacity=0.5,
+        ))
+        figure.add_trace(go.Scatter(
+            x=run.history["epoch"], y=run.history["val_accuracy"], mode="lines+markers",
+            name=f"{describe(run.config)}: validation", line=dict(color=color, width=3),
+        ))
+    figure.add_hline(y=0.1, line=dict(color="gray", dash="dot"), annotation_text="chance",
+                     annotation_position="bottom right")
+    figure.update_yaxes(range=[0, 1])
+    return figure
+
+
+def summary_table(runs: dict[str, DepthRun]) -> pd.DataFrame:
+    """One row per run: first- and last-layer gradient norms, their ratio, and accuracy.
+
+    Args:
+        runs: label -> DepthRun.
+    Returns:
+        a pandas DataFrame.
+    """
+    return pd.DataFrame([{
+        "network": describe(run.config),
+        "hidden_1 gradient norm": run.initial_norms["hidden_1"],
+        "output gradient norm": run.initial_norms["output"],
+        "hidden_1 / output": run.first_to_last,
+        "test accuracy": run.test_accuracy,
+        "training": run.stop_reason,
+    } for run in runs.values()])

@@ -1,0 +1,385 @@
+"""SGD and the learning rate: too small crawls, too large diverges, and a range test finds the middle.
+
+Two experiments on the lecture's real model and real Fashion-MNIST:
+
+* `compare_learning_rates` trains the same seeded model once per learning rate
+  with `lab.training.train`, so every run starts from identical weights and
+  sees identical batches; only the step size differs.
+* `range_test` is the learning-rate range test (Smith 2017; Geron's book): one
+  model, one short run, the learning rate growing exponentially every step
+  from tiny to huge, recording the batch loss at each rate.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from typing import Callable, Optional, Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from lab.config import MAX_TRAIN_IMAGES, TrainConfig
+from lab.data import Dataset, split_indices
+from lab.plots import COLORS, _figure
+
+# Learning rates a student can pick, spaced by about 3x so that the whole range
+# from "crawls" to "diverges" fits on one slider.
+RATE_OPTIONS = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
+DEFAULT_RATES = (1e-4, 0.1, 1.0)
+# A run "crawls" when its loss fell by less than this share of its starting value.
+CRAWL_FRACTION = 0.10
+FULL_TRAINING_IMAGES = MAX_TRAIN_IMAGES - 5_000  # the slides' training set after 5k validation
+# The page's small, fast setup: 2,000 images, 2 epochs, batch 32, the loss logged at every step
+# so that even a run that diverges within a few steps leaves a curve.
+BASE_FIELDS = dict(train_size=2_000, validation_size=1_000, epochs=2, batch_size=32, log_every=1, seed=42)
+
+
+def base_config(**overrides) -> TrainConfig:
+    """The page's small setup (BASE_FIELDS) with some fields changed.
+
+    Args:
+        **overrides: TrainConfig fields to change.
+    Returns:
+        a validated TrainConfig.
+    """
+    return TrainConfig(**{**BASE_FIELDS, **overrides})
+
+
+# ----------------------------------------------------------------------
+# Epochs and steps
+# ----------------------------------------------------------------------
+def epoch_and_steps(train_size: int, batch_size: int, epochs: int = 1) -> dict:
+    """What one epoch and one step are for a given training-set size and batch size.
+
+    Args:
+        train_size: images in the training set.
+        batch_size: images per gradient step.
+        epochs: passes over the training set.
+    Returns:
+        dict with steps_per_epoch, full_batches, last_batch (size of the final, smaller batch; 0 if none),
+        total_steps and updates_per_image (= epochs: each image contributes to one step per epoch).
+    """
+    full_batches, last_batch = divmod(train_size, batch_size)
+    steps_per_epoch = math.ceil(train_size / batch_size)
+    return {
+        "train_size": train_size,
+        "batch_size": batch_size,
+        "steps_per_epoch": steps_per_epoch,
+        "full_batches": full_batches,
+        "last_batch": last_batch,
+        "epochs": epochs,
+        "total_steps": steps_per_epoch * epochs,
+        "updates_per_image": epochs,
+    }
+
+
+# ----------------------------------------------------------------------
+# Too small, good, too large
+# ----------------------------------------------------------------------
+def compare_learning_rates(
+    dataset: Dataset,
+    rates: Sequence[float],
+    config: Optional[TrainConfig] = None,
+    on_run: Optional[Callable[[int, float], None]] = None,
+) -> dict[float, object]:
+    """Train the same seeded model once per learning rate.
+
+    Args:
+        dataset: the shared dataset.
+        rates: learning rates to try.
+        config: the run to vary (defaults to `base_config()`); only learning_rate changes.
+        on_run: called with (index, rate) before each run, for a progress bar.
+    Returns:
+        dict mapping each rate to its lab.training.TrainResult, in ascending order of rate.
+    """
+    from lab.training import train  # TensorFlow loads here, not on import
+
+    config = config or base_config()
+    results = {}
+    for index, rate in enumerate(sorted(set(rates))):
+        if on_run is not None:
+            on_run(index, rate)
+        results[rate] = train(replace(config, learning_rate=float(rate)), dataset)
+    return results
+
+
+def start_loss(result) -> float:
+    """The loss at the start of a run: the first logged step's loss, or the first epoch's.
+
+    Args:
+        result: a TrainResult.
+    Returns:
+        the loss as a float (NaN when nothing was logged before the run diverged).
+    """
+    if result.step_log:
+        return float(result.step_log[0]["loss"])
+    return float("nan")
+
+
+def end_loss(result) -> float:
+    """The loss at the end of a run: the last logged training loss.
+
+    Args:
+        result: a TrainResult.
+    Returns:
+        the loss as a float (NaN when nothing was logged).
+    """
+    if result.step_log:
+        return float(result.step_log[-1]["loss"])
+    return float("nan")
+
+
+def verdict(result) -> str:
+    """Classify a run as "diverged", "crawls" or "learns".
+
+    Args:
+        result: a TrainResult.
+    Returns:
+        "diverged" when the trainer stopped it for divergence; "crawls" when its loss fell by less
+        than CRAWL_FRACTION of the start; otherwise "learns".
+    """
+    if result.stop_reason == "diverged":
+        return "diverged"
+    start, end = start_loss(result), end_loss(result)
+    if not (start - end) > CRAWL_FRACTION * start:
+        return "crawls"
+    return "learns"
+
+
+def summary_table(results: dict) -> pd.DataFrame:
+    """One row per learning rate: verdict, loss at the start and end, validation and test accuracy.
+
+    Args:
+        results: rate -> TrainResult, from compare_learning_rates.
+    Returns:
+        a pandas DataFrame.
+    """
+    rows = []
+    for rate, result in results.items():
+        val = result.history["val_accuracy"]
+        rows.append({
+            "learning rate": f"{rate:g}",
+            "verdict": verdict(result),
+            "loss at start": start_loss(result),
+            "loss at end": end_loss(result),
+            "validation accuracy": val[-1] if val else float("nan"),
+            "test accuracy": result.test_accuracy,
+            "steps taken": result.stop_step,
+            "what happened": result.stop_detail,
+        })
+    return pd.DataFrame(rows)
+
+
+def loss_per_step_figure(results: dict) -> go.Figure:
+    """Training loss against step for each learning rate, on a log axis so both a crawl and a blow-up show.
+
+    Args:
+        results: rate -> TrainResult.
+    Returns:
+        a Figure with one line per rate; a diverged run ends in a large cross.
+    """
+    figure = _figure("Training loss per step", "step", "training loss (log scale)", log_y=True)
+    for index, (rate, result) in enumerate(results.items()):
+        color = COLORS[index % len(COLORS)]
+        steps = [entry["step"] for entry in result.step_log]
+        losses = [entry["loss"] for entry in result.step_log]
+        label = f"lr={rate:g} ({verdict(result)})"
+        figure.add_trace(go.Scatter(x=steps, y=losses, mode="lines", name=label, line=dict(color=color, width=3)))
+        if result.stop_reason == "diverged" and steps:
+            figure.add_trace(go.Scatter(
+                x=[steps[-1]], y=[losses[-1]], mode="markers", name=f"lr={rate:g} stopped: diverged",
+                marker=dict(symbol="x", size=16, color=color), showlegend=False,
+            ))
+    return figure
+
+
+# ----------------------------------------------------------------------
+# The range test
+# ----------------------------------------------------------------------
+@dataclass
+class RangeTest:
+    """The outcome of one learning-rate range test."""
+
+    learning_rates: np.ndarray  # the rate used at each step (exponentially growing)
+    losses: np.ndarray  # the batch loss at each step
+    smoothed: np.ndarray  # centred rolling mean of the losses
+    good_low: float  # the marked good region: from where the smoothed loss clearly falls...
+    good_high: float  # ...to where it is lowest
+    best_rate: float  # lowest point of the smoothed loss; training there for long is already too fast
+    stopped_early: bool  # the loss exploded before the last planned step
+    batch_size: int
+
+    @property
+    def suggested_rate(self) -> float:
+        """A rate to train with: the geometric middle of the good region, safely below the lowest point.
+
+        Returns:
+            a learning rate.
+        """
+        return float(math.sqrt(self.good_low * self.good_high))
+
+
+def range_test(
+    dataset: Dataset,
+    config: Optional[TrainConfig] = None,
+    min_rate: float = 1e-5,
+    max_rate: float = 10.0,
+    steps: int = 300,
+) -> RangeTest:
+    """Run a learning-rate range test: one model, the rate multiplied by a constant factor every step.
+
+    Args:
+        dataset: the shared dataset.
+        config: model and data settings (defaults to `base_config(train_size=10_000)`); its
+            learning_rate is ignored.
+        min_rate: the rate at the first step.
+        max_rate: the rate the last step would reach.
+        steps: planned number of steps; the test stops early once the loss explodes.
+    Returns:
+        a RangeTest.
+    """
+    import keras
+    import tensorflow as tf
+
+    from lab.models import build_loss, build_model
+
+    if not 0 < min_rate < max_rate:
+        raise ValueError(f"need 0 < min_rate < max_rate, got {min_rate} and {max_rate}")
+    config = config or base_config(train_size=10_000)
+    growth = (max_rate / min_rate) ** (1.0 / max(1, steps - 1))
+    model = build_model(config, dataset.num_classes)
+    # ExponentialDecay with a rate above 1 grows: min_rate * growth ** step, Keras's own schedule.
+    schedule = keras.optimizers.schedules.ExponentialDecay(min_rate, decay_steps=1, decay_rate=growth)
+    optimizer = keras.optimizers.SGD(learning_rate=schedule)
+    loss_fn = build_loss(config)
+
+    @tf.function(reduce_retracing=True)
+    def step(images, labels):
+        with tf.GradientTape() as tape:
+            loss = loss_fn(labels, model(images, training=True))
+        optimizer.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
+        return loss
+
+    batches = _batches(dataset, config, steps)
+    rates, losses = [], []
+    for index, batch in enumerate(batches):
+        rates.append(min_rate * growth**index)
+        losses.append(float(step(dataset.x_train[batch], dataset.y_train[batch])))
+        if _exploded(losses):
+            break
+    return _analyse(np.array(rates), np.array(losses), stopped_early=len(losses) < steps, batch_size=config.batch_size)
+
+
+def _batches(dataset: Dataset, config: TrainConfig, steps: int) -> list[np.ndarray]:
+    # Seeded batches from the config's training subset, reshuffled whenever the subset runs out.
+    train_index, _ = split_indices(dataset.y_train, config.train_size, config.validation_size, config.seed)
+    batch = config.batch_size
+    per_pass = max(1, len(train_index) // batch)
+    batches = []
+    for index in range(steps):
+        epoch, position = divmod(index, per_pass)
+        order = train_index[np.random.default_rng([config.seed, 3, epoch]).permutation(len(train_index))]
+        batches.append(order[position * batch : (position + 1) * batch])
+    return batches
+
+
+def _exploded(losses: list[float]) -> bool:
+    # Once the loss is four times its lowest value it never comes back; stop wasting steps.
+    latest = losses[-1]
+    return not math.isfinite(latest) or (len(losses) > 10 and latest > 4 * max(min(losses), 0.05))
+
+
+def _analyse(rates: np.ndarray, losses: np.ndarray, stopped_early: bool, batch_size: int) -> RangeTest:
+    """Smooth the losses and mark the good region.
+
+    The region starts where the smoothed loss has fallen by a quarter of its total drop below the
+    starting plateau (the rate now clearly helps) and ends at the lowest smoothed loss (beyond it the
+    rate is so large that the loss turns back up).
+    """
+    finite = np.where(np.isfinite(losses), losses, np.nan)
+    window = max(5, len(losses) // 10)
+    smoothed = pd.Series(finite).rolling(window, center=True, min_periods=1).mean().to_numpy()
+    lowest = int(np.nanargmin(smoothed))
+    plateau = float(np.nanmedian(smoothed[: max(1, len(smoothed) // 10)]))
+    threshold = plateau - 0.25 * (plateau - smoothed[lowest])
+    low = int(np.flatnonzero(smoothed[: lowest + 1] <= threshold)[0])
+    return RangeTest(
+        learning_rates=rates, losses=losses, smoothed=smoothed,
+        good_low=float(rates[low]), good_high=float(rates[lowest]), best_rate=float(rates[lowest]),
+        stopped_early=stopped_early, batch_size=batch_size,
+    )
+
+
+def range_test_figure(test: RangeTest, marks: Sequence[float] = ()) -> go.Figure:
+    """Loss against learning rate on log axes, with the good region shaded.
+
+    Args:
+        test: a RangeTest.
+        marks: learning rates to draw as dotted vertical lines (e.g. the rates of the comparison).
+    Returns:
+        a Figure with the raw and smoothed loss and a shaded "good region" rectangle.
+    """
+    figure = _figure("Learning-rate range test", "learning rate (log scale)", "batch loss")
+    figure.update_xaxes(type="log", dtick=1, exponentformat="power")
+    figure.add_trace(go.Scatter(
+        x=test.learning_rates, y=test.losses, mode="lines", name="batch loss",
+        line=dict(color=COLORS[5], width=1), opacity=0.6,
+    ))
+    figure.add_trace(go.Scatter(
+        x=test.learning_rates, y=test.smoothed, mode="lines", name="smoothed loss", line=dict(color=COLORS[0], width=3),
+    ))
+    figure.add_vrect(x0=test.good_low, x1=test.good_high, fillcolor=COLORS[2], opacity=0.2, line_width=0)
+    # Annotations on a log axis take log10 of the position (shapes do not), so they are placed by hand.
+    figure.add_annotation(x=math.log10(test.suggested_rate), y=1.0, yref="paper", yanchor="bottom",
+                          text="good region", showarrow=False, font=dict(color=COLORS[2], size=14))
+    for rate in marks:
+        figure.add_vline(x=rate, line=dict(color="gray", dash="dot"))
+        figure.add_annotation(x=math.log10(rate), y=0.0, yref="paper", yanchor="bottom", xanchor="left",
+                              text=f" lr={rate:g}", showarrow=False, font=dict(color="gray"))
+    finite = test.losses[np.isfinite(test.losses)]
+    if finite.size:
+        # The exploding tail would squash the interesting part; show up to 1.5x the starting loss.
+        figure.update_yaxes(range=[0, 1.5 * max(float(test.smoothed[0]), float(np.nanmin(finite)))])
+    return figure
+
+
+def range_test_code(min_rate: float, max_rate: float, steps: int, batch_size: int) -> str:
+    """Keras 3 code of the range test as run here.
+
+    Args:
+        min_rate: starting rate.
+        max_rate: final rate.
+        steps: planned steps.
+        batch_size: images per step.
+    Returns:
+        Python source as a string.
+    """
+    return f'''import keras
+import numpy as np
+
+(x_train, y_train), _ = keras.datasets.fashion_mnist.load_data()
+model = keras.Sequential([
+    keras.Input(shape=(28, 28)),
+    keras.layers.Rescaling(1 / 255),
+    keras.layers.Flatten(),
+    keras.layers.Dense(300, activation="relu"),
+    keras.layers.Dense(100, activation="relu"),
+    keras.layers.Dense(10, activation="softmax"),
+])
+steps = {steps}
+growth = ({max_rate:g} / {min_rate:g}) ** (1 / (steps - 1))  # the rate is multiplied by this every step
+schedule = keras.optimizers.schedules.ExponentialDecay({min_rate:g}, decay_steps=1, decay_rate=growth)
+model.compile(loss="sparse_categorical_crossentropy", optimizer=keras.optimizers.SGD(learning_rate=schedule))
+
+rng = np.random.default_rng(42)
+rates, losses = [], []
+for step in range(steps):
+    batch = rng.choice(len(x_train), {batch_size}, replace=False)
+    rates.append({min_rate:g} * growth ** step)
+    losses.append(model.train_on_batch(x_train[batch], y_train[batch]))  # this batch's loss
+    if not np.isfinite(losses[-1]) or (step > 10 and losses[-1] > 4 * min(losses)):
+        break  # the loss has exploded; larger rates only get worse
+# Plot losses against rates on a log x axis; pick a rate where the loss falls fastest.
+'''
