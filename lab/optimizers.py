@@ -1,7 +1,7 @@
 """Fresh Keras 3 optimizers from a TrainConfig, and the code students can copy.
 
 The slides use Keras 2 spellings. In Keras 3 `lr=` raises an error and
-`decay=` is silently ignored, so decay is an `InverseTimeDecay` schedule and
+`decay=` is ignored (Keras only prints a warning), so decay is an `InverseTimeDecay` schedule and
 clipping is the optimizer's own `clipvalue`, `clipnorm` or `global_clipnorm`.
 """
 
@@ -119,7 +119,7 @@ def old_spelling(config: TrainConfig) -> list[tuple[str, str]]:
         pairs.append((
             f"SGD(lr={config.learning_rate:g}, decay={config.decay:g})",
             f"SGD(learning_rate=keras.optimizers.schedules.InverseTimeDecay({config.learning_rate:g}, "
-            f"decay_steps=1, decay_rate={config.decay:g}))  # decay= is silently ignored",
+            f"decay_steps=1, decay_rate={config.decay:g}))  # decay= is ignored: only a warning, no decay",
         ))
     if config.clip != "none":
         name = CLIP_ARGUMENT[config.clip]

@@ -53,7 +53,7 @@ st.table(
         ],
         "what happens with the old spelling": [
             "error: unknown argument lr",
-            "decay= is silently ignored: no decay at all",
+            "decay= is ignored: Keras only warns, and the rate never decays",
             "error: no module keras.optimizer",
         ],
     }
