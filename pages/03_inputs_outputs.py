@@ -1,6 +1,72 @@
-"""Inputs and outputs: placeholder while the page is built (issue 4)."""
+"""Inputs and outputs: the last layer and the loss follow from what the network predicts.
 
+Teaching point: classification ends in 10 softmax units with cross-entropy,
+regression in 1 linear unit with MSE, box prediction in 4 linear units
+(x, y, width, height) with MSE; the body of the network stays the same.
+"""
+
+import pandas as pd
 import streamlit as st
 
+from lab.topics import outputs as topic
+from ui.common import get_dataset
+
+RESULTS_KEY = "io_results"
+
 st.title("Inputs and outputs")
-st.info("This page is being built.")
+st.markdown(
+    "**Claim:** the input is always the 28 x 28 image; **what you predict decides the last layer and the "
+    "loss**. Classification: **10 softmax units + cross-entropy**. Regression: **1 linear unit + MSE**. "
+    "Box prediction: **4 linear units** for x, y, width and height **+ MSE**. The targets below are real, "
+    "derived from each image: its class, its mean brightness, the bounding box of its non-zero pixels."
+)
+
+st.table(pd.DataFrame([{"task": spec.name, "output layer": f"Dense({spec.units}, activation=\"{spec.activation}\")",
+                        "loss": spec.loss} for spec in topic.TASKS.values()]).set_index("task"))
+
+task = st.radio("Task", list(topic.TASKS), horizontal=True, key="io_task",
+                format_func=lambda name: topic.TASKS[name].label)
+spec = topic.TASKS[task]
+st.markdown(f"**Target:** {spec.target}.")
+st.latex(spec.output_latex)
+st.latex(spec.loss_latex)
+
+with st.form("io_form"):
+    left, right = st.columns(2)
+    train_size = left.select_slider("Training images", [2_000, 5_000, 10_000, 20_000], value=10_000,
+                                    key="io_train_size")
+    epochs = right.slider("Epochs", 1, 8, 4, key="io_epochs")
+    submitted = st.form_submit_button(f"Train the {task} model", type="primary", key="io_submit")
+
+results = st.session_state.setdefault(RESULTS_KEY, {})
+if submitted:
+    with st.spinner(f"Training the {task} model..."):
+        results[task] = topic.run_task(task, get_dataset("fashion_mnist"), train_size, epochs)
+
+result = results.get(task)
+if result is None:
+    st.info(f"Press **Train the {task} model**: Flatten, Dense 64 relu and the {task} head, trained with Adam "
+            "in a few seconds. Train each task to compare their heads.")
+    st.stop()
+
+score_format = "{:.1%}" if task == "classification" else ("{:.4f}" if task == "regression" else "{:.2f}")
+left, right = st.columns(2)
+left.metric(spec.metric[0].upper() + spec.metric[1:], score_format.format(result.score))
+right.metric(f"Baseline: {result.baseline_text}", score_format.format(result.baseline))
+st.subheader("The model: only the last layer is task-specific")
+st.dataframe(result.layers, hide_index=True, key="io_layers",
+             column_config={"parameters": st.column_config.NumberColumn(format="localized")})
+st.caption(f"Loss: `{result.loss_name}`. Output layer: Dense({spec.units}, activation=\"{spec.activation}\").")
+st.plotly_chart(topic.predictions_figure(result), key="io_predictions")
+st.plotly_chart(topic.loss_figure(result), key="io_loss")
+
+better = "higher" if task != "regression" else "lower"
+st.info(
+    f"**What to notice:** the body (Flatten, Dense 64 relu) is the same for every task; only the last layer "
+    f"({spec.units} {spec.activation} unit{'s' if spec.units > 1 else ''}) and the loss ({spec.loss}) change. "
+    f"The {spec.metric} is {score_format.format(result.score)} against {score_format.format(result.baseline)} for "
+    f"{result.baseline_text} ({better} is better). A softmax would be wrong for brightness or boxes: it forces "
+    "outputs between 0 and 1 that sum to 1."
+)
+with st.expander("Show Keras code"):
+    st.code(topic.task_code(task, result.train_size, result.epochs), language="python")

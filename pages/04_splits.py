@@ -1,6 +1,170 @@
-"""Train, validation, test: placeholder while the page is built (issue 4)."""
+"""Train, validation, test: what each split is for, overfitting, early stopping, and test-set honesty.
+
+Teaching point: train on the training set, choose with the validation set and
+look at the test set once. A small training set overfits (train and validation
+accuracy drift apart); early stopping on validation loss, with patience and the
+best weights restored, ends the run near its best; choosing on the test set
+makes the reported accuracy optimistic.
+"""
 
 import streamlit as st
 
+from lab.topics import splits as topic
+from ui.common import get_dataset, show_keras_code
+
+FIT_KEY = "splits_fit_result"
+SELECTION_KEY = "splits_selection_result"
+
 st.title("Train, validation, test")
-st.info("This page is being built.")
+st.markdown(
+    "**Claims:** the three splits must not overlap. With a **small training set and many epochs** the model "
+    "overfits: training accuracy runs away from validation accuracy. **Early stopping** watches the validation "
+    "loss, waits `patience` epochs for an improvement and restores the best weights. **Tuning on the test set** "
+    "gives an optimistic estimate, because the winner was chosen partly for its luck on those very images."
+)
+dataset = get_dataset("fashion_mnist")
+
+# ----------------------------------------------------------------------
+st.header("1. The split")
+st.latex(r"\mathcal{D}_\text{train} \cap \mathcal{D}_\text{valid} = \emptyset")
+st.latex(r"\mathcal{D}_\text{test} \cap \left(\mathcal{D}_\text{train} \cup \mathcal{D}_\text{valid}\right)"
+         r" = \emptyset")
+left, middle, right = st.columns(3)
+validation_size = left.slider("Validation images", 1_000, 20_000, 5_000, step=1_000, key="splits_validation_size")
+train_choice = middle.select_slider("Training images", ["all the rest", 1_000, 5_000, 20_000, 40_000],
+                                    value="all the rest", key="splits_train_size")
+seed = right.number_input("Split seed", 0, 10_000, 42, key="splits_seed")
+train_size = None if train_choice == "all the rest" else int(train_choice)
+if train_size is not None and train_size + validation_size > len(dataset.y_train):
+    st.warning(f"{train_size:,} + {validation_size:,} is more than the {len(dataset.y_train):,} training images; "
+               "using all the rest for training instead.")
+    train_size = None
+report = topic.split_report(dataset, train_size, int(validation_size), int(seed))
+st.plotly_chart(topic.split_sizes_figure(report), key="splits_sizes")
+if report.disjoint:
+    st.success("No image position is in both the training and the validation split.")
+else:
+    st.error(f"{report.shared_indices} image positions are in both the training and the validation split.")
+st.dataframe(report.overlaps, hide_index=True, key="splits_overlaps")
+st.caption("Pixel-identical images: images of the second split whose 784 pixels equal those of some image in the "
+           "first. Fashion-MNIST's files contain a few exact duplicates, so a handful can appear even though no "
+           "position is shared.")
+st.plotly_chart(topic.class_balance_figure(report), key="splits_balance")
+
+# ----------------------------------------------------------------------
+st.header("2. Overfitting and early stopping")
+st.latex(r"\text{gap} = \text{acc}_\text{train} - \text{acc}_\text{valid}")
+st.latex(r"t^\star = \arg\min_{s \le t} L_\text{valid}(s)")
+st.latex(r"\text{stop after epoch } t \text{ when } t - t^\star = p")
+st.caption("Early stopping: t* is the best epoch so far and p the patience; at the stop the weights of "
+           "epoch t* are restored.")
+with st.form("splits_fit_form"):
+    left, middle, right = st.columns(3)
+    fit_train_size = left.select_slider("Training images", [500, 1_000, 2_000, 5_000], value=500,
+                                        key="splits_fit_train_size")
+    epochs = middle.slider("Epochs", 10, 60, 40, step=5, key="splits_fit_epochs")
+    patience = right.slider("Early-stopping patience", 1, 10, 3, key="splits_fit_patience")
+    submitted = st.form_submit_button("Train with and without early stopping", type="primary",
+                                      key="splits_fit_submit")
+
+if submitted:
+    with st.spinner("Training twice: all epochs, then with early stopping..."):
+        st.session_state[FIT_KEY] = topic.fit_with_and_without_early_stopping(dataset, fit_train_size, epochs, patience)
+
+fit = st.session_state.get(FIT_KEY)
+if fit is None:
+    st.info("Press **Train with and without early stopping**: two runs of the lecture model (Adam, batch 64) on "
+            "500 images for 40 epochs take a few seconds.")
+else:
+    full, early = fit["full"], fit["early"]
+    columns = st.columns(4)
+    columns[0].metric("Training accuracy", f"{full.history['accuracy'][-1]:.1%}")
+    columns[1].metric("Validation accuracy", f"{full.history['val_accuracy'][-1]:.1%}")
+    columns[2].metric("Gap", f"{topic.generalisation_gap(full.history) * 100:.1f} points")
+    columns[3].metric("Test accuracy after all epochs", f"{full.test_accuracy:.1%}")
+    left, right = st.columns(2)
+    left.plotly_chart(topic.overfitting_figure(full.history, "accuracy"), key="splits_fit_accuracy")
+    right.plotly_chart(topic.overfitting_figure(full.history, "loss"), key="splits_fit_loss")
+
+    st.subheader(f"Early stopping with patience {early.config.early_stopping_patience}")
+    columns = st.columns(4)
+    stopped = early.stop_epoch if early.stop_reason == "early_stopped" else "did not stop"
+    columns[0].metric("Stopped after epoch", stopped)
+    columns[1].metric("Weights restored from epoch", early.best_epoch if early.best_epoch else "-")
+    columns[2].metric("Test loss (restored weights)", f"{early.test_loss:.3f}",
+                      delta=f"{early.test_loss - full.test_loss:+.3f} vs all epochs", delta_color="inverse")
+    columns[3].metric("Test accuracy (restored weights)", f"{early.test_accuracy:.1%}",
+                      delta=f"{(early.test_accuracy - full.test_accuracy) * 100:+.1f} points vs all epochs")
+    st.caption(early.stop_detail)
+
+    st.subheader("Scrub the patience over the recorded history")
+    scrub = st.slider("Patience", 1, 15, int(early.config.early_stopping_patience), key="splits_patience_scrub")
+    st.plotly_chart(topic.patience_figure(full.history, scrub), key="splits_patience")
+    ours = topic.early_stopping_decision(full.history["val_loss"], scrub)
+    keras_decision = topic.keras_early_stopping_decision(full.history["val_loss"], scrub)
+    where = f"stops after epoch {ours.stop_epoch}" if ours.stop_epoch else "never stops within these epochs"
+    agree = "agrees" if ours == keras_decision else "DISAGREES"
+    st.caption(f"With patience {scrub} training {where} and restores epoch {ours.best_epoch}. "
+               f"Keras's own EarlyStopping, fed the same val_loss history, {agree}.")
+    lowest, last = topic.lowest_epoch(full.history["val_loss"]), len(full.history["val_loss"])
+    turn = (f"the validation loss is lowest at epoch {lowest} and rises afterwards although the training loss "
+            "keeps falling" if lowest < last else "the validation loss is still falling at the last epoch")
+    st.info(
+        f"**What to notice:** on {full.config.train_size:,} images the training accuracy reaches "
+        f"{full.history['accuracy'][-1]:.0%} while validation accuracy stays at "
+        f"{full.history['val_accuracy'][-1]:.0%}, "
+        f"and {turn}. Early stopping ends the run {early.config.early_stopping_patience} epochs after its best "
+        "validation loss and restores those weights; a larger patience tolerates more noise but trains longer. "
+        "More training images shrink the gap."
+        + (" It watches the loss, not the accuracy: here the model trained to the end gets a few more test "
+           "images right, yet its test loss is higher, because cross-entropy punishes confident mistakes: on the "
+           "test images it gets wrong it is on average "
+           f"{topic.mistake_confidence(full.test_probabilities, dataset.y_test):.0%} sure of its wrong answer, "
+           f"against {topic.mistake_confidence(early.test_probabilities, dataset.y_test):.0%} with early stopping."
+           if early.test_accuracy < full.test_accuracy else "")
+    )
+    show_keras_code(early.config)
+
+# ----------------------------------------------------------------------
+st.header("3. Why tuning on the test set is optimistic")
+st.latex(r"\mathbb{E}\Big[\max_k \widehat{\text{acc}}_k\Big] \;\ge\; \max_k \mathbb{E}\Big[\widehat{\text{acc}}_k\Big]")
+st.markdown(
+    "Several candidates with **identical settings and different seeds** are trained. The test set is cut into a "
+    "**tuning part**, used to pick the best candidate, and a **fresh part** never looked at. The winner's score on "
+    "the tuning part is what a paper would report; the fresh part shows how good it really is. The cut is "
+    "repeated 1,000 times, and the same is done for a winner picked on the validation set."
+)
+with st.form("splits_selection_form"):
+    candidates_count = st.slider("Candidates", 2, 12, 8, key="splits_candidates")
+    selection_submitted = st.form_submit_button("Train the candidates", type="primary",
+                                                key="splits_selection_submit")
+if selection_submitted:
+    with st.spinner(f"Training {candidates_count} candidates..."):
+        st.session_state[SELECTION_KEY] = topic.train_candidates(dataset, candidates_count, train_size=1_000,
+                                                                 epochs=3)
+
+candidates = st.session_state.get(SELECTION_KEY)
+if candidates is None:
+    st.info("Press **Train the candidates**: 8 small runs (1,000 images, 3 epochs each) take a few seconds.")
+else:
+    tuning_size = st.select_slider("Test images used for choosing (tuning part)", [100, 200, 500, 1_000, 2_000, 5_000],
+                                   value=500, key="splits_tuning_size")
+    draws = topic.selection_draws(candidates, tuning_size)
+    summary = topic.selection_summary(draws)
+    st.plotly_chart(topic.candidates_figure(candidates, tuning_size), key="splits_candidates_figure")
+    st.plotly_chart(topic.optimism_figure(draws), key="splits_optimism")
+    st.dataframe(summary.style.format({"reported accuracy": "{:.2%}", "fresh accuracy": "{:.2%}",
+                                       "mean optimism": lambda value: f"{value * 100:+.2f} points",
+                                       "share of draws optimistic": "{:.0%}"}), key="splits_summary")
+    picked_on_test, picked_on_validation = summary.loc["test-picked"], summary.loc["validation-picked"]
+    st.info(
+        f"**What to notice:** the winner on the tuning part reports {picked_on_test['reported accuracy']:.1%} on "
+        f"average but scores {picked_on_test['fresh accuracy']:.1%} on fresh images: "
+        f"{picked_on_test['mean optimism'] * 100:+.2f} points too good, in "
+        f"{picked_on_test['share of draws optimistic']:.0%} of the cuts. Picked on validation, the test number is "
+        f"honest ({picked_on_validation['mean optimism'] * 100:+.2f} points). The smaller the tuning part and the "
+        "more candidates, the bigger the illusion."
+    )
+    with st.expander("Show Keras code"):
+        st.code(topic.selection_code(len(candidates.seeds), candidates.config.train_size, candidates.config.epochs,
+                                     tuning_size), language="python")

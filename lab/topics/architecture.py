@@ -1,0 +1,443 @@
+"""Topic 2, the model and its activations.
+
+Three claims, each checked on real Fashion-MNIST:
+- the lecture's Sequential model (300/100) has 266,610 parameters;
+- without a non-linear activation, stacked Dense layers are one linear map: the
+  product of the weight matrices reproduces the deep linear network's outputs,
+  and a linear MLP is no more accurate than a single softmax layer, while relu
+  beats both;
+- softmax outputs sum to 1.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import keras
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from lab.config import TrainConfig
+from lab.data import Dataset, split_indices
+from lab.models import build_model, layer_table
+from lab.plots import COLORS
+
+INPUTS = 28 * 28
+# Deep linear networks have no saturating activation to damp a large early step and
+# can blow up for an unlucky seed; clipping only such rare huge gradients keeps
+# every model stable at the same learning rate.
+CLIP_NORM = 5.0
+# The three models of the activation experiment: name -> (hidden widths, activation).
+# The widths of the two MLPs are filled in from the experiment's settings.
+MODEL_KINDS = ("softmax", "linear", "relu")
+MODEL_LABELS = {
+    "softmax": "single softmax layer (no hidden layer)",
+    "linear": "MLP with linear activations",
+    "relu": "MLP with relu activations",
+}
+# Larger type than Plotly's default, for the back row of a lecture hall.
+_LAYOUT = dict(template="plotly_white", font=dict(size=14), margin=dict(l=60, r=20, t=60, b=50),
+               legend=dict(orientation="h", y=-0.25))
+
+
+# ----------------------------------------------------------------------
+# Parameter counts
+# ----------------------------------------------------------------------
+def parameter_count(hidden_units: Sequence[int], inputs: int = INPUTS, classes: int = 10) -> int:
+    """Parameters of an MLP by the formula sum(inputs x units + units) over Dense layers.
+
+    Args:
+        hidden_units: widths of the hidden layers.
+        inputs: input features (784 for 28x28 images).
+        classes: units of the output layer.
+    Returns:
+        the number of weights and biases.
+    """
+    widths = [inputs, *hidden_units, classes]
+    return sum(fan_in * fan_out + fan_out for fan_in, fan_out in zip(widths[:-1], widths[1:]))
+
+
+def lecture_layer_table(hidden_units: Sequence[int] = (300, 100)) -> pd.DataFrame:
+    """The lecture model's layers as Keras builds them, with how each count arises.
+
+    Args:
+        hidden_units: widths of the hidden Dense layers.
+    Returns:
+        a DataFrame with columns layer, type, output shape, parameters, how.
+    """
+    model = build_model(TrainConfig(hidden_units=tuple(hidden_units)))
+    frame = pd.DataFrame(layer_table(model))
+    widths = [INPUTS, *hidden_units]
+    how, dense_index = [], 0
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Dense):
+            fan_in = widths[dense_index]
+            how.append(f"{fan_in} x {layer.units} weights + {layer.units} biases")
+            dense_index += 1
+        else:
+            how.append("no weights")
+    frame["how"] = how
+    return frame
+
+
+# ----------------------------------------------------------------------
+# Small classifiers trained with Keras's own fit
+# ----------------------------------------------------------------------
+def build_classifier(hidden_units: Sequence[int], activation: str, seed: int) -> keras.Model:
+    """A seeded MLP on raw uint8 images; no hidden units gives a single softmax layer.
+
+    Args:
+        hidden_units: widths of the hidden Dense layers (may be empty).
+        activation: activation of every hidden layer, e.g. "relu" or "linear".
+        seed: base seed of the initializers (each layer gets its own).
+    Returns:
+        an uncompiled keras.Sequential.
+    """
+    layers = [
+        keras.Input(shape=(28, 28), dtype="uint8", name="pixels"),
+        keras.layers.Rescaling(1.0 / 255, name="scale_to_0_1"),
+        keras.layers.Flatten(name="flatten"),
+    ]
+    for index, units in enumerate(hidden_units):
+        layers.append(keras.layers.Dense(
+            units, activation=activation, name=f"hidden_{index + 1}",
+            kernel_initializer=keras.initializers.GlorotUniform(seed=seed * 100 + index),
+        ))
+    layers.append(keras.layers.Dense(
+        10, activation="softmax", name="output",
+        kernel_initializer=keras.initializers.GlorotUniform(seed=seed * 100 + 99),
+    ))
+    return keras.Sequential(layers, name=f"mlp_{activation}_{len(hidden_units)}")
+
+
+def fit_classifier(model: keras.Model, dataset: Dataset, train_index: np.ndarray, validation_index: np.ndarray,
+                   epochs: int, learning_rate: float, seed: int, batch_size: int = 64) -> list[float]:
+    """Train with SGD, momentum 0.9 and a cosine-decaying learning rate, in a seeded batch order.
+
+    Args:
+        model: an uncompiled classifier.
+        dataset: the shared uint8 dataset.
+        train_index: positions of the training images.
+        validation_index: positions of the validation images.
+        epochs: passes over the training images.
+        learning_rate: the starting learning rate.
+        seed: seeds the batch order of every epoch.
+        batch_size: images per step.
+    Returns:
+        the validation accuracy after each epoch.
+    """
+    steps = epochs * -(-len(train_index) // batch_size)
+    # The decay lets every model settle near its best within a few epochs, so
+    # the comparison is about what each model can represent, not about noise.
+    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps)
+    model.compile(optimizer=keras.optimizers.SGD(schedule, momentum=0.9, global_clipnorm=CLIP_NORM),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    x_valid, y_valid = dataset.x_train[validation_index], dataset.y_train[validation_index]
+    accuracies = []
+    for epoch in range(epochs):
+        order = train_index[np.random.default_rng([seed, epoch]).permutation(len(train_index))]
+        model.fit(dataset.x_train[order], dataset.y_train[order], batch_size=batch_size,
+                  epochs=1, shuffle=False, verbose=0)
+        accuracies.append(float(model.evaluate(x_valid, y_valid, batch_size=2_000, verbose=0)[1]))
+    return accuracies
+
+
+def predict(model: keras.Model, images: np.ndarray, batch: int = 2_000) -> np.ndarray:
+    """The model's outputs in inference mode, computed in batches.
+
+    Args:
+        model: a Keras model.
+        images: its inputs.
+        batch: images per call.
+    Returns:
+        the outputs as one numpy array.
+    """
+    # Calling the model directly avoids tracing a new predict function for every model.
+    return np.concatenate([np.asarray(model(images[start:start + batch], training=False))
+                           for start in range(0, len(images), batch)])
+
+
+# ----------------------------------------------------------------------
+# The linear collapse
+# ----------------------------------------------------------------------
+def collapse_dense_layers(model: keras.Model) -> tuple[np.ndarray, np.ndarray]:
+    """Multiply out a stack of Dense layers, ignoring their activations: x W1 W2 W3 + b.
+
+    Args:
+        model: a classifier whose weights are Dense kernels and biases.
+    Returns:
+        (W, b): the single matrix (784 x 10) and bias (10,) of the collapsed map.
+    """
+    weights = np.eye(INPUTS, dtype=np.float64)
+    bias = np.zeros(INPUTS, dtype=np.float64)
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Dense):
+            kernel, layer_bias = (np.asarray(v, dtype=np.float64) for v in layer.get_weights())
+            weights, bias = weights @ kernel, bias @ kernel + layer_bias
+    return weights, bias
+
+
+def network_logits(model: keras.Model, images: np.ndarray) -> np.ndarray:
+    """The deep network's own pre-softmax outputs: Keras runs every layer but the softmax.
+
+    Args:
+        model: a classifier ending in a Dense layer named "output".
+        images: uint8 images (n, 28, 28).
+    Returns:
+        (n, 10) float64 logits.
+    """
+    output = model.get_layer("output")
+    penultimate = keras.Model(model.inputs[0], output.input)
+    features = predict(penultimate, images).astype(np.float64)
+    kernel, bias = (np.asarray(v, dtype=np.float64) for v in output.get_weights())
+    return features @ kernel + bias
+
+
+@dataclass
+class CollapseCheck:
+    """How well one matrix product reproduces a network's outputs, as plain data."""
+
+    kind: str  # "linear" or "relu"
+    network_logits: np.ndarray  # (n, 10) from the network itself
+    collapsed_logits: np.ndarray  # (n, 10) from x W + b
+    max_logit_difference: float  # largest |network - collapsed| over all logits
+    max_probability_difference: float  # largest |Keras softmax output - softmax(x W + b)|
+    prediction_agreement: float  # share of images whose predicted class agrees
+
+
+def collapse_check(model: keras.Model, kind: str, images: np.ndarray) -> CollapseCheck:
+    """Compare a network's outputs with the single linear map its weights multiply out to.
+
+    Args:
+        model: a trained classifier.
+        kind: a label for the result, e.g. "linear".
+        images: uint8 images (n, 28, 28).
+    Returns:
+        a CollapseCheck.
+    """
+    weights, bias = collapse_dense_layers(model)
+    pixels = images.reshape(len(images), -1).astype(np.float64) / 255.0
+    collapsed = pixels @ weights + bias
+    deep = network_logits(model, images)
+    probabilities = predict(model, images).astype(np.float64)
+    return CollapseCheck(
+        kind=kind, network_logits=deep, collapsed_logits=collapsed,
+        max_logit_difference=float(np.max(np.abs(deep - collapsed))),
+        max_probability_difference=float(np.max(np.abs(probabilities - _softmax(collapsed)))),
+        prediction_agreement=float(np.mean(deep.argmax(1) == collapsed.argmax(1))),
+    )
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+# ----------------------------------------------------------------------
+# The experiment
+# ----------------------------------------------------------------------
+@dataclass
+class ActivationResult:
+    """Everything the activation experiment produced, as plain data (no Keras objects)."""
+
+    hidden_units: tuple[int, ...]
+    train_size: int
+    epochs: int
+    learning_rate: float
+    val_accuracy: dict[str, list[float]]  # kind -> validation accuracy per epoch
+    test_accuracy: dict[str, float]  # kind -> accuracy on all 10,000 test images
+    parameters: dict[str, int]  # kind -> trainable parameters
+    collapse: dict[str, CollapseCheck]  # "linear" and "relu"
+    relu_probabilities: np.ndarray  # (n_test, 10) softmax outputs of the relu MLP
+    seconds: float = 0.0
+    class_names: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def linear_minus_softmax(self) -> float:
+        """Test accuracy of the linear MLP minus that of the single softmax layer.
+
+        Returns:
+            a difference of accuracies (near 0 when the claim holds).
+        """
+        return self.test_accuracy["linear"] - self.test_accuracy["softmax"]
+
+    @property
+    def relu_lead(self) -> float:
+        """Test accuracy of the relu MLP minus the better of the other two.
+
+        Returns:
+            a difference of accuracies (positive when relu wins).
+        """
+        return self.test_accuracy["relu"] - max(self.test_accuracy["linear"], self.test_accuracy["softmax"])
+
+    @property
+    def softmax_sum_range(self) -> tuple[float, float]:
+        """Smallest and largest sum of the relu MLP's 10 outputs over all test images.
+
+        Returns:
+            (min, max), both 1 up to float32 rounding.
+        """
+        sums = self.relu_probabilities.astype(np.float64).sum(axis=1)
+        return float(sums.min()), float(sums.max())
+
+
+def activation_experiment(dataset: Dataset, hidden_units: Sequence[int] = (300, 100), train_size: int = 10_000,
+                          epochs: int = 6, learning_rate: float = 0.05, seed: int = 1,
+                          collapse_images: int = 1_000) -> ActivationResult:
+    """Train a single softmax layer, a linear MLP and a relu MLP identically; check the collapse.
+
+    Args:
+        dataset: the shared dataset.
+        hidden_units: widths of the two MLPs' hidden layers.
+        train_size: training images (a stratified subset).
+        epochs: passes over them.
+        learning_rate: SGD's starting learning rate (momentum 0.9, cosine decay).
+        seed: seeds the split, the initial weights and the batch order.
+        collapse_images: test images used to compare the network with its matrix product.
+    Returns:
+        an ActivationResult.
+    """
+    start = time.perf_counter()
+    train_index, validation_index = split_indices(dataset.y_train, train_size, 2_000, seed)
+    shapes = {"softmax": ((), "linear"), "linear": (tuple(hidden_units), "linear"),
+              "relu": (tuple(hidden_units), "relu")}
+    val_accuracy, test_accuracy, parameters, collapse = {}, {}, {}, {}
+    relu_probabilities = None
+    for kind, (widths, activation) in shapes.items():
+        model = build_classifier(widths, activation, seed)
+        val_accuracy[kind] = fit_classifier(model, dataset, train_index, validation_index, epochs, learning_rate, seed)
+        probabilities = predict(model, dataset.x_test)
+        test_accuracy[kind] = float(np.mean(probabilities.argmax(1) == dataset.y_test))
+        parameters[kind] = model.count_params()
+        if kind != "softmax":
+            collapse[kind] = collapse_check(model, kind, dataset.x_test[:collapse_images])
+        if kind == "relu":
+            relu_probabilities = probabilities.astype(np.float32)
+    return ActivationResult(
+        hidden_units=tuple(hidden_units), train_size=train_size, epochs=epochs, learning_rate=learning_rate,
+        val_accuracy=val_accuracy, test_accuracy=test_accuracy, parameters=parameters, collapse=collapse,
+        relu_probabilities=relu_probabilities, seconds=time.perf_counter() - start,
+        class_names=dataset.class_names,
+    )
+
+
+# ----------------------------------------------------------------------
+# Figures
+# ----------------------------------------------------------------------
+def accuracy_figure(result: ActivationResult) -> go.Figure:
+    """Validation accuracy per epoch of the three models, with their test accuracy in the legend.
+
+    Args:
+        result: an ActivationResult.
+    Returns:
+        a Figure with one trace per model.
+    """
+    figure = go.Figure()
+    for index, kind in enumerate(MODEL_KINDS):
+        accuracies = result.val_accuracy[kind]
+        figure.add_trace(go.Scatter(
+            x=list(range(1, len(accuracies) + 1)), y=accuracies, mode="lines+markers",
+            name=f"{MODEL_LABELS[kind]}: test {result.test_accuracy[kind]:.1%}",
+            line=dict(color=COLORS[index], width=3, dash="dot" if kind == "linear" else "solid"),
+        ))
+    figure.update_layout(title="Validation accuracy per epoch", xaxis_title="epoch",
+                         yaxis_title="validation accuracy", **_LAYOUT)
+    figure.update_yaxes(tickformat=".0%")
+    figure.update_xaxes(dtick=1)
+    return figure
+
+
+def collapse_figure(checks: dict[str, CollapseCheck], points: int = 400) -> go.Figure:
+    """Each network's logits against those of its multiplied-out matrix; the diagonal is equality.
+
+    Args:
+        checks: kind -> CollapseCheck, e.g. from ActivationResult.collapse.
+        points: images drawn per network (all 10 logits of each).
+    Returns:
+        a Figure with one scatter per network and a dashed diagonal.
+    """
+    figure = go.Figure()
+    low, high = np.inf, -np.inf
+    for index, (kind, check) in enumerate(checks.items()):
+        x = check.collapsed_logits[:points].ravel()
+        y = check.network_logits[:points].ravel()
+        low, high = min(low, x.min(), y.min()), max(high, x.max(), y.max())
+        figure.add_trace(go.Scatter(
+            x=x, y=y, mode="markers", name=f"{kind} MLP: largest difference {check.max_logit_difference:.2g}",
+            marker=dict(color=COLORS[index + 1], size=5, opacity=0.5),
+        ))
+    figure.add_trace(go.Scatter(x=[low, high], y=[low, high], mode="lines", name="equal",
+                                line=dict(color="black", dash="dash", width=1)))
+    figure.update_layout(title="Network output against x·W₁W₂W₃ + b (pre-softmax logits)",
+                         xaxis_title="collapsed single matrix: logit", yaxis_title="deep network: logit", **_LAYOUT)
+    return figure
+
+
+def softmax_figure(probabilities: np.ndarray, class_names: Sequence[str], true_label: int) -> go.Figure:
+    """One image's softmax outputs as bars, the true class highlighted, the sum in the title.
+
+    Args:
+        probabilities: (10,) softmax outputs.
+        class_names: one name per class.
+        true_label: the image's label.
+    Returns:
+        a Figure with one Bar trace.
+    """
+    colors = [COLORS[2] if index == true_label else COLORS[0] for index in range(len(class_names))]
+    figure = go.Figure(go.Bar(
+        x=list(class_names), y=probabilities, marker_color=colors,
+        text=[f"{p:.3f}" for p in probabilities], textposition="outside",
+    ))
+    figure.update_layout(
+        title=f"Softmax outputs: they sum to {float(np.sum(probabilities, dtype=np.float64)):.6f}",
+        xaxis_title="class (green = true class)", yaxis_title="probability", **_LAYOUT,
+    )
+    figure.update_yaxes(range=[0, 1.12])
+    return figure
+
+
+def experiment_code(hidden_units: Sequence[int], train_size: int, epochs: int, learning_rate: float) -> str:
+    """Keras 3 code of the activation experiment and the collapse check.
+
+    Args:
+        hidden_units: the MLPs' hidden widths.
+        train_size: training images.
+        epochs: passes over them.
+        learning_rate: SGD's starting learning rate.
+    Returns:
+        Python source as a string.
+    """
+    widths = ", ".join(str(units) for units in hidden_units)
+    return f'''import keras
+import numpy as np
+
+(x_train, y_train), (x_test, y_test) = keras.datasets.fashion_mnist.load_data()
+x_train, y_train = x_train[:{train_size}], y_train[:{train_size}]
+
+def mlp(hidden_units, activation):
+    layers = [keras.Input(shape=(28, 28)), keras.layers.Rescaling(1 / 255), keras.layers.Flatten()]
+    layers += [keras.layers.Dense(units, activation=activation) for units in hidden_units]
+    layers.append(keras.layers.Dense(10, activation="softmax"))
+    return keras.Sequential(layers)
+
+models = {{"softmax": mlp([], "linear"), "linear": mlp([{widths}], "linear"), "relu": mlp([{widths}], "relu")}}
+steps = {epochs} * int(np.ceil({train_size} / 64))
+for name, model in models.items():
+    schedule = keras.optimizers.schedules.CosineDecay({learning_rate:g}, decay_steps=steps)
+    model.compile(optimizer=keras.optimizers.SGD(schedule, momentum=0.9, global_clipnorm={CLIP_NORM:g}),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x_train, y_train, epochs={epochs}, batch_size=64, verbose=0)
+    print(name, model.evaluate(x_test, y_test, verbose=0))
+
+# The linear MLP is one matrix: multiply out the Dense layers.
+W, b = np.eye(784), np.zeros(784)
+for layer in models["linear"].layers:
+    if isinstance(layer, keras.layers.Dense):
+        kernel, bias = layer.get_weights()
+        W, b = W @ kernel, b @ kernel + bias
+collapsed = keras.ops.softmax(x_test.reshape(-1, 784) / 255 @ W + b)
+print(np.abs(models["linear"].predict(x_test) - collapsed).max())  # about 1e-6
+'''

@@ -1,0 +1,85 @@
+"""Real browser: topic pages 1-5 open in Chromium without an exception, and a screenshot of each is saved.
+
+Each page is reached the way a student reaches it, through its sidebar link
+from Home. The cheap experiments (pages 1, 3, 4 and 5) are also run, so that
+their screenshots show results; page 2's experiment takes longer and is covered
+by AppTest and the backend tests. Screenshots are taken with the viewport as
+tall as the page, because Streamlit scrolls inside its own container.
+"""
+
+import pytest
+
+from tests.browser.conftest import open_page, screenshot, wait_idle
+
+pytestmark = pytest.mark.browser
+
+NO_EXCEPTION = "[data-testid='stException']"
+
+
+def open_topic(page, server_url: str, title: str) -> None:
+    """Open Home, then the topic through its sidebar link, and wait for the page's script."""
+    open_page(page, server_url)
+    page.get_by_role("link", name=title).click()
+    page.get_by_role("heading", name=title).first.wait_for(timeout=60_000)
+    wait_idle(page)
+    assert page.locator(NO_EXCEPTION).count() == 0
+
+
+def tall_screenshot(page, name: str, charts: int) -> None:
+    """Grow the viewport to the page's full height, wait for `charts` Plotly charts, save the screenshot."""
+    height = page.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+    page.set_viewport_size({"width": 1280, "height": min(int(height) + 50, 16_000)})
+    # Charts below the fold render once visible; the tall viewport shows them all.
+    page.wait_for_function(f"document.querySelectorAll('.js-plotly-plot').length >= {charts}", timeout=30_000)
+    page.wait_for_timeout(1_000)  # let Plotly redraw at the new size
+    screenshot(page, name)
+
+
+def run_experiment(page, button: str) -> None:
+    """Press a page's experiment button and wait for its "What to notice" box."""
+    page.get_by_role("button", name=button).click()
+    page.get_by_text("What to notice").first.wait_for(timeout=180_000)
+    wait_idle(page, timeout=180_000)
+
+
+def test_data_page(page, server_url):
+    open_topic(page, server_url, "The data")
+    assert page.locator("[data-testid='stMetricValue']").first.inner_text() == "60,000"
+    run_experiment(page, "Train on both datasets")
+    assert page.locator(NO_EXCEPTION).count() == 0
+    tall_screenshot(page, "topic-01-data", charts=3)
+
+
+def test_model_page(page, server_url):
+    open_topic(page, server_url, "Model and activations")
+    assert page.get_by_text("266,610").first.is_visible()
+    assert page.get_by_role("button", name="Train the three models").is_visible()
+    assert page.locator(NO_EXCEPTION).count() == 0
+    tall_screenshot(page, "topic-02-model", charts=0)  # nothing is drawn before the experiment
+
+
+def test_inputs_outputs_page(page, server_url):
+    open_topic(page, server_url, "Inputs and outputs")
+    page.get_by_role("radiogroup").get_by_text("Box prediction: x, y, width, height").click()
+    page.get_by_role("button", name="Train the box model").wait_for()
+    wait_idle(page)
+    run_experiment(page, "Train the box model")
+    assert page.locator(NO_EXCEPTION).count() == 0
+    tall_screenshot(page, "topic-03-inputs-outputs", charts=2)  # the predictions and the loss curves
+
+
+def test_splits_page(page, server_url):
+    open_topic(page, server_url, "Train, validation, test")
+    assert page.get_by_text("No image position is in both").is_visible()
+    run_experiment(page, "Train with and without early stopping")
+    assert page.locator(NO_EXCEPTION).count() == 0
+    assert page.get_by_text("Keras's own EarlyStopping").first.is_visible()
+    tall_screenshot(page, "topic-04-splits", charts=5)  # sizes, balance, two curves, patience
+
+
+def test_backprop_page(page, server_url):
+    open_topic(page, server_url, "Backprop on a mini-batch")
+    run_experiment(page, "Run one step")
+    assert page.locator(NO_EXCEPTION).count() == 0
+    assert page.get_by_text("the step lowered this batch's loss").is_visible()
+    tall_screenshot(page, "topic-05-backprop", charts=4)  # activations, gradients, losses, sweep

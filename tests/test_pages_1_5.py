@@ -1,0 +1,188 @@
+"""AppTest: topic pages 1-5 open, their main control moves, their experiment runs and what they render is right.
+
+Experiments run with the smallest settings the widgets offer, so that these
+tests check the pages' wiring; the claims themselves are tested on the page
+defaults in tests/test_topics_1_5.py.
+"""
+
+import json
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import ROOT
+
+TIMEOUT = 180  # importing TensorFlow takes seconds, and the server is shared
+
+
+def open_page(name: str) -> AppTest:
+    app = AppTest.from_file(str(ROOT / "pages" / name), default_timeout=TIMEOUT).run()
+    assert not app.exception, app.exception
+    return app
+
+
+def chart_titles(app: AppTest) -> list[str]:
+    """The title text of every Plotly chart on the page."""
+    titles = []
+    for chart in app.get("plotly_chart"):
+        layout = json.loads(chart.proto.spec).get("layout", {})
+        title = layout.get("title", {})
+        titles.append(title.get("text", "") if isinstance(title, dict) else str(title))
+    return titles
+
+
+def chart_json(app: AppTest) -> str:
+    return " ".join(chart.proto.spec for chart in app.get("plotly_chart"))
+
+
+def dataframe_with(app: AppTest, column: str):
+    """The first table on the page that has `column` (AppTest does not expose a table's key)."""
+    return next(frame.value for frame in app.dataframe if column in frame.value.columns)
+
+
+def metric(app: AppTest, label_start: str) -> str:
+    return next(item.value for item in app.metric if item.label.startswith(label_start))
+
+
+def test_data_page_browses_classes_and_trains_on_both_datasets(data_dir):
+    app = open_page("01_data.py")
+    assert app.title[0].value == "The data"
+    assert [metric(app, label) for label in ("Training images", "Test images", "Image shape", "Classes")] == \
+        ["60,000", "10,000", "28 x 28", "10"]
+    assert any("60\\,000" in latex.value for latex in app.latex)
+    assert "interchangeable" in app.success[0].value
+    assert any(title.startswith("Fashion-MNIST: T-shirt/top") for title in chart_titles(app))
+
+    app.selectbox(key="data_class").set_value(7).run()  # the main control: which class to browse
+    assert not app.exception
+    titles = chart_titles(app)
+    assert any(title.startswith("Fashion-MNIST: Sneaker") for title in titles)
+    assert any(title.startswith("MNIST") and title.endswith(": 7 (train)") for title in titles)
+    app.toggle(key="data_hist_by_class").set_value(True).run()
+    assert "Fashion-MNIST: Sneaker" in chart_json(app)  # the histogram now shows one class
+
+    assert "Press **Train on both datasets**" in app.info[0].value
+    app.select_slider(key="data_train_size").set_value(1_000)
+    app.slider(key="data_epochs").set_value(1)
+    app.button(key="data_submit").click().run()
+    assert not app.exception
+    result = app.session_state["data_result"]
+    assert [run.dataset for run in result["runs"]] == ["fashion_mnist", "mnist"]
+    assert metric(app, "Fashion-MNIST: test accuracy").endswith("%")
+    assert metric(app, "MNIST: test accuracy").endswith("%")
+    assert "What to notice" in app.info[0].value
+    assert "for dataset in (keras.datasets.fashion_mnist, keras.datasets.mnist)" in app.code[0].value
+    app.run()  # a rerun redraws from session state without training again
+    assert app.session_state["data_result"] is result
+
+
+def test_model_page_counts_parameters_and_runs_the_activation_experiment(data_dir):
+    app = open_page("02_model.py")
+    assert metric(app, "Trainable parameters") == "266,610"
+    table = dataframe_with(app, "how")
+    assert table["output shape"].tolist()[-3:] == ["(None, 300)", "(None, 100)", "(None, 10)"]
+
+    app.slider(key="model_units_1").set_value(50)  # the main control: the layer widths
+    app.slider(key="model_units_2").set_value(20).run()
+    assert metric(app, "Trainable parameters") == "40,480"
+    assert any(r"39\,250 + 1\,020 + 210 = 40\,480" in latex.value for latex in app.latex)
+    assert "formula gives 40,480 too" in app.caption[0].value
+
+    assert "Press **Train the three models**" in app.info[0].value
+    app.select_slider(key="model_train_size").set_value(2_000)
+    app.slider(key="model_epochs").set_value(1)
+    app.button(key="model_submit").click().run()
+    assert not app.exception
+    result = app.session_state["model_result"]
+    assert result.hidden_units == (50, 20) and result.train_size == 2_000
+    assert set(result.test_accuracy) == {"softmax", "linear", "relu"}
+    assert metric(app, "Same predicted class") == "100.0%"  # the linear MLP and its single matrix
+    assert "What to notice" in app.info[0].value
+    assert any(title.startswith("Softmax outputs: they sum to 1.0000") for title in chart_titles(app))
+
+    app.slider(key="model_image_index").set_value(5).run()
+    assert not app.exception
+    assert app.session_state["model_result"] is result  # moving the image slider does not retrain
+    assert any(title.startswith("Softmax outputs: they sum to 1.0000") for title in chart_titles(app))
+
+
+def test_inputs_outputs_page_trains_the_chosen_head(data_dir):
+    app = open_page("03_inputs_outputs.py")
+    heads = app.table[0].value
+    assert heads["output layer"].tolist() == [
+        'Dense(10, activation="softmax")', 'Dense(1, activation="linear")', 'Dense(4, activation="linear")']
+    assert "e^{z_k}" in app.latex[0].value
+
+    app.radio(key="io_task").set_value("box").run()  # the main control: the task
+    assert not app.exception
+    assert r"\hat{w}" in app.latex[0].value
+    assert any("bounding box of the non-zero pixels" in block.value for block in app.markdown)
+    assert "Press **Train the box model**" in app.info[0].value
+    app.select_slider(key="io_train_size").set_value(2_000)
+    app.slider(key="io_epochs").set_value(1)
+    app.button(key="io_submit").click().run()
+    assert not app.exception
+    layers = dataframe_with(app, "parameters")
+    assert layers["output shape"].iloc[-1] == "(None, 4)"
+    assert float(metric(app, "Test mean IoU")) > 0
+    assert "Baseline: always predicting the mean box" in [item.label for item in app.metric]
+    assert any("green dashed = true" in title for title in chart_titles(app))
+    assert 'keras.layers.Dense(4, activation="linear")' in app.code[0].value
+
+    app.radio(key="io_task").set_value("regression").run()  # another task: its own prompt, box result kept
+    assert "Press **Train the regression model**" in app.info[0].value
+    assert set(app.session_state["io_results"]) == {"box"}
+
+
+def test_splits_page_checks_the_split_and_runs_its_three_experiments(data_dir):
+    app = open_page("04_splits.py")
+    assert "No image position is in both" in app.success[0].value
+    app.slider(key="splits_validation_size").set_value(10_000).run()  # the main control: the split
+    assert not app.exception
+    overlaps = dataframe_with(app, "shared image positions")
+    assert overlaps["shared image positions"].iloc[0] == "0"
+    assert "validation: 10,000" in chart_json(app) and "training: 50,000" in chart_json(app)
+
+    app.select_slider(key="splits_fit_train_size").set_value(500)
+    app.slider(key="splits_fit_epochs").set_value(15)
+    app.slider(key="splits_fit_patience").set_value(2)
+    app.button(key="splits_fit_submit").click().run()
+    assert not app.exception
+    fits = app.session_state["splits_fit_result"]
+    assert len(fits["full"].history["epoch"]) == 15 and fits["early"].config.early_stopping_patience == 2
+    assert metric(app, "Gap").endswith("points")
+    app.slider(key="splits_patience_scrub").set_value(5).run()
+    assert not app.exception
+    assert any("Keras's own EarlyStopping" in caption.value and "agrees" in caption.value for caption in app.caption)
+    assert any(title.startswith("Patience 5:") for title in chart_titles(app))
+    assert app.session_state["splits_fit_result"] is fits  # scrubbing does not retrain
+
+    app.slider(key="splits_candidates").set_value(2)
+    app.button(key="splits_selection_submit").click().run()
+    assert not app.exception
+    assert len(app.session_state["splits_selection_result"].seeds) == 2
+    summary = dataframe_with(app, "mean optimism")
+    assert list(summary.index) == ["test-picked", "validation-picked"]
+    app.select_slider(key="splits_tuning_size").set_value(200).run()
+    assert not app.exception
+    assert any("tuning part of the test set (200 images)" in text for text in [chart_json(app)])
+
+
+@pytest.mark.parametrize("learning_rate, box", [(0.01, "success"), (10.0, "error")])
+def test_backprop_page_steps_once_and_reports_whether_the_loss_fell(data_dir, learning_rate, box):
+    app = open_page("05_backprop.py")
+    assert "Press **Run one step**" in app.info[0].value
+    app.select_slider(key="backprop_learning_rate").set_value(learning_rate)  # the main control
+    app.button(key="backprop_submit").click().run()
+    assert not app.exception
+    result = app.session_state["backprop_result"]
+    assert result.learning_rate == learning_rate
+    message = getattr(app, box)[0].value
+    assert ("lowered this batch's loss" if box == "success" else "overshot") in message
+    assert metric(app, "Batch loss (mean cross-entropy)") == f"{result.loss_before:.4f}"
+    assert any(title.startswith("Backward pass: largest kernel gradient at") for title in chart_titles(app))
+    app.segmented_control(key="backprop_layer").set_value("output").run()
+    assert not app.exception
+    assert any(title.startswith("Forward pass: output (softmax)") for title in chart_titles(app))
+    assert app.session_state["backprop_result"] is result
+    assert f"learning_rate={learning_rate:g}" in app.code[0].value

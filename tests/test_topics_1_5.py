@@ -1,0 +1,323 @@
+"""Backend claims of topic pages 1-5, checked on the real Fashion-MNIST (and the MNIST subset).
+
+Every experiment is the one the page runs, with its default settings where the
+claim is about what students see, and fixed seeds.
+"""
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+from lab.topics import architecture, backprop, data_explorer, outputs, splits
+
+
+# ----------------------------------------------------------------------
+# 1. The data
+# ----------------------------------------------------------------------
+def test_fashion_has_60k_10k_images_of_28x28_in_10_classes(fashion):
+    assert fashion.x_train.shape == (60_000, 28, 28) and fashion.x_test.shape == (10_000, 28, 28)
+    assert fashion.x_train.dtype == np.uint8 and fashion.num_classes == 10
+    assert fashion.class_names[0] == "T-shirt/top" and fashion.class_names[9] == "Ankle boot"
+    counts = data_explorer.class_counts(fashion)
+    assert list(counts["training"]) == [6_000] * 10 and list(counts["test"]) == [1_000] * 10
+    table = data_explorer.summary_table([fashion])
+    assert table.loc["training images", "Fashion-MNIST"] == "60,000"
+    assert table.loc["image shape", "Fashion-MNIST"] == "28 x 28"
+    assert table.loc["pixel range", "Fashion-MNIST"] == "0 to 255"
+
+
+def test_mnist_has_the_same_shapes_so_it_is_a_drop_in(fashion, mnist):
+    assert data_explorer.is_drop_in(fashion, mnist)
+    table = data_explorer.summary_table([fashion, mnist])
+    assert table.shape[1] == 2 and "subset" in table.columns[1]  # the server's MNIST is a subset and says so
+    assert table.loc["image shape"].tolist() == ["28 x 28", "28 x 28"]
+    assert table.loc["classes"].tolist() == ["10", "10"]
+    assert table.loc["pixel type"].tolist() == ["uint8", "uint8"]
+
+
+def test_browsing_returns_images_of_the_chosen_class(fashion):
+    positions = data_explorer.class_examples(fashion, 7, 12, "test", start=995)
+    assert len(positions) == 12 and np.all(fashion.y_test[positions] == 7)  # wraps after the 1,000th sneaker
+    figure = data_explorer.image_grid_figure(fashion.x_test[positions], [str(p) for p in positions])
+    assert isinstance(figure, go.Figure) and len(figure.data) == 12
+    assert figure.data[0].z.shape == (28, 28)
+
+
+def test_pixel_histogram_is_a_distribution_dominated_by_background(fashion, mnist):
+    shares = data_explorer.pixel_histogram(fashion)
+    assert shares.shape == (256,) and shares.sum() == pytest.approx(1.0)
+    assert shares.argmax() == 0  # most pixels are background
+    trousers = data_explorer.pixel_histogram(fashion, class_index=1)
+    assert not np.allclose(trousers, shares)
+    digits = data_explorer.pixel_histogram(mnist)
+    figure = data_explorer.pixel_histogram_figure({"Fashion-MNIST": shares, "MNIST": digits})
+    assert len(figure.data) == 2 and figure.layout.yaxis.type == "log"
+    assert figure.layout.xaxis.title.text.startswith("pixel value")
+
+
+def test_the_same_code_trains_on_both_and_digits_are_easier(fashion, mnist):
+    runs = data_explorer.drop_in_experiment([fashion, mnist])  # the page's defaults: 4,000 images, 3 epochs
+    fashion_run, mnist_run = runs
+    assert fashion_run.parameters == mnist_run.parameters == 266_610
+    assert fashion_run.output_shape == mnist_run.output_shape == (None, 10)
+    assert 0.6 < fashion_run.test_accuracy < mnist_run.test_accuracy - 0.03
+    compile(data_explorer.drop_in_code(4_000, 3), "drop_in_code", "exec")
+
+
+# ----------------------------------------------------------------------
+# 2. The model and activations
+# ----------------------------------------------------------------------
+def test_lecture_model_has_266610_parameters_layer_by_layer():
+    table = architecture.lecture_layer_table((300, 100))
+    assert table["parameters"].sum() == 266_610 == architecture.parameter_count((300, 100))
+    dense = table[table["type"] == "Dense"]
+    assert dense["parameters"].tolist() == [235_500, 30_100, 1_010]
+    assert dense["output shape"].tolist() == ["(None, 300)", "(None, 100)", "(None, 10)"]
+    assert table.loc[table["layer"] == "flatten", "output shape"].item() == "(None, 784)"
+    assert dense["how"].iloc[0] == "784 x 300 weights + 300 biases"
+    # The formula agrees with Keras for other widths too.
+    small = architecture.lecture_layer_table((50, 20))
+    assert small["parameters"].sum() == architecture.parameter_count((50, 20)) == 40_480
+
+
+def test_untrained_linear_stack_is_exactly_one_matrix(fashion):
+    model = architecture.build_classifier((300, 100), "linear", seed=3)
+    check = architecture.collapse_check(model, "linear", fashion.x_test[:500])
+    assert check.max_logit_difference < 1e-4 and check.prediction_agreement == 1.0
+    weights, bias = architecture.collapse_dense_layers(model)
+    assert weights.shape == (784, 10) and bias.shape == (10,)
+
+
+@pytest.fixture(scope="module")
+def activation_result(fashion):
+    """The page's default experiment: 10,000 images, 4 epochs, the lecture's 300/100 widths."""
+    return architecture.activation_experiment(fashion)
+
+
+def test_trained_linear_mlp_equals_the_product_of_its_weight_matrices(activation_result):
+    linear, relu = activation_result.collapse["linear"], activation_result.collapse["relu"]
+    assert linear.max_logit_difference < 1e-4
+    assert linear.max_probability_difference < 1e-5
+    assert linear.prediction_agreement == 1.0
+    # With relu the same product is a different function.
+    assert relu.max_logit_difference > 1.0 and relu.prediction_agreement < 0.95
+    figure = architecture.collapse_figure(activation_result.collapse)
+    assert len(figure.data) == 3 and figure.layout.yaxis.title.text == "deep network: logit"
+
+
+def test_linear_mlp_matches_softmax_layer_and_relu_beats_both(activation_result):
+    accuracy = activation_result.test_accuracy
+    assert abs(activation_result.linear_minus_softmax) < 0.01, accuracy
+    assert activation_result.relu_lead > 0.008, accuracy
+    assert accuracy["softmax"] > 0.8  # both linear models are trained, not stuck
+    assert activation_result.parameters == {"softmax": 7_850, "linear": 266_610, "relu": 266_610}
+    figure = architecture.accuracy_figure(activation_result)
+    assert len(figure.data) == 3 and all(len(trace.y) == activation_result.epochs for trace in figure.data)
+
+
+def test_softmax_outputs_sum_to_one(activation_result, fashion):
+    low, high = activation_result.softmax_sum_range
+    assert activation_result.relu_probabilities.shape == (10_000, 10)
+    assert abs(low - 1) < 1e-5 and abs(high - 1) < 1e-5
+    assert np.all(activation_result.relu_probabilities >= 0)
+    figure = architecture.softmax_figure(activation_result.relu_probabilities[0], fashion.class_names,
+                                         int(fashion.y_test[0]))
+    assert "sum to 1.0000" in figure.layout.title.text
+    code = architecture.experiment_code((300, 100), 10_000, 4, 0.05)
+    compile(code, "experiment_code", "exec")
+
+
+# ----------------------------------------------------------------------
+# 3. Inputs and outputs
+# ----------------------------------------------------------------------
+def test_bounding_boxes_enclose_exactly_the_non_zero_pixels(fashion):
+    images = fashion.x_train[:2_000]
+    boxes = outputs.bounding_boxes(images).astype(int)
+    for image, (x, y, width, height) in zip(images, boxes):
+        inside = np.zeros_like(image, dtype=bool)
+        inside[y:y + height, x:x + width] = True
+        assert not image[~inside].any()  # nothing outside the box
+        box = image[y:y + height, x:x + width]
+        assert box[0].any() and box[-1].any() and box[:, 0].any() and box[:, -1].any()  # every edge touches ink
+    assert outputs.box_iou(boxes[:5].astype(float), boxes[:5].astype(float)).tolist() == [1.0] * 5
+    assert outputs.box_iou(np.array([[0, 0, 2, 2.0]]), np.array([[5, 5, 2, 2.0]]))[0] == 0.0
+    assert outputs.box_iou(np.array([[0, 0, 2, 2.0]]), np.array([[1, 0, 2, 2.0]]))[0] == pytest.approx(1 / 3)
+
+
+def test_targets_are_derived_from_the_images(fashion):
+    images, labels = fashion.x_train[:100], fashion.y_train[:100]
+    assert outputs.task_targets("classification", images, labels).tolist() == labels.tolist()
+    brightness = outputs.task_targets("regression", images, labels)
+    assert brightness.shape == (100, 1) and brightness[0, 0] == pytest.approx(images[0].mean() / 255, rel=1e-6)
+    boxes = outputs.task_targets("box", images, labels)
+    assert boxes.shape == (100, 4) and 0 <= boxes.min() and boxes.max() <= 1
+
+
+@pytest.mark.parametrize("task, units, activation, loss", [
+    ("classification", 10, "softmax", "sparse_categorical_crossentropy"),
+    ("regression", 1, "linear", "mean_squared_error"),
+    ("box", 4, "linear", "mean_squared_error"),
+])
+def test_each_task_has_its_head_and_loss_and_beats_its_baseline(fashion, task, units, activation, loss):
+    # Box prediction is the hardest of the three: it gets the page's defaults; the others need less.
+    size, epochs = (10_000, 4) if task == "box" else (5_000, 2)
+    result = outputs.run_task(task, fashion, train_size=size, epochs=epochs)
+    last = result.layers.iloc[-1]
+    assert last["layer"] == "output" and last["output shape"] == f"(None, {units})"
+    assert outputs.TASKS[task].activation == activation and result.loss_name == loss
+    assert result.layers.iloc[-2]["output shape"] == "(None, 64)"  # the shared body
+    if task == "classification":
+        assert result.score > 0.7 and result.baseline == pytest.approx(0.1)
+        assert np.allclose(result.test_predictions.sum(axis=1), 1.0, atol=1e-5)
+    elif task == "regression":
+        assert result.score < 0.5 * result.baseline  # mean absolute error
+    else:
+        assert result.score > result.baseline + 0.05  # mean IoU
+        assert result.sample_predictions.shape == (outputs.SAMPLE_IMAGES, 4)
+    assert result.validation_loss[-1] < result.validation_loss[0]
+    figure = outputs.predictions_figure(result)
+    assert isinstance(figure, go.Figure) and len(figure.data) >= 1
+    if task == "box":
+        assert len(figure.layout.shapes) == 2 * outputs.SAMPLE_IMAGES  # a true and a predicted box per image
+    assert outputs.loss_figure(result).layout.yaxis.title.text == loss
+    compile(outputs.task_code(task, size, epochs), "task_code", "exec")
+
+
+# ----------------------------------------------------------------------
+# 4. Training, validation and test
+# ----------------------------------------------------------------------
+def test_split_is_disjoint_stratified_and_counts_identical_images(fashion):
+    report = splits.split_report(fashion, 20_000, 5_000, seed=42)
+    assert report.sizes == {"training": 20_000, "validation": 5_000, "unused": 35_000, "test": 10_000}
+    assert report.disjoint and report.shared_indices == 0
+    assert report.class_counts["validation"].tolist() == [500] * 10
+    assert report.class_counts["training"].tolist() == [2_000] * 10
+    # The pixel-identical count agrees with a direct comparison of raw bytes.
+    full = splits.split_report(fashion, None, 5_000, seed=42)
+    train_bytes = {image.tobytes() for image in fashion.x_train}
+    identical = sum(image.tobytes() in train_bytes for image in fashion.x_test)
+    counts = full.overlaps.set_index("splits")["pixel-identical images"]
+    from_training, from_validation = counts["training / test"], counts["validation / test"]
+    assert identical > 0  # this copy of Fashion-MNIST has a few exact train/test duplicates
+    assert max(from_training, from_validation) <= identical <= from_training + from_validation
+    figure = splits.split_sizes_figure(report)
+    assert [trace.x[0] for trace in figure.data] == [20_000, 5_000, 35_000, 10_000]
+
+
+@pytest.mark.parametrize("values", [
+    [1.0, 0.9, 0.8, 0.85, 0.86, 0.87, 0.7, 0.9, 0.95, 0.96],
+    [1.0, 1.0, 1.0, 1.0, 1.0],  # ties are not improvements
+    [0.5, 0.6, 0.4, 0.45, 0.41, 0.39, 0.5, 0.5, 0.5, 0.5, 0.5],
+    [3.0, 2.0, 1.0, 0.5],  # always improving: never stops
+])
+def test_patience_scrubber_matches_keras_early_stopping(values):
+    for patience in range(1, 8):
+        for min_delta in (0.0, 0.02):
+            assert splits.early_stopping_decision(values, patience, min_delta) == \
+                splits.keras_early_stopping_decision(values, patience, min_delta), (patience, min_delta)
+
+
+@pytest.fixture(scope="module")
+def fits(fashion):
+    """The page's default: 500 images, 40 epochs, patience 3."""
+    return splits.fit_with_and_without_early_stopping(fashion)
+
+
+def test_small_training_set_and_many_epochs_overfit(fits):
+    history = fits["full"].history
+    assert len(history["epoch"]) == 40
+    assert history["accuracy"][-1] > 0.95
+    assert splits.generalisation_gap(history) > 0.1
+    lowest = splits.lowest_epoch(history["val_loss"])
+    assert lowest < 30 and history["val_loss"][-1] > 1.1 * min(history["val_loss"])
+    assert history["loss"][-1] < history["loss"][lowest - 1]  # training loss keeps falling meanwhile
+
+
+def test_early_stopping_stops_where_the_scrubber_says_and_restores_the_best(fits, fashion):
+    full, early = fits["full"], fits["early"]
+    assert early.stop_reason == "early_stopped" and early.stop_epoch < 40
+    decision = splits.early_stopping_decision(full.history["val_loss"], 3)
+    assert decision == splits.StopDecision(stop_epoch=early.stop_epoch, best_epoch=early.best_epoch)
+    assert early.stop_epoch == early.best_epoch + 3
+    # Same seed: the two runs agree epoch by epoch until early stopping ends the second.
+    assert early.history["val_loss"] == full.history["val_loss"][: early.stop_epoch]
+    # The restored weights are the best epoch's: a lower test loss than the overfitted end, whose
+    # mistakes are more confident (its test accuracy may still be a little higher).
+    assert early.test_loss < full.test_loss
+    assert splits.mistake_confidence(full.test_probabilities, fashion.y_test) > \
+        splits.mistake_confidence(early.test_probabilities, fashion.y_test) + 0.05
+    for patience in range(1, 16):
+        assert splits.early_stopping_decision(full.history["val_loss"], patience) == \
+            splits.keras_early_stopping_decision(full.history["val_loss"], patience)
+    figure = splits.patience_figure(full.history, 3)
+    assert any(trace.name.startswith(f"best epoch {early.best_epoch}") for trace in figure.data)
+
+
+def test_selection_rule_logic_on_equal_candidates():
+    """Candidates equally good by construction: the test-picked winner is only lucky."""
+    rng = np.random.default_rng(0)
+    correct = rng.random((10, 10_000)) < 0.8
+    candidates = splits.Candidates(seeds=list(range(10)), correct=correct,
+                                   validation_accuracy=rng.random(10), config=splits.candidate_config(0), seconds=0.0)
+    summary = splits.selection_summary(splits.selection_draws(candidates, tuning_size=500, draws=300))
+    assert summary.loc["test-picked", "mean optimism"] > 0.02
+    assert abs(summary.loc["validation-picked", "mean optimism"]) < 0.005
+
+
+def test_choosing_on_the_test_set_is_optimistic_on_real_models(fashion):
+    candidates = splits.train_candidates(fashion, count=8, train_size=1_000, epochs=3)  # the page's run
+    assert candidates.correct.shape == (8, 10_000)
+    draws = splits.selection_draws(candidates, tuning_size=500)
+    summary = splits.selection_summary(draws)
+    test_picked, validation_picked = summary.loc["test-picked"], summary.loc["validation-picked"]
+    assert test_picked["mean optimism"] > 0.004, summary
+    assert test_picked["share of draws optimistic"] > 0.6, summary
+    assert abs(validation_picked["mean optimism"]) < 0.003, summary
+    assert test_picked["mean optimism"] > validation_picked["mean optimism"] + 0.004
+    # The effect shrinks when more test images are used for choosing.
+    large = splits.selection_summary(splits.selection_draws(candidates, tuning_size=5_000))
+    assert large.loc["test-picked", "mean optimism"] < test_picked["mean optimism"]
+    assert len(splits.optimism_figure(draws).data) == 2
+    compile(splits.selection_code(8, 1_000, 3, 500), "selection_code", "exec")
+
+
+# ----------------------------------------------------------------------
+# 5. Backprop on one mini-batch
+# ----------------------------------------------------------------------
+@pytest.mark.parametrize("batch_seed", [0, 1, 2])
+def test_small_step_lowers_the_batch_loss_and_a_huge_one_raises_it(fashion, batch_seed):
+    small = backprop.backprop_step(fashion, learning_rate=0.01, batch_seed=batch_seed)
+    huge = backprop.backprop_step(fashion, learning_rate=10.0, batch_seed=batch_seed)
+    assert small.loss_before == pytest.approx(huge.loss_before)  # same batch, same starting weights
+    assert small.loss_decreased and small.loss_after < small.loss_before - 0.01
+    assert not huge.loss_decreased and huge.loss_after > 10 * huge.loss_before
+    # The sweep from the same starting point agrees with the real step.
+    sweep = small.sweep.set_index("learning_rate")["loss_after"]
+    assert sweep[0.01] == pytest.approx(small.loss_after, rel=1e-4)
+    assert sweep[10.0] == pytest.approx(huge.loss_after, rel=1e-3)
+    assert small.overshoot_rate is not None and small.overshoot_rate <= 10.0
+
+
+def test_one_step_records_forward_loss_backward_and_update(fashion):
+    result = backprop.backprop_step(fashion, learning_rate=0.01, batch_seed=0)
+    assert len(result.labels) == 32 and result.images.shape == (32, 28, 28)
+    assert [layer.name for layer in result.layers] == ["hidden_1", "hidden_2", "output"]
+    assert [layer.activations.shape for layer in result.layers] == [(32, 300), (32, 100), (32, 10)]
+    assert result.keras_forward_difference < 1e-6  # the layer-by-layer pass is the model's own
+    assert 0 < np.mean(result.layers[0].activations == 0) < 1  # relu zeroes some units
+    assert np.allclose(result.probabilities.sum(axis=1), 1.0, atol=1e-5)
+    assert result.loss_before == pytest.approx(result.example_losses_before.mean(), rel=1e-5)
+    # Backward: Keras's gradient equals the hand-derived h2^T (p - y) / 32.
+    assert result.output_gradient_difference < 1e-6
+    norms = {layer.name: layer.kernel_gradient_norm for layer in result.layers}
+    assert result.largest_gradient_layer == max(norms, key=norms.get)
+    # Update: plain SGD moves each kernel by exactly lr times its gradient.
+    for layer in result.layers:
+        assert layer.kernel_update_norm == pytest.approx(0.01 * layer.kernel_gradient_norm, rel=1e-3)
+    frame = result.layer_frame()
+    assert frame["output shape"].tolist() == ["(32, 300)", "(32, 100)", "(32, 10)"]
+    for figure in (backprop.activations_figure(result, "hidden_2"), backprop.gradients_figure(result),
+                   backprop.example_losses_figure(result), backprop.sweep_figure(result)):
+        assert isinstance(figure, go.Figure) and len(figure.data) >= 1
+    assert backprop.gradients_figure(result).layout.yaxis.type == "log"
+    compile(backprop.step_code(0.01, 0), "step_code", "exec")
