@@ -14,7 +14,8 @@ import plotly.graph_objects as go
 
 # Colour-blind-safe palette (Okabe-Ito), readable on a projector.
 COLORS = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
-_LAYOUT = dict(template="plotly_white", margin=dict(l=60, r=20, t=50, b=50), legend=dict(orientation="h", y=-0.2))
+# No template: Streamlit's own chart theme then follows its light or dark theme.
+_LAYOUT = dict(margin=dict(l=60, r=20, t=50, b=50), legend=dict(orientation="h", y=-0.2))
 
 
 def _figure(title: str, x_title: str, y_title: str, log_y: bool = False) -> go.Figure:
@@ -117,3 +118,116 @@ def confusion_matrix_figure(matrix: np.ndarray, class_names: Sequence[str]) -> g
     ))
     figure.update_yaxes(autorange="reversed")
     return figure
+
+
+# ----------------------------------------------------------------------
+# Training Lab: comparing runs and looking at predictions
+# ----------------------------------------------------------------------
+# Compact layout for the predictions gallery, which draws a dozen small figures;
+# no colours of its own, so Streamlit's light or dark chart theme applies.
+_PLAIN_LAYOUT = dict(font=dict(size=13), showlegend=False, margin=dict(l=10, r=10, t=40, b=10))
+_GRID = dict(showgrid=True, zeroline=False)
+
+
+def compare_figure(series: Sequence[tuple[str, Sequence, Sequence]], metric: str, x_axis: str = "epoch",
+                   log_y: bool = False) -> go.Figure:
+    """One metric of several runs overlaid, against epoch or step.
+
+    Args:
+        series: (run label, x values, y values) per run; None values leave a gap.
+        metric: the metric's name, for the title and the y axis.
+        x_axis: "epoch" or "step".
+        log_y: draw the y axis on a log scale (useful for losses and gradient norms).
+    Returns:
+        a Figure with one line per run, in the palette's order.
+    """
+    figure = _figure(f"{metric} by {x_axis}", x_axis, metric, log_y=log_y)
+    for index, (label, xs, ys) in enumerate(series):
+        figure.add_trace(go.Scatter(
+            x=list(xs), y=list(ys), mode="lines+markers" if x_axis == "epoch" else "lines", name=label,
+            line=dict(color=COLORS[index % len(COLORS)], width=3), connectgaps=False,
+        ))
+    return figure
+
+
+def per_class_accuracy_figure(accuracies: Sequence[float], class_names: Sequence[str]) -> go.Figure:
+    """Test accuracy of each class as horizontal bars, worst classes easy to spot.
+
+    Args:
+        accuracies: one accuracy in [0, 1] per class.
+        class_names: one label per class.
+    Returns:
+        a Figure with one Bar trace (x: accuracy, y: class name).
+    """
+    figure = _figure("Test accuracy per class", "accuracy", "true class")
+    values = [float(value) for value in accuracies]
+    worst = int(np.argmin(values)) if values else -1
+    figure.add_trace(go.Bar(
+        x=values, y=list(class_names), orientation="h", name="accuracy",
+        marker_color=[COLORS[3] if index == worst else COLORS[0] for index in range(len(values))],
+        text=[f"{value:.0%}" for value in values], textposition="auto",
+        hovertemplate="%{y}: %{x:.1%}<extra></extra>",
+    ))
+    figure.update_xaxes(range=[0, 1], tickformat=".0%")
+    figure.update_yaxes(autorange="reversed")
+    figure.update_layout(showlegend=False)
+    return figure
+
+
+def prediction_figure(image: np.ndarray, probabilities: Sequence[float], class_names: Sequence[str],
+                      true_label: int) -> go.Figure:
+    """One test image beside the model's probability for every class.
+
+    The true class's bar is green; when the prediction is wrong, the predicted
+    class's bar is red. The title says true and predicted label.
+
+    Args:
+        image: (28, 28) uint8 pixels.
+        probabilities: one probability per class.
+        class_names: one label per class.
+        true_label: index of the true class.
+    Returns:
+        a Figure with a Heatmap trace (the image) and a Bar trace (the probabilities).
+    """
+    probabilities = [float(p) for p in probabilities]
+    predicted = int(np.argmax(probabilities))
+    colors = ["#A7B1BC"] * len(probabilities)
+    colors[true_label] = COLORS[2]
+    if predicted != true_label:
+        colors[predicted] = COLORS[3]
+        title = f"✗ {class_names[true_label]} → {class_names[predicted]} ({probabilities[predicted]:.0%})"
+    else:
+        title = f"✓ {class_names[true_label]} ({probabilities[predicted]:.0%})"
+    figure = go.Figure(layout=dict(
+        _PLAIN_LAYOUT, height=210, title=dict(text=title, font=dict(size=14), x=0.02, y=0.96),
+        xaxis=dict(domain=[0, 0.36], visible=False, constrain="domain"),
+        yaxis=dict(visible=False, autorange="reversed", scaleanchor="x"),
+        xaxis2=dict(domain=[0.62, 1], range=[0, 1], tickformat=".0%", nticks=3, **_GRID),
+        yaxis2=dict(anchor="x2", autorange="reversed", tickfont=dict(size=11), automargin=True),
+    ))
+    figure.add_trace(go.Heatmap(
+        z=np.asarray(image), colorscale=[[0, "white"], [1, "black"]], zmin=0, zmax=255, showscale=False,
+        hoverinfo="skip", name="image",
+    ))
+    figure.add_trace(go.Bar(
+        x=probabilities, y=list(class_names), orientation="h", xaxis="x2", yaxis="y2", name="probability",
+        marker_color=colors, hovertemplate="%{y}: %{x:.1%}<extra></extra>",
+    ))
+    return figure
+
+
+def style_for_projector(figure: go.Figure) -> go.Figure:
+    """A copy of `figure` with large type and thick lines for a projector.
+
+    Args:
+        figure: any Plotly figure.
+    Returns:
+        a new Figure; the original is left as it was.
+    """
+    styled = go.Figure(figure)
+    styled.update_layout(font=dict(size=20), title_font=dict(size=26), legend_font=dict(size=18))
+    for trace in styled.data:
+        if trace.type == "scatter":
+            width = trace.line.width or 2
+            trace.update(line_width=max(4, width * 2), marker_size=12)
+    return styled
