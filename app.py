@@ -1,38 +1,36 @@
 """Optimisation Lab: the entry point. Run with `streamlit run app.py`.
 
-It only sets up the page and the navigation; every page lives in pages/ and
-every computation in lab/. TensorFlow is not imported here, so the Home page
-opens at once.
+It sets up the page and the navigation (the page table is ui/catalog.py), then
+runs the chosen page between the app-wide parts: presentation mode, lecture
+presets, the check of a shared link's settings and the Share popover. Pages
+live in app_pages/ (not pages/: a folder of that name makes Streamlit start in
+its old multipage mode and greet deep links with "Page not found"), and every
+computation lives in lab/. TensorFlow is not imported here, so Home opens at once.
 """
 
 import streamlit as st
 
-st.set_page_config(page_title="Optimisation Lab", page_icon=":material/monitoring:", layout="wide")
+from ui import catalog, present, presets, share
 
-PAGES = {
-    "Start": [
-        st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-        st.Page("pages/training_lab.py", title="Training Lab", icon=":material/model_training:",
-                url_path="training-lab"),
-    ],
-    "Lecture topics": [
-        st.Page("pages/01_data.py", title="The data", icon=":material/image:", url_path="data"),
-        st.Page("pages/02_model.py", title="Model and activations", icon=":material/account_tree:", url_path="model"),
-        st.Page("pages/03_inputs_outputs.py", title="Inputs and outputs", icon=":material/input:", url_path="inputs-outputs"),
-        st.Page("pages/04_splits.py", title="Train, validation, test", icon=":material/call_split:", url_path="splits"),
-        st.Page("pages/05_backprop.py", title="Backprop on a mini-batch", icon=":material/undo:", url_path="backprop"),
-        st.Page("pages/06_learning_rate.py", title="SGD and the learning rate", icon=":material/speed:", url_path="learning-rate"),
-        st.Page("pages/07_decay.py", title="Learning-rate decay", icon=":material/trending_down:", url_path="decay"),
-        st.Page("pages/08_initialisation.py", title="Initialisation", icon=":material/grid_on:", url_path="initialisation"),
-        st.Page("pages/09_gradients.py", title="Vanishing and exploding gradients", icon=":material/show_chart:", url_path="gradients"),
-        st.Page("pages/10_batch_norm.py", title="Batch normalisation", icon=":material/equalizer:", url_path="batch-norm"),
-        st.Page("pages/11_clipping.py", title="Gradient clipping", icon=":material/content_cut:", url_path="clipping"),
-        st.Page("pages/12_optimizers.py", title="Faster optimizers", icon=":material/rocket_launch:", url_path="optimizers"),
-        st.Page("pages/13_losses.py", title="Loss functions", icon=":material/functions:", url_path="losses"),
-    ],
-    "Practice": [
-        st.Page("pages/14_practice.py", title="Practice", icon=":material/school:", url_path="practice"),
-    ],
-}
+st.set_page_config(page_title="Optimisation Lab", page_icon="assets/icon.png", layout="wide")
 
-st.navigation(PAGES).run()
+
+def _navigation() -> dict[str, list]:
+    sections: dict[str, list] = {}
+    for spec in catalog.PAGES:
+        sections.setdefault(spec.section, []).append(st.Page(
+            spec.file, title=spec.title, icon=f":material/{spec.icon}:", url_path=spec.url_path or None,
+            default=spec.url_path == "",
+        ))
+    return sections
+
+
+page = st.navigation(_navigation(), expanded=True)
+present.sidebar_toggle()
+notice_slot = st.container()
+presets.apply_requested(page.url_path, notice_slot)
+link_settings = share.snapshot()
+page.run()
+spec = catalog.by_url_path(page.url_path)
+share.report_ignored(link_settings, (spec.prefix,) if spec and spec.prefix else (), notice_slot)
+share.share_popover()

@@ -6,6 +6,9 @@ control in your own hands. This page imports no TensorFlow, so it opens at once.
 
 import streamlit as st
 
+from lab.presets import all_presets
+from ui.catalog import by_url_path
+
 st.title("Optimisation Lab")
 st.markdown(
     """
@@ -41,6 +44,17 @@ st.markdown(
    slide's old Keras 2 spelling (`SGD(lr=..., decay=...)`) maps to today's.
 """
 )
+
+presets = all_presets()
+if presets:
+    st.subheader("Lecture presets")
+    st.markdown("One link per slide: it opens the page set up to make the slide's point and runs the "
+                "experiment. Once anyone has run a preset, it answers at once for everyone.")
+    columns = st.columns(2)
+    for index, item in enumerate(presets):
+        page = by_url_path(item.page)
+        columns[index % 2].page_link(page.file, label=item.title, icon=":material/slideshow:",
+                                     query_params={"preset": item.slug}, help=item.point)
 
 st.subheader("Keras 2 on the slides, Keras 3 here")
 st.table(

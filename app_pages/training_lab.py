@@ -1,45 +1,390 @@
-"""Training Lab: train the lecture's model live and watch loss and accuracy.
+"""Training Lab: train the lecture's model live with every knob, watch it learn, and compare runs.
 
-Teaching point: with SGD at learning rate 0.01 and mini-batches of 32, the
-lecture's MLP passes 80% validation accuracy within one epoch on Fashion-MNIST.
+Teaching point: every setting on the slides (learning rate, optimizer, initialisation,
+batch normalisation, clipping, loss) changes how the same model learns, and with the
+same seed a single changed setting explains the whole difference between two runs.
 """
 
 import streamlit as st
 
-from lab.config import TrainConfig
-from lab.plots import curves_figure
-from ui.common import config_or_error, get_dataset, show_keras_code
-from ui.training import train_live
+from lab import runs as lab_runs
+from lab.config import CLIP_MODES, DATASETS, INITIALIZERS, LOSSES, OPTIMIZER_PARAMETERS, OPTIMIZERS, lecture_config
+from lab.plots import (
+    compare_figure, confusion_matrix_figure, curves_figure, gradient_norms_figure, learning_rate_figure,
+    per_class_accuracy_figure, prediction_figure,
+)
+from ui.common import DATASET_LABELS, get_dataset, show_keras_code
+from ui.training import (
+    LAB_DEFAULT, LAB_OPTIONS, SOURCE_TEXT, apply_lab_config, config_from_lab_state, init_lab_widgets,
+    normalized, settle_interrupted_run, train_lab_run,
+)
 
-RESULT_KEY = "training_lab_result"
+RUNS_KEY = "training_lab_runs"  # the session's lab.runs.RunHistory
+PENDING_KEY = "training_lab_pending"  # a same-seed B run queued by its button: (config, note, A's id)
+VERSION_KEY = "training_lab_version"  # bumps when runs change, so the pickers jump to the newest run
+UPLOAD_KEY = "training_lab_upload_message"
+AB_ERROR_KEY = "training_lab_ab_error"
+GALLERY_SIZE = 12
+PERSIST = dict(persist_state="session")  # settings survive a visit to another page
 
+CLIP_LABELS = {"none": "none", "value": "by value", "norm": "by norm (per tensor)", "global_norm": "by global norm"}
+BATCH_NORM_LABELS = {"none": "none", "before": "before the activation", "after": "after the activation"}
+LOSS_LABELS = {"sparse_categorical_crossentropy": "sparse categorical cross-entropy",
+               "categorical_crossentropy": "categorical cross-entropy (one-hot)", "mse": "MSE (mean squared error)",
+               "mae": "MAE (mean absolute error)"}
+PARAMETER_LABELS = {
+    "learning_rate": "Learning rate η", "decay": "Decay: η / (1 + decay · step)", "momentum": "Momentum β",
+    "rho": "ρ (decay of squared gradients)", "beta_1": "β₁ (first moment)", "beta_2": "β₂ (second moment)",
+    "epsilon": "ε (added to the denominator)",
+}
+
+
+def _number(value) -> str:
+    return "all" if value == 0 else f"{value:,}" if isinstance(value, int) else f"{value:g}"  # 0 images = all
+
+
+def _runs() -> lab_runs.RunHistory:
+    return st.session_state.setdefault(RUNS_KEY, lab_runs.RunHistory())
+
+
+def _bump_version() -> None:
+    st.session_state[VERSION_KEY] = st.session_state.get(VERSION_KEY, 0) + 1
+
+
+# ----------------------------------------------------------------------
+# Controls
+# ----------------------------------------------------------------------
+def presets() -> None:
+    buttons = st.container(horizontal=True)
+    buttons.button("Fast default (10k images)", key="lab_preset_fast", icon=":material/bolt:",
+                   on_click=apply_lab_config, args=(LAB_DEFAULT,),
+                   help="10,000 training images, SGD, learning rate 0.01, batch 32, 5 epochs: a few seconds.")
+    buttons.button("Full lecture configuration (55k images)", key="lab_preset_lecture", icon=":material/school:",
+                   on_click=apply_lab_config, args=(lecture_config(),),
+                   help="The slides' setup: all 55,000 training images, SGD, learning rate 0.01, batch 32 "
+                        "(5 epochs here; the slides use 30). A few seconds per epoch on a quiet server.")
+
+
+def select(column, label: str, name: str, **kwargs):
+    """A select slider over LAB_OPTIONS[name], keyed "lab_<name>"."""
+    return column.select_slider(label, options=LAB_OPTIONS[name], key=f"lab_{name}",
+                                format_func=kwargs.pop("format_func", _number), **PERSIST, **kwargs)
+
+
+def choices() -> None:
+    """The choices that decide which settings the form shows; outside the form so they apply at once."""
+    columns = st.columns(4, gap="medium", vertical_alignment="bottom")
+    columns[0].caption("These three choices change which settings the form shows. "
+                       "Nothing trains until you press **Train**.")
+    columns[1].selectbox("Kernel initializer", INITIALIZERS, key="lab_kernel_initializer", **PERSIST)
+    columns[2].selectbox("Optimizer", OPTIMIZERS, key="lab_optimizer", format_func=lab_runs.OPTIMIZER_LABELS.get,
+                         **PERSIST)
+    columns[3].selectbox("Gradient clipping", CLIP_MODES, key="lab_clip", format_func=CLIP_LABELS.get, **PERSIST)
+
+
+def settings_form() -> bool:
+    """The settings, grouped like the slides; returns True when Train was pressed."""
+    choices()
+    with st.form("lab_form", border=False, enter_to_submit=False):
+        data, model, optimizer, rest = st.columns(4, gap="medium")
+        data.markdown("**Data**")
+        data.selectbox("Dataset", DATASETS, key="lab_dataset", format_func=DATASET_LABELS.get, **PERSIST)
+        select(data, "Training images", "train_size", help="A stratified subset; 'all' is 55,000.")
+        select(data, "Validation images", "validation_size")
+        data.number_input("Seed", 0, 2**31 - 1, step=1, key="lab_seed", **PERSIST,
+                          help="Fixes the split, the initial weights and the batch order.")
+        model.markdown("**Model**")
+        model.text_input("Hidden layers (units)", key="lab_hidden_units", **PERSIST,
+                         help="Widths of the Dense layers, input side first, e.g. 300, 100.")
+        model.selectbox("Activation", ("relu", "sigmoid", "tanh", "linear", "elu", "leaky_relu"),
+                        key="lab_activation", **PERSIST)
+        model.selectbox("Batch normalisation", ("none", "before", "after"), key="lab_batch_norm",
+                        format_func=BATCH_NORM_LABELS.get, **PERSIST)
+        if st.session_state.get("lab_kernel_initializer") in ("random_normal", "random_uniform"):
+            select(model, "Initial weight spread", "init_stddev")
+        optimizer.markdown(f"**Optimizer: {lab_runs.OPTIMIZER_LABELS[st.session_state['lab_optimizer']]}**")
+        for parameter in OPTIMIZER_PARAMETERS[st.session_state["lab_optimizer"]]:
+            select(optimizer, PARAMETER_LABELS[parameter], parameter,
+                   format_func=lambda value: "0 (off)" if value == 0 else f"{value:g}")
+        rest.markdown("**Clipping, loss and training**")
+        if st.session_state.get("lab_clip", "none") != "none":
+            select(rest, f"Clip threshold ({CLIP_LABELS[st.session_state['lab_clip']]})", "clip_threshold")
+        select(rest, "Batch size", "batch_size")
+        rest.slider("Epochs", 1, 50, key="lab_epochs", **PERSIST)
+        rest.selectbox("Loss", LOSSES, key="lab_loss", format_func=LOSS_LABELS.get, **PERSIST)
+        select(rest, "Early-stopping patience", "early_stopping_patience",
+               format_func=lambda value: "off" if value == 0 else f"{value} epochs",
+               help="Stop when val_loss has not improved for this many epochs, and restore the best weights.")
+        return st.form_submit_button("Train", type="primary", key="lab_train", icon=":material/play_arrow:",
+                                     width="stretch")
+
+
+# ----------------------------------------------------------------------
+# Training
+# ----------------------------------------------------------------------
+def train(config, note: str = "", ab_of=None) -> None:
+    dataset = get_dataset(config.dataset)
+    problem = lab_runs.check_fits(config, len(dataset.y_train))
+    if problem:
+        st.error(problem)
+        return
+    _bump_version()
+    train_lab_run(config, dataset, _runs(), note=note, ab_of=ab_of)
+    _bump_version()
+
+
+# ----------------------------------------------------------------------
+# One run's results
+# ----------------------------------------------------------------------
+def show_run(record) -> None:
+    config = record.config
+    for note in lab_runs.explain(record):
+        getattr(st, note.kind)(note.text)
+    if record.source in SOURCE_TEXT:
+        st.caption(SOURCE_TEXT[record.source])
+    if record.note:
+        st.caption(record.note)
+    show_metrics(record)
+    tabs = st.tabs(["Curves", "Gradients and learning rate", "Test results", "Predictions"],
+                   key="lab_result_tab", on_change="rerun")
+    with tabs[0]:
+        if tabs[0].open:
+            left, right = st.columns(2)
+            left.plotly_chart(curves_figure(record.history, record.step_log, "loss"), key="lab_run_loss")
+            right.plotly_chart(curves_figure(record.history, record.step_log, "accuracy"), key="lab_run_accuracy")
+    with tabs[1]:
+        if tabs[1].open:
+            show_gradients(record)
+    with tabs[2]:
+        if tabs[2].open:
+            show_test_results(record)
+    with tabs[3]:
+        if tabs[3].open:
+            show_gallery(record)
+    show_keras_code(config)
+    st.button("Load this run's settings into the form", key="lab_load_settings", icon=":material/input:",
+              on_click=apply_lab_config, args=(config,))
+
+
+def show_metrics(record) -> None:
+    # A wrapping row: five across on a projector, two or three per line on a phone.
+    row = st.container(horizontal=True, gap="small")
+    test = "—" if record.test_accuracy is None else f"{record.test_accuracy:.1%}"
+    loss = "—" if record.test_loss is None else f"{record.test_loss:.3f}"
+    val = "—" if record.final_val_accuracy is None else f"{record.final_val_accuracy:.1%}"
+    clipped = "off" if record.config.clip == "none" else f"{record.clipped_fraction or 0:.0%}"
+    for label, value in (("Test accuracy", test), ("Test loss", loss), ("Validation accuracy", val),
+                         ("Epochs · steps", f"{record.epochs_done} · {record.stop_step:,}"), ("Steps clipped", clipped)):
+        row.metric(label, value, width="content", border=True)
+
+
+def show_gradients(record) -> None:
+    if not record.step_log:
+        st.info("No steps were logged before the run ended, so there are no gradient norms to show.")
+        return
+    clipped = record.config.clip != "none"
+    left, right = st.columns(2)
+    left.plotly_chart(gradient_norms_figure(record.step_log, record.layer_names, clipped), key="lab_run_gradients")
+    right.plotly_chart(learning_rate_figure(record.step_log), key="lab_run_learning_rate")
+    if clipped:
+        st.caption(f"Solid: gradient norm before clipping; dashed: after. Clipping changed the gradient at "
+                   f"{record.clipped_fraction or 0:.0%} of the steps.")
+
+
+def show_test_results(record) -> None:
+    if record.confusion_matrix is None:
+        st.info("No test results: the run was stopped or diverged before a usable model existed.")
+        return
+    class_names = get_dataset(record.config.dataset).class_names
+    left, right = st.columns([2, 3])
+    left.plotly_chart(per_class_accuracy_figure(record.per_class_accuracy, class_names), key="lab_run_per_class")
+    right.plotly_chart(confusion_matrix_figure(record.confusion_matrix, class_names), key="lab_run_confusion")
+
+
+def show_gallery(record) -> None:
+    if record.sample_indices is None:
+        st.info("No predictions: the run was stopped or diverged before a usable model existed.")
+        return
+    dataset = get_dataset(record.config.dataset)
+    left, right = st.columns(2)
+    mistakes = left.segmented_control("Show", ("all", "misclassified"), key="lab_gallery_filter",
+                                      format_func=str.capitalize, default="all") == "misclassified"
+    chosen = right.selectbox("True class", ("all classes",) + dataset.class_names, key="lab_gallery_class")
+    class_index = None if chosen == "all classes" else dataset.class_names.index(chosen)
+    indices, probabilities = lab_runs.gallery_selection(record, dataset.y_test, mistakes, class_index)
+    if not len(indices):
+        st.info("No test images in the sample match this filter.")
+        return
+    pages = (len(indices) + GALLERY_SIZE - 1) // GALLERY_SIZE
+    page = st.pagination(pages, key="lab_gallery_page") if pages > 1 else 1
+    start = (min(page, pages) - 1) * GALLERY_SIZE
+    st.caption(f"{len(indices)} of the {len(record.sample_indices)} sampled test images match, mistakes first. "
+               "Titles read true class → predicted class (confidence); green bar: the true class, red bar: "
+               "a wrong prediction.")
+    columns = st.columns(3)
+    for position, (index, row) in enumerate(zip(indices[start:start + GALLERY_SIZE],
+                                                probabilities[start:start + GALLERY_SIZE])):
+        columns[position % 3].plotly_chart(
+            prediction_figure(dataset.x_test[index], row, dataset.class_names, int(dataset.y_test[index])),
+            key=f"lab_prediction_{position}", config={"displayModeBar": False})
+
+
+# ----------------------------------------------------------------------
+# All runs: compare, A/B, delete, download, upload
+# ----------------------------------------------------------------------
+def show_compare(runs) -> None:
+    version = st.session_state.get(VERSION_KEY, 0)
+    latest = runs.latest
+    default = [r.run_id for r in runs.records[-2:]]
+    if latest.ab_of is not None and runs.get(latest.ab_of) is not None:
+        default = [latest.ab_of, latest.run_id]
+    ids = [r.run_id for r in runs.records]
+    chosen = st.multiselect("Runs to compare", ids, default=default, key=f"lab_compare_runs_{version}",
+                            format_func=lambda run_id: lab_runs.run_label(runs.get(run_id)))
+    records = [runs.get(run_id) for run_id in chosen]
+    if not records:
+        st.info("Pick at least one run to compare.")
+        return
+    x_col, metric_col, log_col = st.columns([1, 1, 1], vertical_alignment="bottom")
+    x_axis = x_col.segmented_control("Against", ("epoch", "step"), key="lab_compare_x", default="epoch") or "epoch"
+    metrics = lab_runs.EPOCH_METRICS if x_axis == "epoch" else lab_runs.STEP_METRICS
+    metric = metric_col.selectbox("Metric", metrics, key=f"lab_compare_metric_{x_axis}",
+                                  index=metrics.index("val_accuracy") if "val_accuracy" in metrics else 0)
+    log_y = log_col.toggle("Log scale", key="lab_compare_log")
+    series = [(f"#{r.run_id}", *lab_runs.metric_series(r, metric, x_axis)) for r in records]
+    st.plotly_chart(compare_figure(series, metric, x_axis, log_y), key="lab_compare_chart")
+    differing = lab_runs.differing_settings(records)
+    table = lab_runs.compare_table(records)
+    st.dataframe(lab_runs.highlight_differences(table, differing), key="lab_compare_table")
+    if len(records) > 1:
+        names = ", ".join(differing) if differing else "none: the runs have identical settings"
+        st.caption(f"Highlighted settings differ between these runs: {names}.")
+
+
+def _queue_ab(base_id: int, setting: str, value) -> None:
+    base = _runs().get(base_id)
+    try:
+        config = normalized(lab_runs.ab_config(base.config, setting, value))
+    except ValueError as error:
+        st.session_state[AB_ERROR_KEY] = str(error)
+        return
+    apply_lab_config(config)
+    note = lab_runs.ab_note(base.run_id, setting, getattr(base.config, setting), value)
+    st.session_state[PENDING_KEY] = (config, note, base.run_id)
+
+
+def show_ab(runs) -> None:
+    base = runs.latest
+    st.markdown(f"Re-run **#{base.run_id}** ({lab_runs.short_settings(base.config)}) with one setting changed. "
+                "The seed stays the same, so the split, the batch order and (when the layer shapes stay the "
+                "same) the initial weights are identical: the difference is due to that setting alone.")
+    setting_col, value_col, button_col = st.columns([1, 1, 1], vertical_alignment="bottom")
+    setting = setting_col.selectbox("Setting to change", tuple(lab_runs.AB_CHOICES), key="lab_ab_setting")
+    current = getattr(base.config, setting)
+    options = [value for value in lab_runs.AB_CHOICES[setting] if value != current]
+    value = value_col.selectbox(f"New value (now {_number(current) if not isinstance(current, str) else current})",
+                                options, key=f"lab_ab_value_{setting}",
+                                format_func=lambda v: v if isinstance(v, str) else f"{v:g}")
+    button_col.button("Train B with the same seed", key="lab_ab_run", icon=":material/compare_arrows:",
+                      on_click=_queue_ab, args=(base.run_id, setting, value), width="stretch")
+    error = st.session_state.pop(AB_ERROR_KEY, None)
+    if error:
+        st.error(f"That change is not possible: {error}")
+
+
+def _delete(run_ids) -> None:
+    _runs().delete(run_ids)
+    _bump_version()
+
+
+def _import_upload() -> None:
+    uploaded = st.session_state.get("lab_upload")
+    if uploaded is None:  # the file was removed: so is the message about it
+        st.session_state.pop(UPLOAD_KEY, None)
+        return
+    try:
+        if uploaded.size > lab_runs.MAX_UPLOAD_BYTES:
+            raise lab_runs.RunFileError(f"The file is {uploaded.size / 1e6:.1f} MB; a runs file may be at most "
+                                        f"{lab_runs.MAX_UPLOAD_BYTES / 1e6:.0f} MB.")
+        stored = _runs().import_records(lab_runs.runs_from_json(uploaded.getvalue()))
+    except lab_runs.RunFileError as error:
+        st.session_state[UPLOAD_KEY] = ("error", f"{uploaded.name} was not loaded. {error}")
+        return
+    _bump_version()
+    names = ", ".join(f"#{record.run_id}" for record in stored)
+    st.session_state[UPLOAD_KEY] = ("success", f"Restored {len(stored)} run(s) from {uploaded.name} as {names}.")
+
+
+def show_manage(runs) -> None:
+    version = st.session_state.get(VERSION_KEY, 0)
+    records = list(runs.records)
+    left, right = st.columns(2)
+    doomed = left.multiselect("Runs to delete", [r.run_id for r in records], key=f"lab_delete_runs_{version}",
+                              format_func=lambda run_id: lab_runs.run_label(runs.get(run_id)))
+    left.button("Delete selected runs", key="lab_delete", icon=":material/delete:", disabled=not doomed,
+                on_click=_delete, args=(doomed,))
+    right.download_button("Download runs as CSV", lambda: lab_runs.runs_to_csv(records),
+                          file_name="training-lab-runs.csv", mime="text/csv", key="lab_download_csv",
+                          on_click="ignore", icon=":material/table:")
+    right.download_button("Download runs as JSON", lambda: lab_runs.runs_to_json(records),
+                          file_name="training-lab-runs.json", mime="application/json", key="lab_download_json",
+                          on_click="ignore", icon=":material/download:",
+                          help="Upload this file later (or in another browser) to restore the runs.")
+
+
+def show_upload() -> None:
+    st.file_uploader("Restore runs from a JSON file downloaded here", type=["json"], key="lab_upload",
+                     on_change=_import_upload,
+                     help=f"At most {lab_runs.MAX_UPLOAD_BYTES // 2**20} MB; checked before anything is loaded.")
+    message = st.session_state.get(UPLOAD_KEY)
+    if message:
+        getattr(st, message[0])(message[1])
+
+
+# ----------------------------------------------------------------------
+# The page
+# ----------------------------------------------------------------------
 st.title("Training Lab")
-st.caption("The lecture's model: Flatten, Dense 300 relu, Dense 100 relu, Dense 10 softmax, SGD, batch 32.")
+st.caption("The lecture's model (Flatten, Dense 300 relu, Dense 100 relu, Dense 10 softmax) trained live on "
+           "real images, with every knob from the slides.")
+init_lab_widgets()
+runs = _runs()
+stopped = settle_interrupted_run()  # a training the last interaction interrupted is kept as "stopped"
+if stopped is not None:
+    _bump_version()
+presets()
+with st.container(border=True):
+    submitted = settings_form()
 
-with st.form("train_form"):
-    left, right = st.columns(2)
-    train_size = left.select_slider(
-        "Training images", options=[1_000, 2_000, 5_000, 10_000, 20_000, 55_000], value=10_000,
-        help="A stratified subset of the 55,000 training images; 5,000 more are held out for validation.",
-    )
-    epochs = right.slider("Epochs", 1, 10, 2)
-    learning_rate = left.select_slider(
-        "Learning rate", options=[0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0], value=0.01
-    )
-    submitted = st.form_submit_button("Train", type="primary")
+if stopped is not None:
+    st.warning(f"Run #{stopped.run_id} was stopped at step {stopped.stop_step:,}; what it trained so far is "
+               "kept below as a run marked 'stopped'.", icon=":material/stop_circle:")
+pending = st.session_state.pop(PENDING_KEY, None)
+if pending is not None:
+    train(*pending)
+elif submitted:
+    try:
+        config = config_from_lab_state(st.session_state)
+    except ValueError as error:
+        st.error(str(error))
+    else:
+        train(config)
 
-config = config_or_error(train_size=train_size, epochs=epochs, learning_rate=learning_rate)
-if submitted and config is not None:
-    st.session_state[RESULT_KEY] = train_live(config, get_dataset(config.dataset))
-
-result = st.session_state.get(RESULT_KEY)
-if result is None:
-    st.info("Press **Train** to train the model. The default run takes a few seconds.")
+if not runs.records:
+    st.info("Press **Train** to train the model; the default run takes a few seconds. Then change one "
+            "setting and train again to compare, or restore runs from a file below.")
 else:
-    if result.stop_reason == "diverged":
-        st.error(f"The run diverged. {result.stop_detail} Try a smaller learning rate.")
-    st.metric("Test accuracy", f"{result.test_accuracy:.1%}")
-    left, right = st.columns(2)
-    left.plotly_chart(curves_figure(result.history, result.step_log, "loss"), key="result_loss")
-    right.plotly_chart(curves_figure(result.history, result.step_log, "accuracy"), key="result_accuracy")
-    show_keras_code(result.config)
+    st.header("Results")
+    ids = [r.run_id for r in reversed(runs.records)]
+    shown = st.selectbox("Run", ids, key=f"lab_view_run_{st.session_state.get(VERSION_KEY, 0)}",
+                         format_func=lambda run_id: lab_runs.run_label(runs.get(run_id)))
+    show_run(runs.get(shown))
+    st.header(f"Runs in this session ({len(runs)} of at most {runs.max_runs})")
+    compare_tab, ab_tab, manage_tab = st.tabs(["Compare", "Same-seed A/B", "Delete and download"])
+    with compare_tab:
+        show_compare(runs)
+    with ab_tab:
+        show_ab(runs)
+    with manage_tab:
+        show_manage(runs)
+show_upload()

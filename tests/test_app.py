@@ -22,7 +22,7 @@ def test_home_does_not_import_tensorflow():
     code = (
         "import sys\n"
         "from streamlit.testing.v1 import AppTest\n"
-        "app = AppTest.from_file('pages/home.py', default_timeout=60).run()\n"
+        "app = AppTest.from_file('app_pages/home.py', default_timeout=60).run()\n"
         "assert not app.exception, app.exception\n"
         "print('tensorflow' in sys.modules, 'keras' in sys.modules)\n"
     )
@@ -32,16 +32,17 @@ def test_home_does_not_import_tensorflow():
 
 
 def test_training_lab_trains_a_small_subset(data_dir):
-    app = AppTest.from_file(str(ROOT / "pages" / "training_lab.py"), default_timeout=TIMEOUT).run()
+    app = AppTest.from_file(str(ROOT / "app_pages" / "training_lab.py"), default_timeout=TIMEOUT).run()
     assert not app.exception
     assert "Press **Train**" in app.info[0].value
-    app.select_slider[0].set_value(1_000)
-    app.slider[0].set_value(1)
-    app.button[0].click().run()
+    app.select_slider(key="lab_train_size").set_value(1_000)
+    app.slider(key="lab_epochs").set_value(1)
+    app.number_input(key="lab_seed").set_value(7)  # its own seed, so the shared result cache does not answer
+    app.button(key="lab_train").click().run()
     assert not app.exception
-    result = app.session_state["training_lab_result"]
-    assert result.stop_reason == "completed" and result.config.train_size == 1_000
+    run = app.session_state["training_lab_runs"].latest
+    assert run.status == "completed" and run.config.train_size == 1_000 and run.source == "trained"
     assert app.metric[0].label == "Test accuracy"
     # A rerun redraws from session state and does not train again.
     app.run()
-    assert app.session_state["training_lab_result"] is result
+    assert app.session_state["training_lab_runs"].latest is run and len(app.session_state["training_lab_runs"]) == 1

@@ -16,7 +16,7 @@ TIMEOUT = 180  # importing TensorFlow takes seconds, and the server is shared
 
 
 def open_page(name: str) -> AppTest:
-    app = AppTest.from_file(str(ROOT / "pages" / name), default_timeout=TIMEOUT).run()
+    app = AppTest.from_file(str(ROOT / "app_pages" / name), default_timeout=TIMEOUT).run()
     assert not app.exception, app.exception
     return app
 

@@ -13,7 +13,7 @@ TIMEOUT = 180  # importing TensorFlow, then a few small trainings
 
 
 def open_page(file_name: str) -> AppTest:
-    app = AppTest.from_file(str(ROOT / "pages" / file_name), default_timeout=TIMEOUT).run()
+    app = AppTest.from_file(str(ROOT / "app_pages" / file_name), default_timeout=TIMEOUT).run()
     assert not app.exception
     return app
 

@@ -1,26 +1,97 @@
-"""Running `lab.training.train` from a page with a live progress bar and charts."""
+"""Running `lab.training.train` from a page: the shared queue and cache, a live progress bar and charts.
+
+`train_live` is the small version every page can use. The Training Lab's
+version, `train_lab_run`, adds the learning-rate and gradient-norm charts, a
+Stop button, and records every run, including one the user interrupts, in the
+session's `lab.runs.RunHistory`.
+
+Both go through `lab.admission.train_shared`, so at most OPTLAB_MAX_TRAININGS
+trainings run at once in the whole server, waiting sessions see their place in
+the queue, and a configuration trained before is served from the cache.
+
+Rerun safety: when the user presses any widget during a run, Streamlit 1.67
+(with its default fastReruns) asks the running script to stop and starts the
+rerun at once in a new thread. The old thread gets a StopException (a
+BaseException) at its next `st.*` call or session-state access, and gets it
+again at every later one, so its `finally` may not touch Streamlit at all.
+The progress callback calls `st.*` several times a second, so a training is
+cancelled within about 0.3 s. `train_lab_run` therefore keeps its state in a
+plain `ActiveRun` object: the interrupted thread records the stopped run in
+the session's RunHistory in its `finally`, and the new run waits for that
+with `settle_interrupted_run` before drawing the page.
+
+This module also maps the Training Lab's widgets ("lab_*" keys in session
+state) to a TrainConfig and back, so that presets, the same-seed A/B and
+shareable links can set the widgets from a config.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+import math
+import re
+import threading
+import time
+from typing import Any, Mapping, Optional
 
 import streamlit as st
 
 from lab.config import TrainConfig
-from lab.plots import curves_figure
+from lab.plots import curves_figure, gradient_norms_figure, learning_rate_figure
 
 _chart_keys = itertools.count()
 
+ACTIVE_KEY = "training_lab_active"  # the ActiveRun of this session's Training Lab training, if any
+DETAIL_CHART_SECONDS = 0.9  # the learning-rate and gradient charts redraw at most this often
 
-def _progress_text(progress) -> str:
+
+# ----------------------------------------------------------------------
+# Text
+# ----------------------------------------------------------------------
+def progress_text(progress) -> str:
+    """The progress bar's text, e.g. "Epoch 2/5 · step 400/1,565 · about 3 s left".
+
+    Args:
+        progress: a lab.training.TrainProgress.
+    Returns:
+        one line of text.
+    """
     eta = progress.eta_seconds
-    eta_text = f" - about {eta:.0f} s left" if eta is not None else ""
+    eta_text = f" · about {eta:.0f} s left" if eta is not None else ""
     epoch = min(progress.epoch + 1, progress.epochs)
-    return f"Epoch {epoch}/{progress.epochs} - step {progress.step:,}/{progress.total_steps:,}{eta_text}"
+    return f"Epoch {epoch}/{progress.epochs} · step {progress.step:,}/{progress.total_steps:,}{eta_text}"
 
 
+def wait_text(info) -> str:
+    """What a waiting session is told.
+
+    Args:
+        info: a lab.admission.WaitInfo.
+    Returns:
+        one or two sentences.
+    """
+    if info.kind == "identical":
+        return ("Another session is training exactly these settings right now. "
+                "Its result will appear here as soon as it finishes.")
+    return (f"The server is busy ({info.running} of {info.capacity} trainings running). "
+            f"You are number {info.position} in the queue; training starts automatically.")
+
+
+SOURCE_TEXT = {
+    "cache": "Served instantly: this exact configuration was trained on this server before.",
+    "shared": "Served from another session that trained exactly these settings at the same time.",
+}
+
+
+# ----------------------------------------------------------------------
+# train_live: the small version for the topic pages
+# ----------------------------------------------------------------------
 def train_live(config: TrainConfig, dataset, should_stop=None):
     """Train with a progress bar and live loss/accuracy charts; returns the TrainResult.
+
+    Goes through the server-wide queue and result cache, so the result may be
+    shared with other sessions: treat it as read-only.
 
     Args:
         config: the run to train.
@@ -29,21 +100,338 @@ def train_live(config: TrainConfig, dataset, should_stop=None):
     Returns:
         the lab.training.TrainResult.
     """
-    from lab.training import train  # TensorFlow loads on the first training, not on page open
+    from lab.admission import train_shared
 
+    status = st.empty()
     bar = st.progress(0.0, text="Building the model and its graph...")
     left, right = st.columns(2)
     loss_slot, accuracy_slot = left.empty(), right.empty()
 
     def on_progress(progress) -> None:
         # Every st.* call here is also where Streamlit notices a rerun and stops us.
-        bar.progress(progress.fraction, text=_progress_text(progress))
+        status.empty()
+        bar.progress(progress.fraction, text=progress_text(progress))
         for slot, metric in ((loss_slot, "loss"), (accuracy_slot, "accuracy")):
             slot.plotly_chart(curves_figure(progress.history, progress.step_log, metric),
                               key=f"live_{metric}_{next(_chart_keys)}")
 
-    result = train(config, dataset, on_progress=on_progress, should_stop=should_stop)
-    bar.progress(1.0, text=f"Done: {result.stop_detail}")
+    served = train_shared(config, dataset, on_progress=on_progress, should_stop=should_stop,
+                          on_wait=lambda info: status.info(wait_text(info), icon=":material/hourglass_top:"))
+    status.empty()
+    bar.progress(1.0, text=f"Done: {served.result.stop_detail} {SOURCE_TEXT.get(served.source, '')}")
     loss_slot.empty()
     accuracy_slot.empty()
-    return result
+    return served.result
+
+
+# ----------------------------------------------------------------------
+# The Training Lab's live panel
+# ----------------------------------------------------------------------
+class LivePanel:
+    """The Training Lab's live view: queue line, Stop button, progress bar and four charts."""
+
+    def __init__(self, config: TrainConfig, stop_key: str = "lab_stop"):
+        self.config = config
+        self.slot = st.empty()
+        box = self.slot.container(border=True, key="lab_live_panel")
+        head, stop = box.columns([5, 1], vertical_alignment="center")
+        self.status = head.empty()
+        self.status.markdown(f"**Training** {_config_summary(config)}")
+        # Pressing Stop reruns the script, which interrupts this run; the finally keeps it.
+        stop.button("Stop", key=stop_key, icon=":material/stop_circle:", width="stretch",
+                    help="Stop now and keep what has been trained so far as a run marked 'stopped'.")
+        self.bar = box.progress(0.0, text="Building the model and its graph...")
+        top, bottom = box.columns(2), box.columns(2)
+        self.loss, self.accuracy = top[0].empty(), top[1].empty()
+        self.learning_rate, self.gradients = bottom[0].empty(), bottom[1].empty()
+        self.clipping = box.empty()
+        self.last_detail = -math.inf
+        self.drawn_steps = -1
+        self.waited = False
+
+    def wait(self, info) -> None:
+        """Show the queue position (an st.* call, so a rerun can interrupt the wait).
+
+        Args:
+            info: a lab.admission.WaitInfo.
+        """
+        self.waited = True
+        self.status.info(wait_text(info), icon=":material/hourglass_top:")
+
+    def show(self, progress) -> None:
+        """Redraw from a TrainProgress: the bar always, the curves when new steps arrived.
+
+        Args:
+            progress: a lab.training.TrainProgress.
+        """
+        if self.waited:
+            self.waited = False
+            self.status.markdown(f"**Training** {_config_summary(self.config)}")
+        self.bar.progress(progress.fraction, text=progress_text(progress))
+        if progress.step == self.drawn_steps:
+            return
+        self.drawn_steps = progress.step
+        for slot, metric in ((self.loss, "loss"), (self.accuracy, "accuracy")):
+            slot.plotly_chart(curves_figure(progress.history, progress.step_log, metric),
+                              key=f"lab_live_{metric}_{next(_chart_keys)}")
+        now = time.perf_counter()
+        if progress.step_log and (now - self.last_detail >= DETAIL_CHART_SECONDS or progress.fraction >= 1):
+            self.last_detail = now
+            self._draw_details(progress)
+
+    def _draw_details(self, progress) -> None:
+        clipped = self.config.clip != "none"
+        self.learning_rate.plotly_chart(learning_rate_figure(progress.step_log),
+                                        key=f"lab_live_lr_{next(_chart_keys)}")
+        self.gradients.plotly_chart(gradient_norms_figure(progress.step_log, progress.layer_names, clipped),
+                                    key=f"lab_live_grad_{next(_chart_keys)}")
+        if clipped:
+            share = sum(bool(entry.get("clipped")) for entry in progress.step_log) / len(progress.step_log)
+            self.clipping.caption(f"Clipping changed the gradient at {share:.0%} of the logged steps so far.")
+
+    def clear(self) -> None:
+        """Remove the panel once the run is recorded."""
+        self.slot.empty()
+
+
+def _config_summary(config: TrainConfig) -> str:
+    from lab.runs import short_settings
+
+    images = f"{config.train_size:,}" if config.train_size else "all"
+    return f"{short_settings(config)} · {images} images · {config.epochs} epochs · seed {config.seed}"
+
+
+class ActiveRun:
+    """One Training Lab training, shared by the thread that runs it and the rerun that interrupts it.
+
+    Plain Python on purpose: after Streamlit stops a run, every st.* call and
+    session-state access in that thread raises again, so the thread reports
+    through this object instead.
+    """
+
+    def __init__(self, run_id: int):
+        self.run_id = run_id
+        self.progress = None  # the latest TrainProgress; a stopped run keeps its curves
+        self.record = None  # the RunRecord once the run ended, however it ended
+        self.cancel = threading.Event()  # set by the interrupting rerun: stop at the next chunk
+        self.done = threading.Event()  # set when the record is in the session's RunHistory
+
+
+def train_lab_run(config: TrainConfig, dataset, runs, note: str = "", ab_of: Optional[int] = None):
+    """Train for the Training Lab with the live panel and keep the run in `runs`, even when interrupted.
+
+    Args:
+        config: the run's settings.
+        dataset: the shared Dataset.
+        runs: the session's lab.runs.RunHistory.
+        note: text kept with the run (e.g. the A/B change).
+        ab_of: the run this one is the same-seed B of.
+    Returns:
+        the new RunRecord, or None when the run failed before training a step.
+    """
+    from lab.admission import train_shared
+    from lab.runs import record_from_progress, record_from_result
+
+    panel = LivePanel(config)
+    active = ActiveRun(runs.new_id())
+    st.session_state[ACTIVE_KEY] = active
+
+    def on_progress(progress) -> None:
+        active.progress = progress  # before any st.* call, which may raise Streamlit's stop signal
+        if not active.cancel.is_set():
+            panel.show(progress)
+
+    try:
+        served = train_shared(config, dataset, on_progress=on_progress, should_stop=active.cancel.is_set,
+                              on_wait=panel.wait)
+        active.record = record_from_result(served.result, active.run_id, dataset.y_test, source=served.source,
+                                           note=note, ab_of=ab_of)
+    except Exception as error:  # a real failure (not Streamlit's stop signal): a message, not a traceback
+        st.error(f"Training failed: {error}")
+    finally:
+        # No st.* and no session state in here: see the module docstring.
+        if active.record is None and active.progress is not None and active.progress.step > 0:
+            active.record = record_from_progress(active.progress, config, active.run_id, note=note, ab_of=ab_of)
+        if active.record is not None:
+            runs.add(active.record)
+        active.done.set()
+    # Only an uninterrupted run gets here.
+    del st.session_state[ACTIVE_KEY]
+    panel.clear()
+    return active.record
+
+
+def settle_interrupted_run(max_seconds: float = 10.0):
+    """At the top of the Training Lab: wait until a training this rerun interrupted has been recorded.
+
+    Args:
+        max_seconds: the longest wait (the old thread normally finishes within half a second).
+    Returns:
+        the interrupted run's RunRecord (status "stopped"), or None when there was none.
+    """
+    active = st.session_state.get(ACTIVE_KEY)
+    if active is None:
+        return None
+    active.cancel.set()  # the old run stops at its next chunk and tests the model trained so far
+    deadline = time.monotonic() + max_seconds
+    if not active.done.is_set():
+        with st.spinner("Stopping the previous training and keeping what it trained..."):
+            while not active.done.wait(0.05) and time.monotonic() < deadline:
+                st.session_state.get(ACTIVE_KEY)  # a yield point, so a further rerun is not held up
+    if not active.done.is_set():
+        return None  # still unwinding; a later rerun will pick the run up
+    del st.session_state[ACTIVE_KEY]
+    return active.record
+
+
+# ----------------------------------------------------------------------
+# Widgets <-> TrainConfig
+# ----------------------------------------------------------------------
+# The fast default: a 10k stratified subset, 5 epochs (a few seconds with SGD).
+LAB_DEFAULT = TrainConfig(train_size=10_000, epochs=5)
+LAB_PREFIX = "lab_"
+ALL_IMAGES = 0  # train_size option meaning "all images not held out"
+PATIENCE_OFF = 0  # early_stopping_patience option meaning "off"
+
+LAB_OPTIONS: dict[str, tuple] = {
+    "train_size": (500, 1_000, 2_000, 5_000, 10_000, 20_000, 30_000, ALL_IMAGES),
+    "validation_size": (500, 1_000, 2_000, 5_000, 10_000),
+    "batch_size": (8, 16, 32, 64, 128, 256, 512, 1024),
+    "learning_rate": (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 0.5, 1.0, 2.0, 5.0, 10.0),
+    "decay": (0.0, 1e-5, 1e-4, 1e-3, 1e-2, 0.1),
+    "momentum": (0.0, 0.5, 0.8, 0.9, 0.95, 0.99),
+    "rho": (0.5, 0.8, 0.9, 0.95, 0.99, 0.999),
+    "beta_1": (0.0, 0.5, 0.8, 0.9, 0.95, 0.99),
+    "beta_2": (0.9, 0.99, 0.999, 0.9999),
+    "epsilon": (1e-10, 1e-8, 1e-7, 1e-5, 1e-3, 0.1, 1.0),
+    "init_stddev": (0.01, 0.05, 0.1, 0.5, 1.0, 2.0),
+    "clip_threshold": (0.01, 0.05, 0.1, 0.5, 1.0, 2.0, 5.0, 10.0, 100.0),
+    "early_stopping_patience": (PATIENCE_OFF, 1, 2, 3, 5, 10),
+}
+# Fields whose widget is free (not a list of options) and fields never shown.
+FREE_FIELDS = ("dataset", "seed", "epochs", "hidden_units", "activation", "kernel_initializer",
+               "batch_norm", "optimizer", "clip", "loss")
+LAB_FIELDS = tuple(LAB_OPTIONS) + FREE_FIELDS
+
+
+def lab_key(field_name: str) -> str:
+    """The session-state key of a field's widget, e.g. "lab_learning_rate".
+
+    Args:
+        field_name: a TrainConfig field.
+    Returns:
+        the key.
+    """
+    return LAB_PREFIX + field_name
+
+
+def snap(value: Any, options: tuple) -> Any:
+    """The option nearest to `value` (on a log scale for positive numbers).
+
+    Args:
+        value: a number.
+        options: the widget's options.
+    Returns:
+        one of the options.
+    """
+    if value in options:
+        return value
+
+    def distance(option):
+        if option > 0 and value > 0:
+            return abs(math.log(option) - math.log(value))
+        return abs(option - value) + 1e6  # zero only when nothing positive is near
+
+    return min(options, key=distance)
+
+
+def parse_hidden_units(text: str) -> tuple[int, ...]:
+    """Read "300, 100" as (300, 100); only whole numbers separated by commas or spaces.
+
+    Args:
+        text: what the user typed.
+    Returns:
+        a tuple of ints (TrainConfig checks their range).
+    """
+    parts = [part for part in re.split(r"[,\s;]+", str(text).strip()) if part]
+    if not parts or not all(part.isdigit() for part in parts):
+        raise ValueError(f"Hidden layers: write whole numbers separated by commas, e.g. 300, 100 (got {text!r}).")
+    return tuple(int(part) for part in parts)
+
+
+def lab_widget_state(config: TrainConfig) -> dict[str, Any]:
+    """The Training Lab's widget values that show `config` (numbers snapped to the options).
+
+    Args:
+        config: any valid TrainConfig.
+    Returns:
+        dict from "lab_*" key to widget value.
+    """
+    values = config.to_dict()
+    values["train_size"] = config.train_size or ALL_IMAGES
+    values["early_stopping_patience"] = config.early_stopping_patience or PATIENCE_OFF
+    values["hidden_units"] = ", ".join(map(str, config.hidden_units))
+    state = {}
+    for name in LAB_FIELDS:
+        value = values[name]
+        if name in LAB_OPTIONS:
+            value = snap(value, LAB_OPTIONS[name])
+        state[lab_key(name)] = value
+    return state
+
+
+def normalized(config: TrainConfig, log_points: int = 60) -> TrainConfig:
+    """`config` with unused parameters at their defaults and a step log of at least `log_points` entries.
+
+    Parameters the chosen optimizer, clipping mode or initializer does not use
+    do not change a run, so resetting them lets equal runs have equal configs
+    (and share the result cache).
+
+    Args:
+        config: a valid TrainConfig.
+        log_points: the fewest step-log entries wanted (log_every is at most 25).
+    Returns:
+        a validated TrainConfig.
+    """
+    plain = TrainConfig()
+    unused = {name: getattr(plain, name) for name in ("decay", "momentum", "rho", "beta_1", "beta_2", "epsilon")
+              if not config.uses(name)}
+    if config.clip == "none":
+        unused["clip_threshold"] = plain.clip_threshold
+    if config.kernel_initializer not in ("random_normal", "random_uniform"):
+        unused["init_stddev"] = plain.init_stddev
+    total_steps = config.epochs * config.steps_per_epoch_estimate
+    unused["log_every"] = max(1, min(plain.log_every, total_steps // log_points))
+    return dataclasses.replace(config, **unused)
+
+
+def config_from_lab_state(state: Mapping[str, Any]) -> TrainConfig:
+    """The TrainConfig the Training Lab's widgets describe, normalized (see `normalized`).
+
+    Args:
+        state: session state (or any mapping) holding "lab_*" values; missing keys take LAB_DEFAULT's.
+    Returns:
+        a validated TrainConfig (ValueError with a clear message otherwise).
+    """
+    defaults = lab_widget_state(LAB_DEFAULT)
+    values = {name: state.get(lab_key(name), defaults[lab_key(name)]) for name in LAB_FIELDS}
+    values["hidden_units"] = parse_hidden_units(values["hidden_units"])
+    values["train_size"] = values["train_size"] or None
+    values["early_stopping_patience"] = values["early_stopping_patience"] or None
+    return normalized(TrainConfig(**values))
+
+
+def apply_lab_config(config: TrainConfig) -> None:
+    """Set the Training Lab's widgets to show `config`; call from a button's on_click callback.
+
+    Args:
+        config: the settings to show.
+    """
+    for key, value in lab_widget_state(config).items():
+        st.session_state[key] = value
+
+
+def init_lab_widgets() -> None:
+    """Give every Training Lab widget its default value unless it already has one."""
+    for key, value in lab_widget_state(LAB_DEFAULT).items():
+        st.session_state.setdefault(key, value)

@@ -36,10 +36,12 @@ def free_port() -> int:
 def start_server(extra_args: tuple[str, ...] = (), env: dict | None = None) -> tuple[subprocess.Popen, str]:
     """Start `streamlit run app.py` on a free loopback port and wait for /_stcore/health."""
     port = free_port()
-    log = open(ROOT / "screenshots" / f"server-{port}.log", "w")
+    SCREENSHOTS.mkdir(exist_ok=True)
+    log = open(SCREENSHOTS / f"server-{port}.log", "w")
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", *extra_args],
+         "--server.address", "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none",
+         *extra_args],
         cwd=ROOT, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"

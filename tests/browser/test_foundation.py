@@ -18,7 +18,7 @@ def test_training_lab_trains_and_draws_curves(page, server_url):
     open_page(page, server_url)
     page.get_by_role("link", name="Training Lab").click()
     wait_idle(page)
-    page.get_by_role("button", name="Train").click()
+    page.get_by_role("button", name="Train", exact=True).click()
     page.wait_for_selector("[data-testid='stMetric']", timeout=120_000)
     wait_idle(page, timeout=120_000)
     assert page.locator("[data-testid='stException']").count() == 0

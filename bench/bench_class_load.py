@@ -1,0 +1,139 @@
+"""Class-load test: N students open the Training Lab at once and press Train.
+
+Usage (from the project root; loopback only):
+    OPTLAB_DATA_DIR=../shared/data python -m bench.bench_class_load [--sessions 30] [--scenario both]
+
+It starts `streamlit run app.py` on a free 127.0.0.1 port and drives N headless
+Chromium contexts at the same time (Debian's /usr/bin/chromium). Scenario
+"preset": every session trains the default configuration, as a class does when
+the lecturer shares one link. Scenario "distinct": every session trains its own
+configuration (a different seed), the worst case for the server. For each it
+prints errors, p50/p95 seconds from pressing Train to the final result, peak
+server RSS, and how many trainings ran against how many were served from the
+cache. Targets: zero errors, peak RSS <= 2.5 GB, identical presets trained once,
+p95 <= 10 s for the preset scenario.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+from playwright.async_api import async_playwright
+
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, IDLE, start_server
+
+RESULT = "[data-testid='stMetricLabel']:has-text('Test accuracy')"
+
+
+class PeakRss(threading.Thread):
+    """Samples the server's resident memory every 0.2 s and keeps the peak."""
+
+    def __init__(self, pid: int):
+        super().__init__(daemon=True)
+        self.process, self.peak, self.running = psutil.Process(pid), 0, True
+
+    def run(self) -> None:
+        while self.running:
+            try:
+                self.peak = max(self.peak, self.process.memory_info().rss)
+            except psutil.Error:
+                return
+            time.sleep(0.2)
+
+
+async def one_session(browser, url: str, query: str, timeout_ms: int) -> tuple[float | None, str | None]:
+    """Open the Training Lab, press Train, and time until the result is drawn."""
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    page = await context.new_page()
+    try:
+        await page.goto(f"{url}/training-lab{query}", timeout=timeout_ms)
+        await page.wait_for_selector(IDLE, timeout=timeout_ms)
+        await page.get_by_role("button", name="Train", exact=True).click()
+        start = time.perf_counter()
+        await page.wait_for_selector(RESULT, timeout=timeout_ms)
+        seconds = time.perf_counter() - start
+        if await page.locator("[data-testid='stException']").count():
+            return None, "exception element on the page"
+        return seconds, None
+    except Exception as error:  # a timeout or a closed page is an error of this session
+        return None, f"{type(error).__name__}: {str(error).splitlines()[0]}"
+    finally:
+        await context.close()
+
+
+async def run_scenario(url: str, sessions: int, scenario: str, timeout_ms: int):
+    """All sessions at once; returns the per-session (seconds, error) pairs."""
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            queries = ["" if scenario == "preset" else f"?lab_seed={1000 + index}" for index in range(sessions)]
+            return await asyncio.gather(*(one_session(browser, url, query, timeout_ms) for query in queries))
+        finally:
+            await browser.close()
+
+
+def measure(scenario: str, sessions: int, timeout_s: float = 600) -> dict:
+    """Run one scenario against a fresh server and return its figures.
+
+    Args:
+        scenario: "preset" or "distinct".
+        sessions: how many concurrent browser sessions.
+        timeout_s: per-session limit.
+    Returns:
+        dict with errors, p50, p95, peak_rss_mb, trained and served_from_cache.
+    """
+    stats_file = Path(tempfile.mkdtemp()) / "stats.json"
+    process, url = start_server(env={"OPTLAB_STATS_FILE": str(stats_file)})
+    sampler = PeakRss(process.pid)
+    sampler.start()
+    try:
+        outcomes = asyncio.run(run_scenario(url, sessions, scenario, int(timeout_s * 1000)))
+    finally:
+        sampler.running = False
+        process.terminate()
+        process.wait(timeout=30)
+    times = sorted(seconds for seconds, error in outcomes if error is None)
+    stats = json.loads(stats_file.read_text()) if stats_file.exists() else {}
+    return {
+        "scenario": scenario, "sessions": sessions,
+        "errors": [error for _, error in outcomes if error is not None],
+        "p50": statistics.median(times) if times else None,
+        "p95": times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))] if times else None,
+        "peak_rss_mb": sampler.peak / 2**20,
+        "trained": stats.get("trained"), "served_from_cache": stats.get("served_from_cache"),
+    }
+
+
+def report(figures: dict) -> str:
+    """One line of figures for README.md."""
+    p50 = f"{figures['p50']:.1f}" if figures["p50"] is not None else "-"
+    p95 = f"{figures['p95']:.1f}" if figures["p95"] is not None else "-"
+    return (f"{figures['scenario']:8s} sessions {figures['sessions']:3d}  errors {len(figures['errors'])}  "
+            f"p50 {p50} s  p95 {p95} s  peak RSS {figures['peak_rss_mb']:.0f} MB  "
+            f"trained {figures['trained']}  served from cache {figures['served_from_cache']}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sessions", type=int, default=30)
+    parser.add_argument("--scenario", choices=("preset", "distinct", "both"), default="both")
+    args = parser.parse_args()
+    os.environ.setdefault("OPTLAB_DATA_DIR", str(Path(__file__).resolve().parents[1].parent / "shared" / "data"))
+    for scenario in ("preset", "distinct") if args.scenario == "both" else (args.scenario,):
+        figures = measure(scenario, args.sessions)
+        print(report(figures))
+        for error in sorted(set(figures["errors"]))[:5]:
+            print(f"    error: {error}")
+
+
+if __name__ == "__main__":
+    main()

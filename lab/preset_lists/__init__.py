@@ -1,0 +1,1 @@
+"""Lecture presets, one data-only module per group of pages (no TensorFlow imports here)."""

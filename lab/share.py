@@ -1,0 +1,71 @@
+"""Checking the settings that arrive in a shared link (URL query parameters).
+
+Widgets keep their own values in the URL (Streamlit's `bind="query-params"`):
+a valid value is taken, and an invalid one is dropped from the URL and the
+widget keeps its default. That is safe but silent. This module compares the
+query string before and after a page ran, so the page can say which settings
+of a tampered or stale link were ignored and what is used instead.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Iterable, Mapping, Sequence
+
+# Query parameters every page accepts (the app's own, not a page's widgets).
+GLOBAL_PARAMETERS = ("present", "preset")
+
+
+def denotes(raw: str, value: Any) -> bool:
+    """Whether the URL text `raw` spells the widget value `value`.
+
+    Args:
+        raw: one query-parameter value as text.
+        value: the widget's current value.
+    Returns:
+        True for equal numbers, booleans, or text equal ignoring case.
+    """
+    if isinstance(value, bool):
+        return raw.strip().lower() == str(value).lower()
+    if isinstance(value, (int, float)):
+        try:
+            number = float(raw)
+        except ValueError:
+            return False
+        return math.isfinite(number) and math.isclose(number, float(value), rel_tol=1e-9, abs_tol=0.0)
+    if isinstance(value, (list, tuple)):
+        return False
+    return raw.strip().lower() == str(value).strip().lower()
+
+
+def rejected_settings(
+    before: Mapping[str, Sequence[str]],
+    after: Mapping[str, Sequence[str]],
+    values: Mapping[str, Any],
+    page_prefixes: Iterable[str],
+    global_parameters: Iterable[str] = GLOBAL_PARAMETERS,
+) -> tuple[list[str], list[str]]:
+    """Notices for link settings that were not used, and the unknown keys to drop.
+
+    Args:
+        before: query parameters when the page started (key to list of texts).
+        after: query parameters once its widgets ran.
+        values: current values of the page's widgets, by key.
+        page_prefixes: key prefixes of this page's widgets, such as ("lab_",).
+        global_parameters: keys every page accepts.
+    Returns:
+        (notices for the user, unknown keys to remove from the URL).
+    """
+    prefixes = tuple(page_prefixes)
+    globals_ = set(global_parameters)
+    notices, unknown = [], []
+    for key, raw_values in before.items():
+        raw = raw_values[-1] if raw_values else ""
+        if key in globals_:
+            continue
+        if not prefixes or not key.startswith(prefixes):
+            notices.append(f"`{key}` is not a setting of this page, so it was ignored.")
+            unknown.append(key)
+        elif key not in after and key in values and not denotes(raw, values[key]):
+            notices.append(f"`{key}={raw}` is not an allowed value, so the default `{values[key]}` is used.")
+    return notices, unknown

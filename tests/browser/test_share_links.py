@@ -1,0 +1,36 @@
+"""Real browser: settings travel in the URL, presentation mode renders, the Share popover has a QR code."""
+
+import pytest
+
+from tests.browser.conftest import open_page, screenshot, wait_idle
+
+pytestmark = pytest.mark.browser
+
+
+def test_presentation_mode_from_a_link_and_back(page, server_url):
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_page(page, server_url, "?present=true")
+    assert page.get_by_role("switch", name="Presentation mode").is_checked()
+    size = page.evaluate("getComputedStyle(document.documentElement).fontSize")
+    assert size == "20px"
+    screenshot(page, "shell-presentation-home")
+    page.get_by_text("Presentation mode").click()
+    wait_idle(page)
+    assert "present=" not in page.url
+
+
+def test_tampered_link_gets_a_notice(page, server_url):
+    open_page(page, server_url, "?zzz=1")
+    assert "could not be used" in page.locator("[data-testid='stAlert']").first.inner_text()
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert "zzz" not in page.url
+
+
+def test_share_popover_shows_the_link_and_a_qr_code(page, server_url):
+    open_page(page, server_url, "?present=true")
+    page.get_by_role("button", name="Share this experiment").click()
+    popover = page.locator("[data-testid='stPopoverBody']")
+    popover.wait_for()
+    assert "127.0.0.1" in popover.inner_text() and "present=" not in popover.inner_text()
+    assert popover.locator("img").count() == 1
+    screenshot(page, "shell-share-popover")

@@ -1,0 +1,60 @@
+"""app.py's shared parts through AppTest: link checking, presets and presentation mode."""
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lab.presets import all_presets
+from tests.conftest import ROOT
+from ui import catalog
+
+TIMEOUT = 180
+
+
+def open_app(**query) -> AppTest:
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    for key, value in query.items():
+        app.query_params[key] = value
+    return app.run()
+
+
+def test_every_catalog_page_file_exists_and_prefixes_are_unique():
+    for spec in catalog.PAGES:
+        assert (ROOT / spec.file).is_file(), spec.file
+    prefixes = [spec.prefix for spec in catalog.PAGES if spec.prefix]
+    assert len(prefixes) == len(set(prefixes))
+    assert not (ROOT / "pages").exists(), "a pages/ folder makes Streamlit show 'Page not found' on deep links"
+
+
+@pytest.mark.parametrize("query", [
+    {"zzz": "1"},
+    {"lab_epochs": "abc", "evil": "<script>alert(1)</script>"},
+    {"learning_rate": "nan", "optimizer": "lbfgs"},
+])
+def test_hostile_query_strings_get_a_notice_not_a_traceback(query):
+    app = open_app(**query)
+    assert not app.exception
+    notice = " ".join(warning.value for warning in app.warning)
+    assert "could not be used" in notice
+    for key in query:
+        assert f"`{key}`" in notice
+        assert key not in app.query_params  # unknown keys are dropped from the link
+
+
+def test_unknown_preset_gets_a_notice():
+    app = open_app(preset="no-such-slide")
+    assert not app.exception
+    assert any("not a preset of this page" in warning.value for warning in app.warning)
+
+
+def test_presentation_mode_is_read_from_the_link():
+    app = open_app(present="true")
+    assert not app.exception
+    assert app.toggle(key="present").value is True
+    assert app.query_params["present"] == "true"
+
+
+def test_home_links_every_preset():
+    app = open_app()
+    labels = [element.proto.page_link.label for element in app.get("page_link")] if app.get("page_link") else []
+    for item in all_presets():
+        assert item.title in labels

@@ -1,0 +1,33 @@
+"""lab.share: which settings of a tampered link were ignored."""
+
+import pytest
+
+from lab.share import denotes, rejected_settings
+
+
+@pytest.mark.parametrize("raw, value, expected", [
+    ("0.1", 0.1, True), ("0.10", 0.1, True), ("1e-1", 0.1, True), ("nan", 0.1, False), ("inf", 1.0, False),
+    ("abc", 3, False), ("3", 3, True), ("true", True, True), ("1", True, False), ("ADAM", "adam", True),
+    ("rmsprop", "adam", False),
+])
+def test_denotes(raw, value, expected):
+    assert denotes(raw, value) is expected
+
+
+def test_rejected_settings_name_the_key_and_the_default_used():
+    before = {"lab_learning_rate": ["nan"], "lab_optimizer": ["Adam"], "lab_epochs": ["999"],
+              "zzz": ["3"], "present": ["true"], "lab_batch_size": ["32"]}
+    # Streamlit kept the valid optimizer, dropped the bad numbers and the default batch size.
+    after = {"lab_optimizer": ["Adam"], "zzz": ["3"], "present": ["true"]}
+    values = {"lab_learning_rate": 0.01, "lab_optimizer": "adam", "lab_epochs": 2, "lab_batch_size": 32}
+    notices, unknown = rejected_settings(before, after, values, ["lab_"])
+    assert unknown == ["zzz"]
+    assert any("`lab_learning_rate=nan` is not an allowed value" in n and "`0.01`" in n for n in notices)
+    assert any("`lab_epochs=999`" in n for n in notices)
+    assert any("`zzz` is not a setting of this page" in n for n in notices)
+    assert not any("lab_batch_size" in n or "lab_optimizer" in n or "present" in n for n in notices)
+
+
+def test_pages_without_settings_call_every_key_unknown():
+    notices, unknown = rejected_settings({"x": ["1"]}, {"x": ["1"]}, {}, [])
+    assert unknown == ["x"] and len(notices) == 1

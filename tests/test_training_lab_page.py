@@ -1,0 +1,165 @@
+"""AppTest: the Training Lab page opens, shows the right knobs, trains, explains, compares, and guards uploads."""
+
+import json
+import re
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lab import runs as lab_runs
+from lab.config import OPTIMIZER_PARAMETERS
+from tests.conftest import ROOT
+
+TIMEOUT = 120
+RUNS_KEY = "training_lab_runs"
+PARAMETER_LABELS = {
+    "learning_rate": "Learning rate η", "decay": "Decay: η / (1 + decay · step)", "momentum": "Momentum β",
+    "rho": "ρ (decay of squared gradients)", "beta_1": "β₁ (first moment)", "beta_2": "β₂ (second moment)",
+    "epsilon": "ε (added to the denominator)",
+}
+
+
+def _open() -> AppTest:
+    app = AppTest.from_file(str(ROOT / "app_pages" / "training_lab.py"), default_timeout=TIMEOUT).run()
+    assert not app.exception
+    return app
+
+
+def _small(app: AppTest, seed: int, **settings) -> AppTest:
+    """Set a ~500-image, 1-epoch run with its own seed (so the shared result cache does not answer)."""
+    app.select_slider(key="lab_train_size").set_value(500)
+    app.select_slider(key="lab_validation_size").set_value(500)
+    app.slider(key="lab_epochs").set_value(1)
+    app.number_input(key="lab_seed").set_value(seed)
+    for key, value in settings.items():
+        app.select_slider(key=f"lab_{key}").set_value(value)
+    return app
+
+
+def _texts(elements) -> str:
+    return "\n".join(element.value for element in elements)
+
+
+def test_page_opens_with_defaults_that_train_in_seconds(data_dir):
+    app = _open()
+    assert app.title[0].value == "Training Lab"
+    assert "Press **Train**" in _texts(app.info)
+    assert app.select_slider(key="lab_train_size").value == 10_000
+    assert app.slider(key="lab_epochs").value == 5
+    assert app.button(key="lab_train").label == "Train"
+    assert not app.get("plotly_chart")  # nothing trains on open
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"])
+def test_changing_the_optimizer_shows_only_its_parameters(data_dir, optimizer):
+    app = _open()
+    app.selectbox(key="lab_optimizer").set_value(optimizer).run()
+    assert not app.exception
+    shown = {slider.label for slider in app.select_slider} & set(PARAMETER_LABELS.values())
+    assert shown == {PARAMETER_LABELS[name] for name in OPTIMIZER_PARAMETERS[optimizer]}
+    assert not app.get("plotly_chart")  # choosing does not train
+
+
+def test_clipping_threshold_appears_only_with_clipping(data_dir):
+    app = _open()
+    assert not any(s.label.startswith("Clip threshold") for s in app.select_slider)
+    app.selectbox(key="lab_clip").set_value("global_norm").run()
+    assert any(s.label == "Clip threshold (by global norm)" for s in app.select_slider)
+
+
+def test_lecture_preset_sets_the_full_configuration(data_dir):
+    app = _open()
+    app.button(key="lab_preset_lecture").click().run()
+    assert not app.exception
+    assert app.select_slider(key="lab_train_size").value == 0  # "all": 55,000 images
+    assert app.select_slider(key="lab_learning_rate").value == 0.01
+    assert app.select_slider(key="lab_batch_size").value == 32
+    assert app.session_state["lab_optimizer"] == "sgd"
+    assert RUNS_KEY not in app.session_state or not app.session_state[RUNS_KEY].records
+
+
+def test_training_draws_charts_keeps_the_run_and_compares_an_ab_pair(data_dir):
+    app = _open()
+    app.selectbox(key="lab_optimizer").set_value("adam").run()  # outside the form: applies at once
+    _small(app, seed=101).button(key="lab_train").click().run()
+    assert not app.exception
+    history = app.session_state[RUNS_KEY]
+    assert len(history) == 1
+    run = history.latest
+    assert run.status == "completed" and run.config.optimizer == "adam" and run.config.train_size == 500
+    assert run.step_log and run.test_accuracy is not None
+    assert [m.label for m in app.metric][:3] == ["Test accuracy", "Test loss", "Validation accuracy"]
+    titles = [json.loads(chart.proto.spec)["layout"]["title"]["text"] for chart in app.get("plotly_chart")]
+    assert {"Loss", "Accuracy", "val_accuracy by epoch"} <= set(titles)
+    # A rerun redraws from session state and does not train again.
+    app.run()
+    assert len(app.session_state[RUNS_KEY]) == 1
+    # The other result tabs render lazily when chosen.
+    app.session_state["lab_result_tab"] = "Test results"
+    app.run()
+    titles = [json.loads(chart.proto.spec)["layout"]["title"]["text"] for chart in app.get("plotly_chart")]
+    assert "Confusion matrix (test set)" in titles and "Test accuracy per class" in titles
+    app.session_state["lab_result_tab"] = "Predictions"
+    app.run()
+    gallery = [json.loads(c.proto.spec) for c in app.get("plotly_chart") if "lab_prediction" in c.proto.id]
+    assert len(gallery) == 12
+    assert {trace["type"] for trace in gallery[0]["data"]} == {"heatmap", "bar"}
+    # Same-seed A/B: re-run with the learning rate changed, nothing else.
+    app.session_state["lab_result_tab"] = "Curves"
+    app.selectbox(key="lab_ab_setting").set_value("learning_rate").run()
+    app.selectbox(key="lab_ab_value_learning_rate").set_value(0.001).run()
+    app.button(key="lab_ab_run").click().run()
+    assert not app.exception
+    a, b = app.session_state[RUNS_KEY].records
+    assert b.ab_of == a.run_id and b.config.seed == a.config.seed
+    assert lab_runs.differing_settings([a, b]) == ["learning_rate"]
+    assert "B of #1: learning_rate 0.01 -> 0.001 (same seed)" == b.note
+    compare = app.multiselect[0]
+    assert compare.value == [a.run_id, b.run_id]
+    assert "Highlighted settings differ between these runs: learning_rate." in _texts(app.caption)
+
+
+def test_a_divergent_run_is_explained(data_dir):
+    app = _small(_open(), seed=102, learning_rate=10.0)
+    app.button(key="lab_train").click().run()
+    assert not app.exception
+    run = app.session_state[RUNS_KEY].latest
+    assert run.status == "diverged"
+    errors = _texts(app.error)
+    assert "the learning rate 10 is too large for SGD; try 0.1 or add gradient clipping" in errors
+    assert re.search(r"The loss (became NaN at|exploded to \S+ by) step \d+: ", errors)
+
+
+def test_a_split_larger_than_the_dataset_is_refused_clearly(data_dir):
+    app = _open()
+    app.selectbox(key="lab_dataset").set_value("mnist")
+    app.button(key="lab_train").click().run()
+    assert not app.exception
+    assert "This copy of mnist has 8,000 training images" in _texts(app.error)
+    assert RUNS_KEY not in app.session_state or not app.session_state[RUNS_KEY].records
+
+
+def test_bad_uploads_are_rejected_and_good_ones_restore(data_dir, fashion):
+    app = _open()
+    app.file_uploader(key="lab_upload").set_value(("runs.json", b"{not json", "application/json")).run()
+    assert not app.exception
+    assert "runs.json was not loaded. The file is not valid JSON" in _texts(app.error)
+    document = {"format": "optimisation-lab-runs", "version": 1, "runs": [{"run_id": 1, "config": {"learning_rate": 99},
+                "status": "completed", "history": {"epoch": [], "loss": [], "val_loss": []}, "step_log": [],
+                "layer_names": ["hidden_1"]}]}
+    app.file_uploader(key="lab_upload").set_value(("evil.json", json.dumps(document).encode(), "application/json"))
+    app.run()
+    assert "evil.json was not loaded. runs[0].config: Invalid training settings: learning_rate must be in (0, 10]" \
+        in _texts(app.error)
+    assert RUNS_KEY not in app.session_state or not app.session_state[RUNS_KEY].records
+    # A file exported by the lab itself restores its runs.
+    from lab.config import TrainConfig
+    from lab.training import train
+
+    result = train(TrainConfig(train_size=300, validation_size=200, epochs=1, seed=103), fashion)
+    exported = lab_runs.runs_to_json([lab_runs.record_from_result(result, 7, fashion.y_test)]).encode()
+    app.file_uploader(key="lab_upload").set_value(("mine.json", exported, "application/json")).run()
+    assert not app.exception
+    assert "Restored 1 run(s) from mine.json as #1." in _texts(app.success)
+    restored = app.session_state[RUNS_KEY].latest
+    assert restored.source == "imported" and restored.config == result.config

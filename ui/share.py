@@ -1,0 +1,77 @@
+"""Shareable links: notices for ignored link settings, and the Share popover with a QR code."""
+
+from __future__ import annotations
+
+import io
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+import streamlit as st
+
+from lab.share import rejected_settings
+
+
+def snapshot() -> dict[str, list[str]]:
+    """The URL's query parameters now, before the page's widgets consume them.
+
+    Returns:
+        dict of key to list of texts.
+    """
+    return {key: st.query_params.get_all(key) for key in st.query_params}
+
+
+def report_ignored(before: dict[str, list[str]], prefixes: tuple[str, ...], slot) -> None:
+    """After the page ran: tell the user which link settings were ignored, and drop unknown keys.
+
+    Args:
+        before: the snapshot taken before the page ran.
+        prefixes: widget-key prefixes of the page that ran.
+        slot: a container above the page where the notice goes.
+    """
+    after = snapshot()
+    values = {key: st.session_state[key] for key in before if key in st.session_state}
+    notices, unknown = rejected_settings(before, after, values, prefixes)
+    for key in unknown:
+        if key in st.query_params:
+            del st.query_params[key]
+    if notices:
+        slot.warning("This link had settings that could not be used, so safe defaults apply:\n\n"
+                     + "\n".join(f"- {notice}" for notice in notices), icon=":material/link_off:")
+
+
+def current_link() -> str:
+    """The address of this page with its current settings, for sharing.
+
+    Presentation mode is left out: it is the lecturer's projector setting, and
+    students open the link on laptops and phones.
+
+    Returns:
+        an absolute URL when the browser reported one, else a relative one.
+    """
+    query = urlencode([(key, value) for key in st.query_params if key != "present"
+                       for value in st.query_params.get_all(key)])
+    parts = urlsplit(st.context.url or "")
+    return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", query, ""))
+
+
+def qr_png(text: str) -> bytes:
+    """A QR code of `text` as PNG bytes, drawn locally (no web service).
+
+    Args:
+        text: what the code encodes.
+    Returns:
+        PNG image bytes.
+    """
+    import segno
+
+    buffer = io.BytesIO()
+    segno.make(text, error="m").save(buffer, kind="png", scale=8, border=2)
+    return buffer.getvalue()
+
+
+def share_popover() -> None:
+    """A "Share" popover in the sidebar: the link of this exact experiment and its QR code."""
+    with st.sidebar.popover("Share this experiment", icon=":material/qr_code_2:", width="stretch"):
+        link = current_link()
+        st.caption("Everyone who opens this link sees this page with these settings and the same seed.")
+        st.code(link, language=None, wrap_lines=True)
+        st.image(qr_png(link), caption="Scan from the projector", width=240)
