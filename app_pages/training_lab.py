@@ -14,6 +14,8 @@ from lab.plots import (
     per_class_accuracy_figure, prediction_figure,
 )
 from ui.common import DATASET_LABELS, get_dataset, show_keras_code
+from ui.present import chart, more_settings, presenting
+from ui.presets import run_requested
 from ui.training import (
     LAB_DEFAULT, LAB_OPTIONS, SOURCE_TEXT, apply_lab_config, config_from_lab_state, init_lab_widgets,
     normalized, settle_interrupted_run, train_lab_run,
@@ -25,7 +27,8 @@ VERSION_KEY = "training_lab_version"  # bumps when runs change, so the pickers j
 UPLOAD_KEY = "training_lab_upload_message"
 AB_ERROR_KEY = "training_lab_ab_error"
 GALLERY_SIZE = 12
-PERSIST = dict(persist_state="session")  # settings survive a visit to another page
+# Settings survive a visit to another page and travel in the URL, so a link reproduces the run.
+PERSIST = dict(persist_state="session", bind="query-params")
 
 CLIP_LABELS = {"none": "none", "value": "by value", "norm": "by norm (per tensor)", "global_norm": "by global norm"}
 BATCH_NORM_LABELS = {"none": "none", "before": "before the activation", "after": "after the activation"}
@@ -150,8 +153,8 @@ def show_run(record) -> None:
     with tabs[0]:
         if tabs[0].open:
             left, right = st.columns(2)
-            left.plotly_chart(curves_figure(record.history, record.step_log, "loss"), key="lab_run_loss")
-            right.plotly_chart(curves_figure(record.history, record.step_log, "accuracy"), key="lab_run_accuracy")
+            chart(container=left, figure=curves_figure(record.history, record.step_log, "loss"), key="lab_run_loss")
+            chart(container=right, figure=curves_figure(record.history, record.step_log, "accuracy"), key="lab_run_accuracy")
     with tabs[1]:
         if tabs[1].open:
             show_gradients(record)
@@ -184,8 +187,8 @@ def show_gradients(record) -> None:
         return
     clipped = record.config.clip != "none"
     left, right = st.columns(2)
-    left.plotly_chart(gradient_norms_figure(record.step_log, record.layer_names, clipped), key="lab_run_gradients")
-    right.plotly_chart(learning_rate_figure(record.step_log), key="lab_run_learning_rate")
+    chart(container=left, figure=gradient_norms_figure(record.step_log, record.layer_names, clipped), key="lab_run_gradients")
+    chart(container=right, figure=learning_rate_figure(record.step_log), key="lab_run_learning_rate")
     if clipped:
         st.caption(f"Solid: gradient norm before clipping; dashed: after. Clipping changed the gradient at "
                    f"{record.clipped_fraction or 0:.0%} of the steps.")
@@ -197,8 +200,8 @@ def show_test_results(record) -> None:
         return
     class_names = get_dataset(record.config.dataset).class_names
     left, right = st.columns([2, 3])
-    left.plotly_chart(per_class_accuracy_figure(record.per_class_accuracy, class_names), key="lab_run_per_class")
-    right.plotly_chart(confusion_matrix_figure(record.confusion_matrix, class_names), key="lab_run_confusion")
+    chart(container=left, figure=per_class_accuracy_figure(record.per_class_accuracy, class_names), key="lab_run_per_class")
+    chart(container=right, figure=confusion_matrix_figure(record.confusion_matrix, class_names), key="lab_run_confusion")
 
 
 def show_gallery(record) -> None:
@@ -224,7 +227,7 @@ def show_gallery(record) -> None:
     columns = st.columns(3)
     for position, (index, row) in enumerate(zip(indices[start:start + GALLERY_SIZE],
                                                 probabilities[start:start + GALLERY_SIZE])):
-        columns[position % 3].plotly_chart(
+        chart(container=columns[position % 3], figure=
             prediction_figure(dataset.x_test[index], row, dataset.class_names, int(dataset.y_test[index])),
             key=f"lab_prediction_{position}", config={"displayModeBar": False})
 
@@ -252,7 +255,7 @@ def show_compare(runs) -> None:
                                   index=metrics.index("val_accuracy") if "val_accuracy" in metrics else 0)
     log_y = log_col.toggle("Log scale", key="lab_compare_log")
     series = [(f"#{r.run_id}", *lab_runs.metric_series(r, metric, x_axis)) for r in records]
-    st.plotly_chart(compare_figure(series, metric, x_axis, log_y), key="lab_compare_chart")
+    chart(figure=compare_figure(series, metric, x_axis, log_y), key="lab_compare_chart")
     differing = lab_runs.differing_settings(records)
     table = lab_runs.compare_table(records)
     st.dataframe(lab_runs.highlight_differences(table, differing), key="lab_compare_table")
@@ -353,7 +356,8 @@ stopped = settle_interrupted_run()  # a training the last interaction interrupte
 if stopped is not None:
     _bump_version()
 presets()
-with st.container(border=True):
+# On a projector the curves matter, so the settings fold away in presentation mode.
+with more_settings("Settings") if presenting() else st.container(border=True):
     submitted = settings_form()
 
 if stopped is not None:
@@ -362,7 +366,7 @@ if stopped is not None:
 pending = st.session_state.pop(PENDING_KEY, None)
 if pending is not None:
     train(*pending)
-elif submitted:
+elif submitted or run_requested():  # a lecture preset link counts as pressing Train
     try:
         config = config_from_lab_state(st.session_state)
     except ValueError as error:

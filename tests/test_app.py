@@ -22,7 +22,7 @@ def test_home_does_not_import_tensorflow():
     code = (
         "import sys\n"
         "from streamlit.testing.v1 import AppTest\n"
-        "app = AppTest.from_file('app_pages/home.py', default_timeout=60).run()\n"
+        "app = AppTest.from_file('app.py', default_timeout=60).run()\n"
         "assert not app.exception, app.exception\n"
         "print('tensorflow' in sys.modules, 'keras' in sys.modules)\n"
     )

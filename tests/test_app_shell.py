@@ -55,6 +55,30 @@ def test_presentation_mode_is_read_from_the_link():
 
 def test_home_links_every_preset():
     app = open_app()
-    labels = [element.proto.page_link.label for element in app.get("page_link")] if app.get("page_link") else []
+    links = {element.proto.label: element.proto.query_string for element in app.get("page_link")}
+    assert all_presets()
     for item in all_presets():
-        assert item.title in labels
+        assert links[item.title] == f"preset={item.slug}"
+
+
+def open_preset(slug: str) -> AppTest:
+    """Open a preset the way its link does: `?preset=<slug>` on its page, through app.py."""
+    from lab.presets import by_slug
+
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
+    app.query_params["preset"] = slug
+    app.switch_page(catalog.by_url_path(by_slug(slug).page).file)
+    return app.run()
+
+
+def test_lab_presets_make_their_point(data_dir):
+    sgd = open_preset("lab-lecture-model")
+    assert not sgd.exception
+    assert any("Slide: the lecture's model" in info.value for info in sgd.info)
+    (sgd_run,) = sgd.session_state["training_lab_runs"].records
+    adam = open_preset("lab-adam")
+    (adam_run,) = adam.session_state["training_lab_runs"].records
+    assert (sgd_run.config.optimizer, adam_run.config.optimizer) == ("sgd", "adam")
+    assert sgd_run.config.seed == adam_run.config.seed == 42
+    assert sgd_run.history["val_accuracy"][-1] > sgd_run.history["val_accuracy"][0]
+    assert adam_run.test_accuracy > sgd_run.test_accuracy + 0.04

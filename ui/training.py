@@ -39,6 +39,7 @@ import streamlit as st
 
 from lab.config import TrainConfig
 from lab.plots import curves_figure, gradient_norms_figure, learning_rate_figure
+from ui.present import chart
 
 _chart_keys = itertools.count()
 
@@ -112,7 +113,7 @@ def train_live(config: TrainConfig, dataset, should_stop=None):
         status.empty()
         bar.progress(progress.fraction, text=progress_text(progress))
         for slot, metric in ((loss_slot, "loss"), (accuracy_slot, "accuracy")):
-            slot.plotly_chart(curves_figure(progress.history, progress.step_log, metric),
+            chart(container=slot, figure=curves_figure(progress.history, progress.step_log, metric),
                               key=f"live_{metric}_{next(_chart_keys)}")
 
     served = train_shared(config, dataset, on_progress=on_progress, should_stop=should_stop,
@@ -172,7 +173,7 @@ class LivePanel:
             return
         self.drawn_steps = progress.step
         for slot, metric in ((self.loss, "loss"), (self.accuracy, "accuracy")):
-            slot.plotly_chart(curves_figure(progress.history, progress.step_log, metric),
+            chart(container=slot, figure=curves_figure(progress.history, progress.step_log, metric),
                               key=f"lab_live_{metric}_{next(_chart_keys)}")
         now = time.perf_counter()
         if progress.step_log and (now - self.last_detail >= DETAIL_CHART_SECONDS or progress.fraction >= 1):
@@ -181,9 +182,9 @@ class LivePanel:
 
     def _draw_details(self, progress) -> None:
         clipped = self.config.clip != "none"
-        self.learning_rate.plotly_chart(learning_rate_figure(progress.step_log),
+        chart(container=self.learning_rate, figure=learning_rate_figure(progress.step_log),
                                         key=f"lab_live_lr_{next(_chart_keys)}")
-        self.gradients.plotly_chart(gradient_norms_figure(progress.step_log, progress.layer_names, clipped),
+        chart(container=self.gradients, figure=gradient_norms_figure(progress.step_log, progress.layer_names, clipped),
                                     key=f"lab_live_grad_{next(_chart_keys)}")
         if clipped:
             share = sum(bool(entry.get("clipped")) for entry in progress.step_log) / len(progress.step_log)
