@@ -7,10 +7,23 @@ a drop-in replacement: the same model code trains on either.
 
 import streamlit as st
 
+from lab.admission import train_shared
 from lab.topics import data_explorer as topic
+from ui import present, presets
 from ui.common import get_dataset
 
 RESULT_KEY = "data_result"
+
+
+def _train_shared(config, dataset):
+    # Through the server's training queue and result cache, shared with the Training Lab.
+    return train_shared(config, dataset).result
+
+
+@st.cache_data(max_entries=16, show_spinner="Training on Fashion-MNIST, then on MNIST...")
+def _drop_in(_fashion, _mnist, dataset_names: tuple[str, str], train_size: int, epochs: int):
+    # Deterministic for its arguments, so a lecture preset trains once per server.
+    return topic.drop_in_experiment([_fashion, _mnist], train_size, epochs, trainer=_train_shared)
 
 st.title("The data")
 st.markdown(
@@ -26,7 +39,7 @@ fashion = get_dataset("fashion_mnist")
 mnist = get_dataset("mnist")
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(max_entries=32, show_spinner=False)
 def _histogram(name: str, class_index: int | None):
     # Counting 47 million pixels takes a moment; the answer never changes.
     return topic.pixel_histogram(get_dataset(name), class_index)
@@ -52,22 +65,23 @@ if len(mnist.x_train) < 60_000:
 
 # ----------------------------------------------------------------------
 st.header("Browse the images")
-left, middle, right = st.columns(3)
-class_index = left.selectbox(
-    "Class", range(fashion.num_classes), key="data_class",
-    format_func=lambda index: f"{index}: {fashion.class_names[index]} / digit {mnist.class_names[index]}",
+# The class name is what the link carries (data_class=Sneaker), so the list shows plain names.
+class_index = st.selectbox(
+    "Class (MNIST shows the digit with the same label)", range(fashion.num_classes), key="data_class",
+    format_func=lambda index: fashion.class_names[index], bind="query-params",
 )
-split = middle.radio("Split", ["train", "test"], horizontal=True, key="data_split",
-                     format_func={"train": "training", "test": "test"}.get)
-count = right.slider("Images per dataset", 6, 24, 12, step=6, key="data_count")
-start = st.slider("Show images from number", 0, 990, 0, step=count, key="data_start",
-                  help="Page through the images of the chosen class.")
+with present.more_settings("More browsing settings"):
+    left, middle, right = st.columns(3)
+    split = left.radio("Split", ["train", "test"], horizontal=True, key="data_split", bind="query-params")
+    count = middle.slider("Images per dataset", 6, 24, 12, step=6, key="data_count", bind="query-params")
+    start = right.slider("Show images from number", 0, 990, 0, step=count, key="data_start", bind="query-params",
+                         help="Page through the images of the chosen class.")
 
 for dataset in (fashion, mnist):
     positions = topic.class_examples(dataset, class_index, count, split, start)
     images = getattr(dataset, f"x_{split}")[positions]
     titles = [f"#{position}" for position in positions]
-    st.plotly_chart(
+    present.chart(
         topic.image_grid_figure(images, titles, title=f"{topic.dataset_label(dataset)}: "
                                 f"{dataset.class_names[class_index]} ({split})"),
         key=f"data_grid_{dataset.name}",
@@ -75,13 +89,14 @@ for dataset in (fashion, mnist):
 
 # ----------------------------------------------------------------------
 st.header("Pixel values")
-left, right = st.columns(2)
-by_class = left.toggle("Only the chosen class", value=False, key="data_hist_by_class")
-log_y = right.toggle("Log scale", value=True, key="data_hist_log")
+with present.more_settings("Histogram settings"):
+    left, right = st.columns(2)
+    by_class = left.toggle("Only the chosen class", value=False, key="data_hist_by_class", bind="query-params")
+    log_y = right.toggle("Log scale", value=True, key="data_hist_log", bind="query-params")
 chosen = class_index if by_class else None
 histograms = {topic.dataset_label(dataset) + (f": {dataset.class_names[class_index]}" if by_class else ""):
               _histogram(dataset.name, chosen) for dataset in (fashion, mnist)}
-st.plotly_chart(topic.pixel_histogram_figure(histograms, log_y=log_y), key="data_histogram")
+present.chart(topic.pixel_histogram_figure(histograms, log_y=log_y), key="data_histogram")
 with st.expander("Images per class"):
     st.dataframe(topic.class_counts(fashion), hide_index=True, key="data_class_counts")
 
@@ -90,18 +105,19 @@ st.header("Experiment: the same code on both datasets")
 st.markdown("Train the lecture's model (300/100 relu, SGD 0.01, batch 32) with identical settings on each "
             "dataset. Only the dataset's name changes.")
 with st.form("data_form"):
-    left, right = st.columns(2)
-    train_size = left.select_slider("Training images per dataset", [1_000, 2_000, 4_000, 6_000], value=4_000,
-                                    key="data_train_size")
-    epochs = right.slider("Epochs", 1, 5, 3, key="data_epochs")
+    with present.more_settings("Training settings"):
+        left, right = st.columns(2)
+        train_size = left.select_slider("Training images per dataset", [1_000, 2_000, 4_000, 6_000], value=4_000,
+                                        key="data_train_size", bind="query-params")
+        epochs = right.slider("Epochs", 1, 5, 3, key="data_epochs", bind="query-params")
     submitted = st.form_submit_button("Train on both datasets", type="primary", key="data_submit")
 
-if submitted:
-    with st.spinner("Training on Fashion-MNIST, then on MNIST..."):
-        st.session_state[RESULT_KEY] = {
-            "runs": topic.drop_in_experiment([fashion, mnist], train_size, epochs),
-            "train_size": train_size, "epochs": epochs,
-        }
+preset_run = presets.run_requested()
+if submitted or preset_run:
+    st.session_state[RESULT_KEY] = {
+        "runs": _drop_in(fashion, mnist, (fashion.name, mnist.name), int(train_size), int(epochs)),
+        "train_size": train_size, "epochs": epochs,
+    }
 
 result = st.session_state.get(RESULT_KEY)
 if result is None:

@@ -7,8 +7,10 @@ better than a single softmax layer, while relu beats both; softmax outputs sum t
 
 import streamlit as st
 
+from lab.admission import SLOTS
 from lab.topics import architecture as topic
 from lab.topics.data_explorer import image_grid_figure
+from ui import present, presets
 from ui.common import get_dataset
 
 RESULT_KEY = "model_result"
@@ -22,18 +24,74 @@ st.markdown(
 )
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(max_entries=64, show_spinner=False)
 def _layer_table(first: int, second: int):
     # Building a Keras model takes a moment; the table for given widths never changes.
     return topic.lecture_layer_table((first, second))
+
+
+@st.cache_data(max_entries=16, show_spinner="Training a softmax layer, a linear MLP and a relu MLP...")
+def _activation_experiment(_dataset, dataset_name: str, hidden_units: tuple[int, int], train_size: int, epochs: int):
+    # Deterministic for its arguments, so a lecture preset trains once per server; a training slot
+    # of the server's queue keeps it from competing with more than a few other trainings.
+    with SLOTS.slot():
+        return topic.activation_experiment(_dataset, hidden_units, train_size, epochs)
+
+
+def _show_result(result) -> None:
+    """The three models' accuracies, the collapse check and the softmax outputs, from a stored result."""
+    columns = st.columns(3)
+    for column, kind in zip(columns, topic.MODEL_KINDS):
+        column.metric(f"{kind}: test accuracy", f"{result.test_accuracy[kind]:.1%}",
+                      help=f"{topic.MODEL_LABELS[kind]}, {result.parameters[kind]:,} parameters")
+    present.chart(topic.accuracy_figure(result), key="model_accuracy")
+
+    linear, relu = result.collapse["linear"], result.collapse["relu"]
+    left, right = st.columns(2)
+    left.metric("Linear MLP vs its single matrix: largest logit difference", f"{linear.max_logit_difference:.1e}",
+                help=f"largest probability difference {linear.max_probability_difference:.1e}")
+    left.metric("Same predicted class", f"{linear.prediction_agreement:.1%}")
+    right.metric("Relu MLP vs the same product: largest logit difference", f"{relu.max_logit_difference:.3g}")
+    right.metric("Same predicted class", f"{relu.prediction_agreement:.1%}")
+    present.chart(topic.collapse_figure(result.collapse), key="model_collapse")
+    lead = result.relu_lead * 100
+    standing = f"{lead:.2f} points ahead of" if lead > 0 else f"{-lead:.2f} points behind"
+    st.info(
+        f"**What to notice:** the linear MLP's {result.parameters['linear']:,} parameters multiply out to one "
+        f"784 x 10 matrix that reproduces its outputs to float precision (largest difference "
+        f"{linear.max_logit_difference:.0e}), so it can only draw the same boundaries as a single softmax layer: "
+        f"their test accuracies differ by {result.linear_minus_softmax * 100:+.2f} points. Relu breaks the collapse "
+        f"(the product no longer matches its outputs) and is {standing} the better of the two."
+        + ("" if lead > 0 else " With so little training relu has not pulled ahead yet: use the default 10,000 "
+                               "images and 6 epochs.")
+    )
+
+    # ------------------------------------------------------------------
+    st.header("Softmax outputs sum to 1")
+    st.latex(r"\hat{p}_k = \frac{e^{z_k}}{\sum_{j=1}^{10} e^{z_j}} \quad\Rightarrow\quad "
+             r"\sum_{k=1}^{10} \hat{p}_k = 1")
+    index = st.slider("Test image", 0, 99, 0, key="model_image_index", bind="query-params")
+    dataset = get_dataset("fashion_mnist")
+    left, right = st.columns([1, 3])
+    present.chart(image_grid_figure(dataset.x_test[index:index + 1], [dataset.class_names[dataset.y_test[index]]],
+                                    columns=1), container=left, key="model_softmax_image")
+    present.chart(topic.softmax_figure(result.relu_probabilities[index], result.class_names,
+                                       int(dataset.y_test[index])), container=right, key="model_softmax")
+    low, high = result.softmax_sum_range
+    st.caption(f"Over all {len(result.relu_probabilities):,} test images the relu MLP's outputs sum to between "
+               f"{low:.7f} and {high:.7f} (float32 rounding).")
+
+    with st.expander("Show Keras code"):
+        st.code(topic.experiment_code(result.hidden_units, result.train_size, result.epochs, result.learning_rate),
+                language="python")
 
 
 # ----------------------------------------------------------------------
 st.header("The layers and their parameters")
 st.latex(r"\text{parameters} = \sum_{\ell} \left(n_{\ell-1}\, n_\ell + n_\ell\right)")
 left, right = st.columns(2)
-first = left.slider("Units in hidden layer 1", 10, 1000, 300, step=10, key="model_units_1")
-second = right.slider("Units in hidden layer 2", 10, 500, 100, step=10, key="model_units_2")
+first = left.slider("Units in hidden layer 1", 10, 1000, 300, step=10, key="model_units_1", bind="query-params")
+second = right.slider("Units in hidden layer 2", 10, 500, 100, step=10, key="model_units_2", bind="query-params")
 table = _layer_table(first, second)
 total = int(table["parameters"].sum())
 dense_counts = table.loc[table["type"] == "Dense", "parameters"]
@@ -60,62 +118,21 @@ st.markdown(
     "**linear** activations and the MLP with **relu**. Their hidden widths come from the sliders above."
 )
 with st.form("model_form"):
-    left, right = st.columns(2)
-    train_size = left.select_slider("Training images", [2_000, 5_000, 10_000, 20_000], value=10_000,
-                                    key="model_train_size")
-    epochs = right.slider("Epochs", 1, 10, 6, key="model_epochs")
+    with present.more_settings("Training settings"):
+        left, right = st.columns(2)
+        train_size = left.select_slider("Training images", [2_000, 5_000, 10_000, 20_000], value=10_000,
+                                        key="model_train_size", bind="query-params")
+        epochs = right.slider("Epochs", 1, 10, 6, key="model_epochs", bind="query-params")
     submitted = st.form_submit_button("Train the three models", type="primary", key="model_submit")
 
-if submitted:
-    with st.spinner("Training a softmax layer, a linear MLP and a relu MLP..."):
-        st.session_state[RESULT_KEY] = topic.activation_experiment(
-            get_dataset("fashion_mnist"), (first, second), train_size, epochs)
+preset_run = presets.run_requested()
+if submitted or preset_run:
+    dataset = get_dataset("fashion_mnist")
+    st.session_state[RESULT_KEY] = _activation_experiment(dataset, dataset.name, (int(first), int(second)),
+                                                          int(train_size), int(epochs))
 
 result = st.session_state.get(RESULT_KEY)
 if result is None:
     st.info("Press **Train the three models**. The default run takes about 10 seconds.")
-    st.stop()
-
-columns = st.columns(3)
-for column, kind in zip(columns, topic.MODEL_KINDS):
-    column.metric(f"{kind}: test accuracy", f"{result.test_accuracy[kind]:.1%}",
-                  help=f"{topic.MODEL_LABELS[kind]}, {result.parameters[kind]:,} parameters")
-st.plotly_chart(topic.accuracy_figure(result), key="model_accuracy")
-
-linear, relu = result.collapse["linear"], result.collapse["relu"]
-left, right = st.columns(2)
-left.metric("Linear MLP vs its single matrix: largest logit difference", f"{linear.max_logit_difference:.1e}",
-            help=f"largest probability difference {linear.max_probability_difference:.1e}")
-left.metric("Same predicted class", f"{linear.prediction_agreement:.1%}")
-right.metric("Relu MLP vs the same product: largest logit difference", f"{relu.max_logit_difference:.3g}")
-right.metric("Same predicted class", f"{relu.prediction_agreement:.1%}")
-st.plotly_chart(topic.collapse_figure(result.collapse), key="model_collapse")
-lead = result.relu_lead * 100
-standing = f"{lead:.2f} points ahead of" if lead > 0 else f"{-lead:.2f} points behind"
-st.info(
-    f"**What to notice:** the linear MLP's {result.parameters['linear']:,} parameters multiply out to one "
-    f"784 x 10 matrix that reproduces its outputs to float precision (largest difference "
-    f"{linear.max_logit_difference:.0e}), so it can only draw the same boundaries as a single softmax layer: "
-    f"their test accuracies differ by {result.linear_minus_softmax * 100:+.2f} points. Relu breaks the collapse "
-    f"(the product no longer matches its outputs) and is {standing} the better of the two."
-    + ("" if lead > 0 else " With so little training relu has not pulled ahead yet: use the default 10,000 "
-                           "images and 6 epochs.")
-)
-
-# ----------------------------------------------------------------------
-st.header("Softmax outputs sum to 1")
-st.latex(r"\hat{p}_k = \frac{e^{z_k}}{\sum_{j=1}^{10} e^{z_j}} \quad\Rightarrow\quad \sum_{k=1}^{10} \hat{p}_k = 1")
-index = st.slider("Test image", 0, 99, 0, key="model_image_index")
-dataset = get_dataset("fashion_mnist")
-left, right = st.columns([1, 3])
-left.plotly_chart(image_grid_figure(dataset.x_test[index:index + 1], [dataset.class_names[dataset.y_test[index]]],
-                                    columns=1), key="model_softmax_image")
-right.plotly_chart(topic.softmax_figure(result.relu_probabilities[index], result.class_names,
-                                        int(dataset.y_test[index])), key="model_softmax")
-low, high = result.softmax_sum_range
-st.caption(f"Over all {len(result.relu_probabilities):,} test images the relu MLP's outputs sum to between "
-           f"{low:.7f} and {high:.7f} (float32 rounding).")
-
-with st.expander("Show Keras code"):
-    st.code(topic.experiment_code(result.hidden_units, result.train_size, result.epochs, result.learning_rate),
-            language="python")
+else:
+    _show_result(result)

@@ -8,10 +8,45 @@ regression in 1 linear unit with MSE, box prediction in 4 linear units
 import pandas as pd
 import streamlit as st
 
+from lab.admission import SLOTS
 from lab.topics import outputs as topic
+from ui import present, presets
 from ui.common import get_dataset
 
 RESULTS_KEY = "io_results"
+
+
+@st.cache_data(max_entries=16, show_spinner="Training the model...")
+def _run_task(_dataset, dataset_name: str, task: str, train_size: int, epochs: int):
+    # Deterministic for its arguments, so a lecture preset trains once per server; a training slot
+    # of the server's queue keeps it from competing with more than a few other trainings.
+    with SLOTS.slot():
+        return topic.run_task(task, _dataset, train_size, epochs)
+
+
+def _show_result(result, task: str, spec) -> None:
+    """The score against its baseline, the model's layers, its predictions and its loss curves."""
+    score_format = "{:.1%}" if task == "classification" else ("{:.4f}" if task == "regression" else "{:.2f}")
+    left, right = st.columns(2)
+    left.metric(spec.metric[0].upper() + spec.metric[1:], score_format.format(result.score))
+    right.metric(f"Baseline: {result.baseline_text}", score_format.format(result.baseline))
+    st.subheader("The model: only the last layer is task-specific")
+    st.dataframe(result.layers, hide_index=True, key="io_layers",
+                 column_config={"parameters": st.column_config.NumberColumn(format="localized")})
+    st.caption(f"Loss: `{result.loss_name}`. Output layer: Dense({spec.units}, activation=\"{spec.activation}\").")
+    present.chart(topic.predictions_figure(result), key="io_predictions")
+    present.chart(topic.loss_figure(result), key="io_loss")
+
+    better = "higher" if task != "regression" else "lower"
+    st.info(
+        f"**What to notice:** the body (Flatten, Dense 64 relu) is the same for every task; only the last layer "
+        f"({spec.units} {spec.activation} unit{'s' if spec.units > 1 else ''}) and the loss ({spec.loss}) change. "
+        f"The {spec.metric} is {score_format.format(result.score)} against {score_format.format(result.baseline)} "
+        f"for {result.baseline_text} ({better} is better). A softmax would be wrong for brightness or boxes: it "
+        "forces outputs between 0 and 1 that sum to 1."
+    )
+    with st.expander("Show Keras code"):
+        st.code(topic.task_code(task, result.train_size, result.epochs), language="python")
 
 st.title("Inputs and outputs")
 st.markdown(
@@ -24,49 +59,31 @@ st.markdown(
 st.table(pd.DataFrame([{"task": spec.name, "output layer": f"Dense({spec.units}, activation=\"{spec.activation}\")",
                         "loss": spec.loss} for spec in topic.TASKS.values()]).set_index("task"))
 
-task = st.radio("Task", list(topic.TASKS), horizontal=True, key="io_task",
-                format_func=lambda name: topic.TASKS[name].label)
+# Plain task names as options, so that a link reads io_task=box.
+task = st.radio("Task", list(topic.TASKS), horizontal=True, key="io_task", bind="query-params",
+                help="classification: which of 10 classes; regression: one number; box: x, y, width, height")
 spec = topic.TASKS[task]
-st.markdown(f"**Target:** {spec.target}.")
+st.markdown(f"**{spec.label}.** Target: {spec.target}.")
 st.latex(spec.output_latex)
 st.latex(spec.loss_latex)
 
 with st.form("io_form"):
-    left, right = st.columns(2)
-    train_size = left.select_slider("Training images", [2_000, 5_000, 10_000, 20_000], value=10_000,
-                                    key="io_train_size")
-    epochs = right.slider("Epochs", 1, 8, 4, key="io_epochs")
+    with present.more_settings("Training settings"):
+        left, right = st.columns(2)
+        train_size = left.select_slider("Training images", [2_000, 5_000, 10_000, 20_000], value=10_000,
+                                        key="io_train_size", bind="query-params")
+        epochs = right.slider("Epochs", 1, 8, 4, key="io_epochs", bind="query-params")
     submitted = st.form_submit_button(f"Train the {task} model", type="primary", key="io_submit")
 
 results = st.session_state.setdefault(RESULTS_KEY, {})
-if submitted:
-    with st.spinner(f"Training the {task} model..."):
-        results[task] = topic.run_task(task, get_dataset("fashion_mnist"), train_size, epochs)
+preset_run = presets.run_requested()
+if submitted or preset_run:
+    dataset = get_dataset("fashion_mnist")
+    results[task] = _run_task(dataset, dataset.name, task, int(train_size), int(epochs))
 
 result = results.get(task)
 if result is None:
     st.info(f"Press **Train the {task} model**: Flatten, Dense 64 relu and the {task} head, trained with Adam "
             "in a few seconds. Train each task to compare their heads.")
-    st.stop()
-
-score_format = "{:.1%}" if task == "classification" else ("{:.4f}" if task == "regression" else "{:.2f}")
-left, right = st.columns(2)
-left.metric(spec.metric[0].upper() + spec.metric[1:], score_format.format(result.score))
-right.metric(f"Baseline: {result.baseline_text}", score_format.format(result.baseline))
-st.subheader("The model: only the last layer is task-specific")
-st.dataframe(result.layers, hide_index=True, key="io_layers",
-             column_config={"parameters": st.column_config.NumberColumn(format="localized")})
-st.caption(f"Loss: `{result.loss_name}`. Output layer: Dense({spec.units}, activation=\"{spec.activation}\").")
-st.plotly_chart(topic.predictions_figure(result), key="io_predictions")
-st.plotly_chart(topic.loss_figure(result), key="io_loss")
-
-better = "higher" if task != "regression" else "lower"
-st.info(
-    f"**What to notice:** the body (Flatten, Dense 64 relu) is the same for every task; only the last layer "
-    f"({spec.units} {spec.activation} unit{'s' if spec.units > 1 else ''}) and the loss ({spec.loss}) change. "
-    f"The {spec.metric} is {score_format.format(result.score)} against {score_format.format(result.baseline)} for "
-    f"{result.baseline_text} ({better} is better). A softmax would be wrong for brightness or boxes: it forces "
-    "outputs between 0 and 1 that sum to 1."
-)
-with st.expander("Show Keras code"):
-    st.code(topic.task_code(task, result.train_size, result.epochs), language="python")
+else:
+    _show_result(result, task, spec)

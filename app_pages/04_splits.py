@@ -9,11 +9,31 @@ makes the reported accuracy optimistic.
 
 import streamlit as st
 
+from lab.admission import train_shared
 from lab.topics import splits as topic
+from ui import present, presets
 from ui.common import get_dataset, show_keras_code
 
 FIT_KEY = "splits_fit_result"
 SELECTION_KEY = "splits_selection_result"
+CANDIDATE_TRAIN_SIZE, CANDIDATE_EPOCHS = 1_000, 3
+
+
+def _train_shared(config, dataset):
+    # Through the server's training queue and result cache, shared with the Training Lab.
+    return train_shared(config, dataset).result
+
+
+@st.cache_data(max_entries=16, show_spinner="Training twice: all epochs, then with early stopping...")
+def _fits(_dataset, dataset_name: str, train_size: int, epochs: int, patience: int):
+    # Deterministic for its arguments, so a lecture preset trains once per server.
+    return topic.fit_with_and_without_early_stopping(_dataset, train_size, epochs, patience, trainer=_train_shared)
+
+
+@st.cache_data(max_entries=16, show_spinner="Training the candidates...")
+def _candidates(_dataset, dataset_name: str, count: int):
+    return topic.train_candidates(_dataset, count, train_size=CANDIDATE_TRAIN_SIZE, epochs=CANDIDATE_EPOCHS,
+                                  trainer=_train_shared)
 
 st.title("Train, validation, test")
 st.markdown(
@@ -29,18 +49,20 @@ st.header("1. The split")
 st.latex(r"\mathcal{D}_\text{train} \cap \mathcal{D}_\text{valid} = \emptyset")
 st.latex(r"\mathcal{D}_\text{test} \cap \left(\mathcal{D}_\text{train} \cup \mathcal{D}_\text{valid}\right)"
          r" = \emptyset")
-left, middle, right = st.columns(3)
-validation_size = left.slider("Validation images", 1_000, 20_000, 5_000, step=1_000, key="splits_validation_size")
-train_choice = middle.select_slider("Training images", ["all the rest", 1_000, 5_000, 20_000, 40_000],
-                                    value="all the rest", key="splits_train_size")
-seed = right.number_input("Split seed", 0, 10_000, 42, key="splits_seed")
+validation_size = st.slider("Validation images", 1_000, 20_000, 5_000, step=1_000, key="splits_validation_size",
+                            bind="query-params")
+with present.more_settings("More split settings"):
+    left, right = st.columns(2)
+    train_choice = left.select_slider("Training images", ["all the rest", 1_000, 5_000, 20_000, 40_000],
+                                      value="all the rest", key="splits_train_size", bind="query-params")
+    seed = right.number_input("Split seed", 0, 10_000, 42, key="splits_seed", bind="query-params")
 train_size = None if train_choice == "all the rest" else int(train_choice)
 if train_size is not None and train_size + validation_size > len(dataset.y_train):
     st.warning(f"{train_size:,} + {validation_size:,} is more than the {len(dataset.y_train):,} training images; "
                "using all the rest for training instead.")
     train_size = None
 report = topic.split_report(dataset, train_size, int(validation_size), int(seed))
-st.plotly_chart(topic.split_sizes_figure(report), key="splits_sizes")
+present.chart(topic.split_sizes_figure(report), key="splits_sizes")
 if report.disjoint:
     st.success("No image position is in both the training and the validation split.")
 else:
@@ -49,7 +71,7 @@ st.dataframe(report.overlaps, hide_index=True, key="splits_overlaps")
 st.caption("Pixel-identical images: images of the second split whose 784 pixels equal those of some image in the "
            "first. Fashion-MNIST's files contain a few exact duplicates, so a handful can appear even though no "
            "position is shared.")
-st.plotly_chart(topic.class_balance_figure(report), key="splits_balance")
+present.chart(topic.class_balance_figure(report), key="splits_balance")
 
 # ----------------------------------------------------------------------
 st.header("2. Overfitting and early stopping")
@@ -59,17 +81,19 @@ st.latex(r"\text{stop after epoch } t \text{ when } t - t^\star = p")
 st.caption("Early stopping: t* is the best epoch so far and p the patience; at the stop the weights of "
            "epoch t* are restored.")
 with st.form("splits_fit_form"):
-    left, middle, right = st.columns(3)
-    fit_train_size = left.select_slider("Training images", [500, 1_000, 2_000, 5_000], value=500,
-                                        key="splits_fit_train_size")
-    epochs = middle.slider("Epochs", 10, 60, 40, step=5, key="splits_fit_epochs")
-    patience = right.slider("Early-stopping patience", 1, 10, 3, key="splits_fit_patience")
+    patience = st.slider("Early-stopping patience", 1, 10, 3, key="splits_fit_patience", bind="query-params")
+    with present.more_settings("Training settings"):
+        left, right = st.columns(2)
+        fit_train_size = left.select_slider("Training images", [500, 1_000, 2_000, 5_000], value=500,
+                                            key="splits_fit_train_size", bind="query-params")
+        epochs = right.slider("Epochs", 10, 60, 40, step=5, key="splits_fit_epochs", bind="query-params")
     submitted = st.form_submit_button("Train with and without early stopping", type="primary",
                                       key="splits_fit_submit")
 
-if submitted:
-    with st.spinner("Training twice: all epochs, then with early stopping..."):
-        st.session_state[FIT_KEY] = topic.fit_with_and_without_early_stopping(dataset, fit_train_size, epochs, patience)
+# A lecture preset of this page runs both experiments (each is cached, so only the first click trains).
+preset_run = presets.run_requested()
+if submitted or preset_run:
+    st.session_state[FIT_KEY] = _fits(dataset, dataset.name, int(fit_train_size), int(epochs), int(patience))
 
 fit = st.session_state.get(FIT_KEY)
 if fit is None:
@@ -83,8 +107,8 @@ else:
     columns[2].metric("Gap", f"{topic.generalisation_gap(full.history) * 100:.1f} points")
     columns[3].metric("Test accuracy after all epochs", f"{full.test_accuracy:.1%}")
     left, right = st.columns(2)
-    left.plotly_chart(topic.overfitting_figure(full.history, "accuracy"), key="splits_fit_accuracy")
-    right.plotly_chart(topic.overfitting_figure(full.history, "loss"), key="splits_fit_loss")
+    present.chart(topic.overfitting_figure(full.history, "accuracy"), container=left, key="splits_fit_accuracy")
+    present.chart(topic.overfitting_figure(full.history, "loss"), container=right, key="splits_fit_loss")
 
     st.subheader(f"Early stopping with patience {early.config.early_stopping_patience}")
     columns = st.columns(4)
@@ -98,8 +122,9 @@ else:
     st.caption(early.stop_detail)
 
     st.subheader("Scrub the patience over the recorded history")
-    scrub = st.slider("Patience", 1, 15, int(early.config.early_stopping_patience), key="splits_patience_scrub")
-    st.plotly_chart(topic.patience_figure(full.history, scrub), key="splits_patience")
+    scrub = st.slider("Patience", 1, 15, int(early.config.early_stopping_patience), key="splits_patience_scrub",
+                      bind="query-params")
+    present.chart(topic.patience_figure(full.history, scrub), key="splits_patience")
     ours = topic.early_stopping_decision(full.history["val_loss"], scrub)
     keras_decision = topic.keras_early_stopping_decision(full.history["val_loss"], scrub)
     where = f"stops after epoch {ours.stop_epoch}" if ours.stop_epoch else "never stops within these epochs"
@@ -135,24 +160,22 @@ st.markdown(
     "repeated 1,000 times, and the same is done for a winner picked on the validation set."
 )
 with st.form("splits_selection_form"):
-    candidates_count = st.slider("Candidates", 2, 12, 8, key="splits_candidates")
+    candidates_count = st.slider("Candidates", 2, 12, 8, key="splits_candidates", bind="query-params")
     selection_submitted = st.form_submit_button("Train the candidates", type="primary",
                                                 key="splits_selection_submit")
-if selection_submitted:
-    with st.spinner(f"Training {candidates_count} candidates..."):
-        st.session_state[SELECTION_KEY] = topic.train_candidates(dataset, candidates_count, train_size=1_000,
-                                                                 epochs=3)
+if selection_submitted or preset_run:
+    st.session_state[SELECTION_KEY] = _candidates(dataset, dataset.name, int(candidates_count))
 
 candidates = st.session_state.get(SELECTION_KEY)
 if candidates is None:
     st.info("Press **Train the candidates**: 8 small runs (1,000 images, 3 epochs each) take a few seconds.")
 else:
     tuning_size = st.select_slider("Test images used for choosing (tuning part)", [100, 200, 500, 1_000, 2_000, 5_000],
-                                   value=500, key="splits_tuning_size")
+                                   value=500, key="splits_tuning_size", bind="query-params")
     draws = topic.selection_draws(candidates, tuning_size)
     summary = topic.selection_summary(draws)
-    st.plotly_chart(topic.candidates_figure(candidates, tuning_size), key="splits_candidates_figure")
-    st.plotly_chart(topic.optimism_figure(draws), key="splits_optimism")
+    present.chart(topic.candidates_figure(candidates, tuning_size), key="splits_candidates_figure")
+    present.chart(topic.optimism_figure(draws), key="splits_optimism")
     st.dataframe(summary.style.format({"reported accuracy": "{:.2%}", "fresh accuracy": "{:.2%}",
                                        "mean optimism": lambda value: f"{value * 100:+.2f} points",
                                        "share of draws optimistic": "{:.0%}"}), key="splits_summary")

@@ -6,14 +6,38 @@ region in one short run. One step uses one mini-batch; one epoch is one pass ove
 the training images.
 """
 
+import dataclasses
+
 import streamlit as st
 
+from lab.admission import train_shared
 from lab.topics import learning_rate as topic
 from ui.common import config_or_error, get_dataset, show_keras_code
+from ui.present import chart, more_settings
+from ui.presets import run_requested
 
 COMPARE_KEY = "lr_compare_results"
 RANGE_KEY = "lr_range_result"
 
+
+def _shared_trainer(config, dataset):
+    # Through the server's training queue and result cache. The test probabilities are dropped:
+    # this page never shows them, and each cached copy would carry 400 KB of them.
+    return dataclasses.replace(train_shared(config, dataset).result, test_probabilities=None)
+
+
+@st.cache_data(max_entries=16, show_spinner="Training each learning rate (only the first time on this server)...")
+def _compare(rates: tuple, config, _dataset):
+    # Cached: every session asking for the same rates and settings gets the same runs at once.
+    return topic.compare_learning_rates(_dataset, rates, config, trainer=_shared_trainer)
+
+
+@st.cache_data(max_entries=16, show_spinner="Running the range test (only the first time on this server)...")
+def _range_test(config, min_rate: float, max_rate: float, steps: int, _dataset):
+    return topic.range_test(_dataset, config, min_rate, max_rate, steps)
+
+
+preset_run = run_requested()  # a lecture preset asks for both experiments to run once
 st.title("SGD and the learning rate")
 st.markdown(
     "**Claim:** a learning rate that is too large makes the loss explode, one that is too small "
@@ -24,15 +48,18 @@ st.caption("Every step moves the weights θ against the gradient of one mini-bat
 
 # ----------------------------------------------------------------------
 st.header("Too small, just right, too large")
-left, right = st.columns(2)
-rates = left.multiselect(
+rates = st.multiselect(
     "Learning rates to compare", options=list(topic.RATE_OPTIONS), default=list(topic.DEFAULT_RATES),
-    format_func=lambda rate: f"{rate:g}", key="lr_rates",
+    format_func=lambda rate: f"{rate:g}", key="lr_rates", bind="query-params",
     help="Each rate trains the same model from the same initial weights on the same batches.",
 )
-batch_size = right.select_slider("Batch size", options=[8, 16, 32, 64, 128, 256], value=32, key="lr_batch_size")
-train_size = left.select_slider("Training images", options=[1_000, 2_000, 5_000], value=2_000, key="lr_train_size")
-epochs = right.slider("Epochs", 1, 3, 2, key="lr_epochs")
+with more_settings("Training settings"):
+    left, right = st.columns(2)
+    batch_size = right.select_slider("Batch size", options=[8, 16, 32, 64, 128, 256], value=32, key="lr_batch_size",
+                                     bind="query-params")
+    train_size = left.select_slider("Training images", options=[1_000, 2_000, 5_000], value=2_000,
+                                    key="lr_train_size", bind="query-params")
+    epochs = right.slider("Epochs", 1, 3, 2, key="lr_epochs", bind="query-params")
 
 steps = topic.epoch_and_steps(train_size, batch_size, epochs)
 full = topic.epoch_and_steps(topic.FULL_TRAINING_IMAGES, batch_size)
@@ -45,16 +72,9 @@ st.info(
 )
 
 config = config_or_error(**{**topic.BASE_FIELDS, "train_size": train_size, "batch_size": batch_size, "epochs": epochs})
-if st.button("Train these learning rates", type="primary", key="lr_train", disabled=not rates):
-    if config is not None:
-        bar = st.progress(0.0, text="Loading TensorFlow and the data...")
-        dataset = get_dataset(config.dataset)
-
-        def on_run(index: int, rate: float) -> None:
-            bar.progress(index / len(rates), text=f"Training with learning rate {rate:g} ({index + 1}/{len(rates)})...")
-
-        st.session_state[COMPARE_KEY] = topic.compare_learning_rates(dataset, rates, config, on_run)
-        bar.empty()
+pressed = st.button("Train these learning rates", type="primary", key="lr_train", disabled=not rates)
+if (pressed or preset_run) and rates and config is not None:
+    st.session_state[COMPARE_KEY] = _compare(tuple(sorted(set(rates))), config, get_dataset(config.dataset))
 if not rates:
     st.warning("Pick at least one learning rate.")
 
@@ -62,7 +82,7 @@ results = st.session_state.get(COMPARE_KEY)
 if results is None:
     st.info("Press **Train these learning rates**. The default three runs take a few seconds.")
 else:
-    st.plotly_chart(topic.loss_per_step_figure(results), key="lr_loss_chart")
+    chart(topic.loss_per_step_figure(results), key="lr_loss_chart")
     table = topic.summary_table(results)
     st.dataframe(
         table, hide_index=True,
@@ -93,25 +113,26 @@ st.markdown(
     "(good region) and finally shoots up (too large)."
 )
 st.latex(r"\eta_t = \eta_{\min} \left(\frac{\eta_{\max}}{\eta_{\min}}\right)^{t/(T-1)}")
-left, middle, right = st.columns(3)
-min_rate = left.select_slider("Smallest rate", options=[1e-6, 1e-5, 1e-4], value=1e-5,
-                              format_func=lambda rate: f"{rate:g}", key="lr_range_min")
-max_rate = middle.select_slider("Largest rate", options=[1.0, 3.0, 10.0], value=10.0,
-                                format_func=lambda rate: f"{rate:g}", key="lr_range_max")
-range_steps = right.slider("Steps", 100, 500, 300, step=50, key="lr_range_steps")
-if st.button("Run the range test", type="primary", key="lr_range_run"):
+with more_settings("Range-test settings"):
+    left, middle, right = st.columns(3)
+    min_rate = left.select_slider("Smallest rate", options=[1e-6, 1e-5, 1e-4], value=1e-5,
+                                  format_func=lambda rate: f"{rate:g}", key="lr_range_min", bind="query-params")
+    max_rate = middle.select_slider("Largest rate", options=[1.0, 3.0, 10.0], value=10.0,
+                                    format_func=lambda rate: f"{rate:g}", key="lr_range_max", bind="query-params")
+    range_steps = right.slider("Steps", 100, 500, 300, step=50, key="lr_range_steps", bind="query-params")
+pressed = st.button("Run the range test", type="primary", key="lr_range_run")
+if pressed or preset_run:
     range_config = config_or_error(**{**topic.BASE_FIELDS, "train_size": 10_000, "batch_size": batch_size})
     if range_config is not None:
-        with st.spinner(f"Training one model for up to {range_steps} steps..."):
-            test = topic.range_test(get_dataset(range_config.dataset), range_config, min_rate, max_rate, range_steps)
-        st.session_state[RANGE_KEY] = test
+        st.session_state[RANGE_KEY] = _range_test(range_config, min_rate, max_rate, range_steps,
+                                                  get_dataset(range_config.dataset))
 
 test = st.session_state.get(RANGE_KEY)
 if test is None:
     st.info("Press **Run the range test** (about a second once TensorFlow is loaded).")
 else:
     marks = sorted(results) if results else ()
-    st.plotly_chart(topic.range_test_figure(test, marks), key="lr_range_chart")
+    chart(topic.range_test_figure(test, marks), key="lr_range_chart")
     left, middle, right = st.columns(3)
     left.metric("Good region from", f"{test.good_low:.2g}")
     middle.metric("Good region to", f"{test.good_high:.2g}")

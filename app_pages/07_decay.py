@@ -6,10 +6,15 @@ The slides' `SGD(lr=0.01, decay=1e-4)` does not decay in Keras 3: `decay=` is
 ignored, and the Keras 3 spelling is an `InverseTimeDecay` schedule.
 """
 
+import dataclasses
+
 import streamlit as st
 
+from lab.admission import train_shared
 from lab.topics import decay as topic
 from ui.common import config_or_error, get_dataset, show_keras_code
+from ui.present import chart, more_settings
+from ui.presets import run_requested
 
 RESULT_KEY = "decay_results"
 
@@ -20,6 +25,19 @@ def _ignored_decay(learning_rate: float, decay: float, steps: int):
     return topic.ignored_decay_check(learning_rate, decay, steps)
 
 
+def _shared_trainer(config, dataset):
+    # Through the server's training queue and result cache. The test probabilities are dropped:
+    # this page never shows them, and each cached copy would carry 400 KB of them.
+    return dataclasses.replace(train_shared(config, dataset).result, test_probabilities=None)
+
+
+@st.cache_data(max_entries=16, show_spinner="Training with and without decay (only the first time on this server)...")
+def _compare_decay(config, _dataset):
+    # Cached: every session asking for the same settings gets the same two runs at once.
+    return topic.compare_decay(_dataset, config, trainer=_shared_trainer)
+
+
+preset_run = run_requested()  # a lecture preset asks for the comparison to run once
 st.title("Learning-rate decay")
 st.markdown(
     "**Claim:** shrinking the learning rate step by step lets you start with large steps (fast progress) "
@@ -28,26 +46,27 @@ st.markdown(
 st.latex(r"\eta_t = \frac{\eta_0}{1 + \text{decay} \cdot t}")
 st.caption("t counts the steps (weight updates) taken so far, not the epochs.")
 
-left, middle, right = st.columns(3)
+left, right = st.columns(2)
 learning_rate = left.select_slider("Initial learning rate η₀", options=[0.01, 0.03, 0.1, 0.3], value=0.3,
-                                   key="decay_learning_rate")
-decay = middle.select_slider("Decay per step", options=list(topic.DECAY_OPTIONS), value=1e-2,
-                             format_func=lambda value: f"{value:g}", key="decay_rate")
-epochs = right.slider("Epochs", 1, 5, 3, key="decay_epochs")
+                                   key="decay_learning_rate", bind="query-params")
+decay = right.select_slider("Decay per step", options=list(topic.DECAY_OPTIONS), value=1e-2,
+                            format_func=lambda value: f"{value:g}", key="decay_rate", bind="query-params")
+with more_settings("Training settings"):
+    epochs = st.slider("Epochs", 1, 5, 3, key="decay_epochs", bind="query-params")
 train_size = topic.BASE_FIELDS["train_size"]
 config = config_or_error(**{**topic.BASE_FIELDS, "learning_rate": learning_rate, "decay": decay, "epochs": epochs})
 
 # ----------------------------------------------------------------------
 st.header("The schedule, step by step")
 horizon = st.radio(
-    "Horizon", ["this page's run", "the slides' 30 epochs"], horizontal=True, key="decay_horizon",
+    "Horizon", ["this page's run", "the slides' 30 epochs"], horizontal=True, key="decay_horizon", bind="query-params",
     help="The slides train 30 epochs of 55,000 images in batches of 32: 51,570 steps.",
 )
 total_steps = config.steps_per_epoch_estimate * epochs if config else 0
 if horizon == "the slides' 30 epochs":
     total_steps = topic.SLIDE_STEPS
 if config is not None:
-    st.plotly_chart(topic.schedule_figure(learning_rate, decay, total_steps), key="decay_schedule_chart")
+    chart(topic.schedule_figure(learning_rate, decay, total_steps), key="decay_schedule_chart")
     end_rate = topic.rate_after(learning_rate, decay, total_steps)
     slide_end = topic.rate_after(topic.SLIDE_LEARNING_RATE, topic.SLIDE_DECAY, total_steps)
     st.caption(
@@ -90,24 +109,18 @@ st.markdown(
 )
 if config is not None and config.decay == 0:
     st.warning("With decay 0 the two runs are identical. Pick a decay above 0 to compare.")
-if st.button("Train with and without decay", type="primary", key="decay_train",
-             disabled=config is None or config.decay == 0):
-    bar = st.progress(0.0, text="Loading TensorFlow and the data...")
-    dataset = get_dataset(config.dataset)
-
-    def on_run(index: int, label: str) -> None:
-        bar.progress(index / 2, text=f"Training the {label} run ({index + 1}/2)...")
-
-    st.session_state[RESULT_KEY] = topic.compare_decay(dataset, config, on_run)
-    bar.empty()
+pressed = st.button("Train with and without decay", type="primary", key="decay_train",
+                    disabled=config is None or config.decay == 0)
+if (pressed or preset_run) and config is not None and config.decay > 0:
+    st.session_state[RESULT_KEY] = _compare_decay(config, get_dataset(config.dataset))
 
 results = st.session_state.get(RESULT_KEY)
 if results is None:
     st.info("Press **Train with and without decay**. The two default runs take a few seconds.")
 else:
     left, right = st.columns(2)
-    left.plotly_chart(topic.logged_rates_figure(results), key="decay_rates_chart")
-    right.plotly_chart(topic.loss_comparison_figure(results), key="decay_loss_chart")
+    chart(topic.logged_rates_figure(results), container=left, key="decay_rates_chart")
+    chart(topic.loss_comparison_figure(results), container=right, key="decay_loss_chart")
     for result in results.values():
         if result.stop_reason == "diverged":
             st.warning(f"The run {topic.run_label(result)} diverged: {result.stop_detail}")

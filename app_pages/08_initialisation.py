@@ -10,8 +10,19 @@ import streamlit as st
 
 from lab.topics import initialisation as topic
 from ui.common import config_or_error, get_dataset, show_keras_code
+from ui.present import chart, more_settings
+from ui.presets import run_requested
 
 RESULT_KEY = "init_results"
+
+
+@st.cache_data(max_entries=16, show_spinner="Training each initialisation (only the first time on this server)...")
+def _compare_initialisers(names: tuple, config, _dataset):
+    # Cached: every session asking for the same initialisations and settings gets the same runs at once.
+    return topic.compare_initialisers(_dataset, names, config)
+
+
+preset_run = run_requested()  # a lecture preset asks for the comparison to run once
 
 st.title("Initialisation")
 st.markdown(
@@ -25,17 +36,20 @@ right.latex(r"\text{random normal: } w \sim \mathcal{N}(0, \sigma^2)")
 left.latex(r"\text{Glorot: } \operatorname{Var}(w) = \frac{2}{n_\text{in} + n_\text{out}}")
 right.latex(r"\text{He: } \operatorname{Var}(w) = \frac{2}{n_\text{in}}")
 
-left, right = st.columns(2)
-names = left.multiselect(
-    "Kernel initialisations", options=list(topic.INITIALISERS), default=list(topic.INITIALISERS),
-    format_func=topic.INITIALISERS.get, key="init_initialisers",
+names = st.multiselect(
+    "Kernel initialisations (Keras's `kernel_initializer=` names)", options=list(topic.INITIALISERS),
+    default=list(topic.INITIALISERS), key="init_initialisers", bind="query-params",
 )
-stddev = right.select_slider(
-    "Random normal stddev σ", options=list(topic.STDDEV_OPTIONS), value=0.05, format_func=lambda value: f"{value:g}",
-    key="init_stddev", help="Only used by random normal. 0.05 is Keras's default; try 0.0001 and 1.0.",
-)
-activation = left.selectbox("Hidden activation", ["relu", "tanh", "sigmoid"], key="init_activation")
-epochs = right.slider("Epochs", 1, 5, 3, key="init_epochs")
+with more_settings():
+    left, middle, right = st.columns(3)
+    stddev = left.select_slider(
+        "Random normal stddev σ", options=list(topic.STDDEV_OPTIONS), value=0.05,
+        format_func=lambda value: f"{value:g}", key="init_stddev", bind="query-params",
+        help="Only used by random normal. 0.05 is Keras's default; try 0.0001 and 1.0.",
+    )
+    activation = middle.selectbox("Hidden activation", ["relu", "tanh", "sigmoid"], key="init_activation",
+                                  bind="query-params")
+    epochs = right.slider("Epochs", 1, 5, 3, key="init_epochs", bind="query-params")
 config = config_or_error(**{**topic.BASE_FIELDS, "activation": activation, "init_stddev": stddev, "epochs": epochs})
 st.caption(
     f"The lecture's model (300 and 100 {activation} units), SGD with learning rate "
@@ -45,22 +59,17 @@ st.caption(
 
 if not names:
     st.warning("Pick at least one initialisation.")
-if st.button("Train each initialisation", type="primary", key="init_train", disabled=config is None or not names):
-    bar = st.progress(0.0, text="Loading TensorFlow and the data...")
-    dataset = get_dataset(config.dataset)
-
-    def on_run(index: int, name: str) -> None:
-        bar.progress(index / len(names), text=f"Training with {topic.INITIALISERS[name]} ({index + 1}/{len(names)})...")
-
-    st.session_state[RESULT_KEY] = topic.compare_initialisers(dataset, names, config, on_run)
-    bar.empty()
+pressed = st.button("Train each initialisation", type="primary", key="init_train", disabled=config is None or not names)
+if (pressed or preset_run) and config is not None and names:
+    st.session_state[RESULT_KEY] = _compare_initialisers(tuple(names), config, get_dataset(config.dataset))
 
 runs = st.session_state.get(RESULT_KEY)
 if runs is None:
     st.info("Press **Train each initialisation**. Four runs take a few seconds.")
 else:
-    st.plotly_chart(topic.accuracy_figure(runs), key="init_accuracy_chart")
-    layer = st.radio("Layer to look inside", ["hidden_1", "hidden_2"], horizontal=True, key="init_layer")
+    chart(topic.accuracy_figure(runs), key="init_accuracy_chart")
+    layer = st.radio("Layer to look inside", ["hidden_1", "hidden_2"], horizontal=True, key="init_layer",
+                     bind="query-params")
     table = topic.summary_table(runs, layer)
     st.dataframe(table, hide_index=True, column_config={
         "test accuracy": st.column_config.NumberColumn(format="%.3f"),
@@ -84,8 +93,8 @@ else:
     first = left.selectbox("Left heatmap", shown, index=0, format_func=lambda name: runs[name].label, key="init_heatmap_left")
     second = right.selectbox("Right heatmap", shown, index=right_default, format_func=lambda name: runs[name].label,
                              key="init_heatmap_right")
-    left.plotly_chart(topic.similarity_figure(runs[first], layer), key="init_similarity_left")
-    right.plotly_chart(topic.similarity_figure(runs[second], layer), key="init_similarity_right")
+    chart(topic.similarity_figure(runs[first], layer), container=left, key="init_similarity_left")
+    chart(topic.similarity_figure(runs[second], layer), container=right, key="init_similarity_right")
 
     notes = []
     if "zeros" in runs:

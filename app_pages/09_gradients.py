@@ -7,12 +7,32 @@ with large weights it can grow (exploding). Batch normalisation rescales every
 layer and keeps the gradients of all layers alike.
 """
 
+import dataclasses
+
 import streamlit as st
 
+from lab.admission import train_shared
 from lab.topics import gradients as topic
 from ui.common import config_or_error, get_dataset, show_keras_code
+from ui.present import chart, more_settings
+from ui.presets import run_requested
 
 RESULT_KEY = "grad_results"
+
+
+def _shared_trainer(config, dataset):
+    # Through the server's training queue and result cache. The test probabilities are dropped:
+    # this page never shows them, and each cached copy would carry 400 KB of them.
+    return dataclasses.replace(train_shared(config, dataset).result, test_probabilities=None)
+
+
+@st.cache_data(max_entries=16, show_spinner="Measuring and training the networks (only the first time on this server)...")
+def _depth_experiment(config, with_batch_norm: bool, _dataset):
+    # Cached: every session asking for the same network gets the same measurements and runs at once.
+    return topic.depth_experiment(_dataset, config, with_batch_norm, trainer=_shared_trainer)
+
+
+preset_run = run_requested()  # a lecture preset asks for the experiment to run once
 
 st.title("Vanishing and exploding gradients")
 st.markdown(
@@ -26,16 +46,17 @@ st.latex(
 )
 st.latex(r"\sigma'_{\text{sigmoid}}(z) = \sigma(z)\,(1 - \sigma(z)) \le \tfrac14")
 
-left, middle, right = st.columns(3)
-depth = left.slider("Hidden layers", 2, 10, 10, key="grad_depth")
-activation = middle.selectbox("Activation", list(topic.ACTIVATION_OPTIONS), key="grad_activation")
+left, right = st.columns(2)
+activation = left.selectbox("Activation", list(topic.ACTIVATION_OPTIONS), key="grad_activation", bind="query-params")
 init_stddev = right.select_slider(
     "Init scale (stddev σ of the random normal weights)", options=list(topic.STDDEV_OPTIONS), value=0.1,
-    format_func=lambda value: f"{value:g}", key="grad_init_stddev",
+    format_func=lambda value: f"{value:g}", key="grad_init_stddev", bind="query-params",
     help=f"Each hidden layer has {topic.WIDTH} units; σ = 1/√{topic.WIDTH} = 0.1 keeps a linear layer's scale.",
 )
-with_batch_norm = st.checkbox("Also train the same network with batch normalisation (before each activation)",
-                              value=True, key="grad_batch_norm")
+with more_settings():
+    depth = st.slider("Hidden layers", 2, 10, 10, key="grad_depth", bind="query-params")
+    with_batch_norm = st.checkbox("Also train the same network with batch normalisation (before each activation)",
+                                  value=True, key="grad_batch_norm", bind="query-params")
 config = config_or_error(**{**topic.BASE_FIELDS, "hidden_units": [topic.WIDTH] * depth, "activation": activation,
                             "init_stddev": init_stddev})
 st.caption(
@@ -44,16 +65,9 @@ st.caption(
     f"'at start' are measured on one batch of {topic.NORM_BATCH} images before any training."
 )
 
-if st.button("Measure and train", type="primary", key="grad_train", disabled=config is None):
-    runs_planned = 2 if with_batch_norm else 1
-    bar = st.progress(0.0, text="Loading TensorFlow and the data...")
-    dataset = get_dataset(config.dataset)
-
-    def on_run(index: int, label: str) -> None:
-        bar.progress(index / runs_planned, text=f"Training the network {label} ({index + 1}/{runs_planned})...")
-
-    st.session_state[RESULT_KEY] = topic.depth_experiment(dataset, config, with_batch_norm, on_run)
-    bar.empty()
+pressed = st.button("Measure and train", type="primary", key="grad_train", disabled=config is None)
+if (pressed or preset_run) and config is not None:
+    st.session_state[RESULT_KEY] = _depth_experiment(config, with_batch_norm, get_dataset(config.dataset))
 
 runs = st.session_state.get(RESULT_KEY)
 if runs is None:
@@ -62,7 +76,7 @@ else:
     for run in runs.values():
         if run.stop_reason == "diverged":
             st.warning(f"The network {topic.describe(run.config)} diverged: {run.stop_detail}")
-    st.plotly_chart(topic.layer_norms_figure(runs), key="grad_norms_chart")
+    chart(topic.layer_norms_figure(runs), key="grad_norms_chart")
     table = topic.summary_table(runs)
     st.dataframe(table, hide_index=True, column_config={
         "hidden_1 gradient norm": st.column_config.NumberColumn(format="%.2e"),
@@ -70,7 +84,7 @@ else:
         "hidden_1 / output": st.column_config.NumberColumn(format="%.1e"),
         "test accuracy": st.column_config.NumberColumn(format="%.3f"),
     })
-    st.plotly_chart(topic.accuracy_figure(runs), key="grad_accuracy_chart")
+    chart(topic.accuracy_figure(runs), key="grad_accuracy_chart")
     plain = runs["as configured"]
     ratio = plain.first_to_last
     findings = {

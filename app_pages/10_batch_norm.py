@@ -6,14 +6,41 @@ normalises with the current batch's mean and variance; at test time it uses the
 moving averages it collected, which is why predictions do not depend on the batch.
 """
 
+import dataclasses
+
 import streamlit as st
 
+from lab.admission import train_shared
 from lab.topics import batch_norm as topic
 from ui.common import config_or_error, get_dataset, show_keras_code
+from ui.present import chart, more_settings
+from ui.presets import run_requested
 
 RESULT_KEY = "bn_results"
 TIMING_KEY = "bn_step_seconds"
 STATS_KEY = "bn_statistics"
+
+
+def _shared_trainer(config, dataset):
+    # Through the server's training queue and result cache. The test probabilities are dropped:
+    # this page never shows them, and each cached copy would carry 400 KB of them.
+    return dataclasses.replace(train_shared(config, dataset).result, test_probabilities=None)
+
+
+@st.cache_data(max_entries=16, show_spinner="Training and timing the models (only the first time on this server)...")
+def _train_and_time(placements: tuple, config, _dataset):
+    # Cached: every session asking for the same models gets the same runs and timings at once.
+    results = topic.compare_placements(_dataset, placements, config, trainer=_shared_trainer)
+    return results, topic.time_per_step(_dataset, {placement: result.config for placement, result in results.items()})
+
+
+@st.cache_data(max_entries=16, show_spinner="Training a model with batch norm before each activation "
+                                            "(only the first time on this server)...")
+def _batch_statistics(config, _dataset):
+    return topic.batch_statistics(_dataset, config)
+
+
+preset_run = run_requested()  # a lecture preset asks for both experiments to run once
 
 st.title("Batch normalisation")
 st.markdown(
@@ -33,11 +60,13 @@ st.caption("Training normalises with the batch's μ_B and σ²_B and updates the
 
 # ----------------------------------------------------------------------
 st.header("None, before or after the activation")
-left, middle, right = st.columns(3)
-placements = left.multiselect("Batch norm", options=list(topic.PLACEMENTS), default=list(topic.PLACEMENTS),
-                              format_func=topic.SHORT_LABELS.get, key="bn_placements")
-target = middle.slider("Target validation accuracy", 0.70, 0.85, 0.78, step=0.01, key="bn_target")
-epochs = right.slider("Epochs", 2, 6, 4, key="bn_epochs")
+placements = st.multiselect("Batch norm: none, before or after the activation", options=list(topic.PLACEMENTS),
+                            default=list(topic.PLACEMENTS), key="bn_placements", bind="query-params")
+with more_settings("Training settings"):
+    left, right = st.columns(2)
+    target = left.slider("Target validation accuracy", 0.70, 0.85, 0.78, step=0.01, key="bn_target",
+                         bind="query-params")
+    epochs = right.slider("Epochs", 2, 6, 4, key="bn_epochs", bind="query-params")
 config = config_or_error(**{**topic.BASE_FIELDS, "epochs": epochs})
 st.caption(
     f"The lecture's model (300/100 relu) and optimizer (SGD, learning rate {topic.BASE_FIELDS['learning_rate']:g}, "
@@ -46,18 +75,11 @@ st.caption(
 )
 if not placements:
     st.warning("Pick at least one model.")
-if st.button("Train and time the models", type="primary", key="bn_train", disabled=config is None or not placements):
-    bar = st.progress(0.0, text="Loading TensorFlow and the data...")
-    dataset = get_dataset(config.dataset)
-
-    def on_run(index: int, placement: str) -> None:
-        bar.progress(index / (len(placements) + 1), text=f"Training: {topic.PLACEMENTS[placement]}...")
-
-    results = topic.compare_placements(dataset, placements, config, on_run)
-    bar.progress(len(placements) / (len(placements) + 1), text="Timing one training step of each model...")
-    st.session_state[TIMING_KEY] = topic.time_per_step(dataset, {p: r.config for p, r in results.items()})
-    st.session_state[RESULT_KEY] = results
-    bar.empty()
+pressed = st.button("Train and time the models", type="primary", key="bn_train",
+                    disabled=config is None or not placements)
+if (pressed or preset_run) and config is not None and placements:
+    results, step_seconds = _train_and_time(tuple(placements), config, get_dataset(config.dataset))
+    st.session_state[RESULT_KEY], st.session_state[TIMING_KEY] = results, step_seconds
 
 results = st.session_state.get(RESULT_KEY)
 step_seconds = st.session_state.get(TIMING_KEY)
@@ -65,8 +87,8 @@ if results is None:
     st.info("Press **Train and time the models**. Three models take a few seconds each.")
 else:
     left, right = st.columns(2)
-    left.plotly_chart(topic.accuracy_per_epoch_figure(results, target), key="bn_accuracy_chart")
-    right.plotly_chart(topic.seconds_per_epoch_figure(results, step_seconds), key="bn_seconds_chart")
+    chart(topic.accuracy_per_epoch_figure(results, target), container=left, key="bn_accuracy_chart")
+    chart(topic.seconds_per_epoch_figure(results, step_seconds), container=right, key="bn_seconds_chart")
     table = topic.placement_table(results, step_seconds, target)
     formats = {column: st.column_config.NumberColumn(format="%.3f") for column in table.columns
                if column not in ("model", f"epochs to {target:.0%}")}
@@ -94,20 +116,22 @@ else:
 
 # ----------------------------------------------------------------------
 st.header("Batch statistics in training, moving statistics at test time")
-stats_images = st.select_slider(
-    "Training images (2 epochs, batch 32)", options=[1_000, 2_000, 5_000, 10_000], value=5_000, key="bn_stats_images",
-    help="More steps let the moving averages (momentum 0.99) forget their start values of mean 0 and variance 1.",
-)
+with more_settings("Statistics settings"):
+    stats_images = st.select_slider(
+        "Training images (2 epochs, batch 32)", options=[1_000, 2_000, 5_000, 10_000], value=5_000,
+        key="bn_stats_images", bind="query-params",
+        help="More steps let the moving averages (momentum 0.99) forget their start values of mean 0 and variance 1.",
+    )
 stats_config = config_or_error(**{**topic.STATS_FIELDS, "train_size": stats_images})
-if st.button("Train and read the statistics", type="primary", key="bn_stats_run", disabled=stats_config is None):
-    with st.spinner("Training a model with batch norm before each activation..."):
-        st.session_state[STATS_KEY] = topic.batch_statistics(get_dataset(stats_config.dataset), stats_config)
+pressed = st.button("Train and read the statistics", type="primary", key="bn_stats_run", disabled=stats_config is None)
+if (pressed or preset_run) and stats_config is not None:
+    st.session_state[STATS_KEY] = _batch_statistics(stats_config, get_dataset(stats_config.dataset))
 
 stats = st.session_state.get(STATS_KEY)
 if stats is None:
     st.info("Press **Train and read the statistics** (a few seconds).")
 else:
-    st.plotly_chart(topic.statistics_figure(stats), key="bn_statistics_chart")
+    chart(topic.statistics_figure(stats), key="bn_statistics_chart")
     st.markdown("**Test accuracy** of the same trained model, normalising with:")
     left, middle, right = st.columns(3)
     left.metric("Moving statistics", f"{stats.test_accuracy_inference:.1%}",

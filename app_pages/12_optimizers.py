@@ -1,6 +1,227 @@
-"""Faster optimizers: placeholder while the page is built (issue 4)."""
+"""Faster optimizers: momentum, Nesterov, AdaGrad, RMSprop and Adam against plain SGD.
+
+Teaching point: momentum remembers past gradients and rolls through long, flat
+valleys; adaptive methods scale each coordinate by its gradient history. On the
+network they beat SGD from the same initial weights, but AdaGrad's scaling only
+ever grows, so its steps shrink too early.
+"""
 
 import streamlit as st
 
+from lab.admission import train_shared
+from lab.config import OPTIMIZERS
+from lab.topics import optimizers2d as opt
+from ui import present, presets
+from ui.common import get_dataset, show_keras_code
+from ui.training import wait_text
+
+TRAJECTORIES_KEY = "opt_trajectories"
+RACE_KEY = "opt_race"
+ADAGRAD_KEY = "opt_adagrad"
+# Numbers as plain as Python writes them ("2", "0.5", "3000"): what a select slider shows is also what
+# a shared link carries, so a lecturer can type ?opt_sgd_lr=0.05.
+PLAIN_NUMBER = "{:g}".format
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def trajectories(surface_key: str, optimizers: tuple, settings: opt.OptimizerSettings, steps: int) -> dict:
+    # Identical requests (every student opening the same link) are computed once per server.
+    return opt.run_trajectories(surface_key, optimizers, settings, steps)
+
+
+@st.cache_data(max_entries=16, show_spinner="Training with model.fit (a few seconds)...")
+def adagrad_logs(_dataset, learning_rate: float, epochs: int, compare: bool) -> list:
+    # The dataset is the one shared Fashion-MNIST; its name is not hashed (the leading underscore).
+    return opt.adagrad_comparison(_dataset, learning_rate, epochs, compare)
+
+
+# A lecture preset asks once, on the run that opens it, for the surface and the race to run
+# (the AdaGrad experiment below runs only from its own button: it is the slowest).
+preset_run = presets.run_requested()
+
 st.title("Faster optimizers")
-st.info("This page is being built.")
+st.markdown(
+    "**Claim.** Plain SGD steps along the current gradient only, so it zig-zags across steep valleys and crawls "
+    "along flat ones. **Momentum** and **Nesterov** build up speed in directions that stay consistent; "
+    "**AdaGrad**, **RMSprop** and **Adam** divide each coordinate's step by the size of its past gradients. "
+    "Adam combines both ideas. AdaGrad never forgets, so its steps keep shrinking and can stop too early."
+)
+tabs = st.tabs([opt.LABELS[name] for name in OPTIMIZERS])
+for tab, name in zip(tabs, OPTIMIZERS):
+    with tab:
+        for line in opt.EQUATIONS[name]:
+            st.latex(line)
+        if name in opt.KERAS_NOTES:
+            st.caption("In Keras: " + opt.KERAS_NOTES[name])
+
+# ----------------------------------------------------------------------
+st.header("1. Six optimizers on a 2-D loss surface")
+st.caption("Each path is a real Keras optimizer moving a 2-component keras.Variable from the same start; the "
+           "gradient comes from TensorFlow's autodiff of the surface.")
+with st.form("opt_surface_form"):
+    first, second, third = st.columns(3)
+    # Plain option values (Keras's own optimizer strings), so a shared link reads
+    # ?opt_surface=saddle&opt_optimizers=momentum&opt_optimizers=adam, exactly as the boxes show.
+    surface_key = first.selectbox("Surface", options=list(opt.SURFACES), key="opt_surface", bind="query-params")
+    chosen = second.multiselect("Optimizers", options=list(OPTIMIZERS), default=list(OPTIMIZERS),
+                                key="opt_optimizers", bind="query-params")
+    steps = third.slider("Steps", 10, 200, 100, step=10, key="opt_steps", bind="query-params")
+    with present.more_settings("Learning rates and hyperparameters"):
+        first, second, third = st.columns(3)
+        sgd_lr = first.select_slider("Learning rate: SGD, Momentum, Nesterov",
+                                     options=[0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4], value=0.1, key="opt_sgd_lr", format_func=PLAIN_NUMBER,
+                                     bind="query-params")
+        adaptive_lr = second.select_slider("Learning rate: AdaGrad, RMSprop, Adam",
+                                           options=[0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5], value=0.1,
+                                           key="opt_adaptive_lr", format_func=PLAIN_NUMBER, bind="query-params")
+        momentum = third.slider("Momentum \u03b2", 0.0, 0.99, 0.9, step=0.01, key="opt_momentum",
+                                bind="query-params")
+        rho = first.slider("RMSprop \u03c1", 0.5, 0.999, 0.9, step=0.001, format="%.3f", key="opt_rho",
+                           bind="query-params")
+        beta_1 = second.slider("Adam \u03b2\u2081", 0.5, 0.99, 0.9, step=0.01, key="opt_beta_1",
+                               bind="query-params")
+        beta_2 = third.select_slider("Adam \u03b2\u2082", options=[0.9, 0.99, 0.999, 0.9999], value=0.999,
+                                     key="opt_beta_2", format_func=PLAIN_NUMBER, bind="query-params")
+    run_surface = st.form_submit_button("Run the optimizers", type="primary", key="opt_run")
+
+if run_surface or preset_run:
+    if not chosen:
+        st.warning("Pick at least one optimizer.")
+    else:
+        settings = opt.OptimizerSettings(sgd_learning_rate=sgd_lr, adaptive_learning_rate=adaptive_lr,
+                                         momentum=momentum, rho=rho, beta_1=beta_1, beta_2=beta_2)
+        with st.spinner(f"Taking {steps} steps with {len(chosen)} Keras optimizers..."):
+            st.session_state[TRAJECTORIES_KEY] = {
+                "surface": surface_key, "settings": settings, "steps": steps,
+                "trajectories": trajectories(surface_key, tuple(chosen), settings, steps),
+            }
+
+experiment = st.session_state.get(TRAJECTORIES_KEY)
+if experiment is None:
+    st.info("Press **Run the optimizers** to draw their paths (a second or two).")
+else:
+    surface = opt.SURFACES[experiment["surface"]]
+    paths = experiment["trajectories"]
+    st.latex(surface.latex)
+    st.caption(f"**{surface.title}.** {surface.note}")
+    longest = max(t.steps for t in paths.values())
+    upto = st.slider("Show the first ... steps", 1, longest, longest, key="opt_step", bind="query-params")
+    present.chart(opt.surface_figure(experiment["surface"], paths, upto), key="opt_surface_chart")
+    left, right = st.columns(2)
+    present.chart(opt.loss_by_step_figure(paths, experiment["surface"]), container=left, key="opt_loss_chart")
+    summary = opt.summary_frame(paths, surface)
+    formats = {"learning rate": "{:g}", "final loss": "{:.4g}", "distance to nearest minimum": "{:.4f}",
+               "left the picture at step": lambda step: "no" if step != step or step is None else f"{step:.0f}"}
+    right.table(summary.style.hide(axis="index").format({k: v for k, v in formats.items() if k in summary}))
+
+    st.subheader("The update equations with live values")
+    names = list(paths)
+    shown = st.selectbox("Optimizer", options=names, key="opt_equation_optimizer",
+                         index=names.index("adam") if "adam" in names else 0, bind="query-params")
+    trajectory = paths[shown]
+    step = min(upto, trajectory.steps)
+    st.caption(f"Step {step} of {opt.LABELS[shown]}, in Keras's own form of the rule; the state (m, s) is read "
+               "from the optimizer's variables. Move the step slider above to follow it.")
+    for line in opt.live_equations(trajectory, step):
+        st.latex(line)
+    if "adagrad" in paths or "rmsprop" in paths:
+        present.chart(opt.effective_rate_2d_figure(paths), key="opt_effective_2d")
+    default_settings = experiment["settings"].is_default() and experiment["steps"] == 100
+    st.info("**What to notice.** " + (surface.notice if default_settings else
+            surface.notice + " (That is with the default settings; yours differ, so compare with the paths above.)"))
+    with st.expander("Show Keras code"):
+        st.code(opt.trajectory_code(experiment["surface"], experiment["settings"], experiment["steps"]),
+                language="python")
+
+# ----------------------------------------------------------------------
+st.header("2. The race on Fashion-MNIST")
+st.markdown("The lecture's model, trained once per optimizer **from the same initial weights and the same batches** "
+            "(one seed), each at its usual learning rate.")
+with st.form("opt_race_form"):
+    racers = st.multiselect("Optimizers", options=list(OPTIMIZERS), default=list(OPTIMIZERS),
+                            key="opt_race_optimizers", bind="query-params")
+    with present.more_settings():
+        first, second = st.columns(2)
+        race_size = first.select_slider("Training images", options=[1_000, 2_000, 3_000, 5_000], value=2_000,
+                                        key="opt_race_train_size", format_func=PLAIN_NUMBER, bind="query-params")
+        race_epochs = second.slider("Epochs", 1, 3, 2, key="opt_race_epochs", bind="query-params")
+    st.caption("Learning rates: " + ", ".join(f"{opt.LABELS[n]} {lr:g}" for n, lr in opt.RACE_LEARNING_RATES.items()))
+    start_race = st.form_submit_button("Start the race", type="primary", key="opt_race_run")
+
+if start_race or preset_run:
+    if not racers:
+        st.warning("Pick at least one optimizer.")
+    else:
+        configs = opt.race_configs(racers, train_size=race_size, epochs=race_epochs)
+        dataset = get_dataset("fashion_mnist")
+        bar = st.progress(0.0, text="Starting the race...")
+
+        def shared_train(config, data):
+            # Through the server-wide queue and result cache; results may be shared, so they are read-only.
+            return train_shared(config, data, on_wait=lambda info: bar.progress(0.0, text=wait_text(info))).result
+
+        st.session_state[RACE_KEY] = opt.race(
+            configs, dataset, trainer=shared_train,
+            on_start=lambda name, index: bar.progress(index / len(configs), text=f"Training {opt.LABELS[name]}..."))
+        bar.empty()
+
+race_results = st.session_state.get(RACE_KEY)
+if race_results is None:
+    st.info("Press **Start the race**: about two seconds per optimizer.")
+else:
+    left, right = st.columns(2)
+    present.chart(opt.race_figure(race_results, "val_accuracy"), container=left, key="opt_race_accuracy")
+    present.chart(opt.race_steps_figure(race_results), container=right, key="opt_race_steps")
+    table = opt.race_table(race_results)
+    st.table(table.style.hide(axis="index").format(
+        {"learning rate": "{:g}", "validation accuracy": "{:.1%}", "training loss": "{:.3f}", "seconds": "{:.1f}"}))
+    st.info(f"**What to notice.** Same start, same batches, different optimizer: {table['optimizer'][0]} finished "
+            f"first with {table['validation accuracy'][0]:.1%}. Plain SGD at 0.01 is the slowest to get going; "
+            "momentum alone closes most of the gap.")
+    first_racer = next(iter(race_results.values())).config
+    st.caption(f"The code below is {opt.LABELS[first_racer.optimizer]}'s run; the others differ only in the "
+               "optimizer line.")
+    show_keras_code(first_racer)
+
+# ----------------------------------------------------------------------
+st.header("3. AdaGrad's steps shrink too early")
+st.latex(r"s_t = s_{t-1} + g_t \otimes g_t \;\Rightarrow\; \frac{\eta}{\sqrt{s_t + \varepsilon}} \text{ never grows}")
+st.markdown("The network is trained with `model.fit`, and a callback reads the optimizer's squared-gradient "
+            "slots: AdaGrad's accumulator *s* against RMSprop's moving average.")
+with st.form("opt_adagrad_form"):
+    first, second = st.columns(2)
+    adagrad_lr = first.select_slider("AdaGrad learning rate", options=[0.001, 0.003, 0.01, 0.03, 0.1], value=0.01,
+                                     key="opt_adagrad_lr", format_func=PLAIN_NUMBER, bind="query-params")
+    compare = second.checkbox("Compare with RMSprop (learning rate 0.001)", value=True, key="opt_adagrad_compare",
+                              bind="query-params")
+    with present.more_settings():
+        adagrad_epochs = st.slider("Epochs (2,000 images each)", 1, 8, 5, key="opt_adagrad_epochs",
+                                   bind="query-params")
+    run_adagrad = st.form_submit_button("Train and watch the effective learning rate", type="primary",
+                                        key="opt_adagrad_run")
+
+if run_adagrad:
+    st.session_state[ADAGRAD_KEY] = adagrad_logs(get_dataset("fashion_mnist"), adagrad_lr, adagrad_epochs, compare)
+
+logs = st.session_state.get(ADAGRAD_KEY)
+if logs is None:
+    st.info("Press **Train and watch the effective learning rate** (a few seconds).")
+else:
+    present.chart(opt.effective_rate_figure(logs), key="opt_effective_chart")
+    columns = st.columns(len(logs))
+    for column, log in zip(columns, logs):
+        column.metric(f"{opt.LABELS[log.optimizer]}: output layer's rate at the end",
+                      f"{log.ratio('output'):.0%} of step {opt.REFERENCE_STEP}'s",
+                      help="Median effective learning rate of the output layer at the last step, divided by "
+                           f"its value at step {opt.REFERENCE_STEP}.")
+        column.caption("Validation accuracy per epoch: " + ", ".join(f"{a:.1%}" for a in log.val_accuracy))
+    st.info(
+        "**What to notice.** AdaGrad's lines only go down, and they will keep going down: every gradient adds to "
+        "*s* and nothing is ever taken away, so the rate falls like 1/√t and the layer that learns most (the "
+        "output layer) slows first. RMSprop's *s* is a moving average of recent gradients, so its rate goes up "
+        "again when the gradients get smaller. Keras starts AdaGrad's *s* at 0.1, which hides the shrinking for "
+        "weights with small gradients (the input layer's line barely moves) and makes it slower than on the "
+        "slides; on the 2-D bowl above, where gradients are large, AdaGrad visibly stalls before the minimum."
+    )
+    with st.expander("Show Keras code"):
+        st.code(opt.adagrad_code(logs), language="python")

@@ -110,6 +110,8 @@ def test_gradients_page(data_dir):
     assert table["hidden_1 / output"].iloc[0] < 1e-2 < table["hidden_1 / output"].iloc[1]
     assert "times smaller" in texts(app.success)
     # Large weights with tanh explode towards the input; without the batch-norm twin only one run.
+    # (Depth 10, as in the exploding-gradients preset, whose run this one shares through the result cache.)
+    app.slider(key="grad_depth").set_value(10)
     app.selectbox(key="grad_activation").set_value("tanh")
     app.select_slider(key="grad_init_stddev").set_value(1.0)
     app.checkbox(key="grad_batch_norm").uncheck()
@@ -141,3 +143,219 @@ def test_batch_norm_page(data_dir):
         "Moving statistics", "Batch statistics, 256 images", "Batch statistics, 1 image"]
     assert app.metric[2].value == f"{stats.test_accuracy_batch_of_one:.1%}"
     assert "0.99^64" in texts(app.success)
+
+
+# ----------------------------------------------------------------------
+# Settings in the URL
+# ----------------------------------------------------------------------
+def open_in_app(file_name: str, query: dict | None = None, preset: str | None = None) -> AppTest:
+    """Open a page through app.py, as a browser does, with a link's query parameters.
+
+    AppTest.switch_page() needs one run first: before it, the page is looked up by its file name,
+    which does not match a page that st.navigation registers under its own url_path.
+    """
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
+    for key, value in (query or {}).items():
+        app.query_params[key] = value
+    if preset is not None:
+        app.query_params["preset"] = preset
+    app.switch_page(f"app_pages/{file_name}").run()
+    assert not app.exception
+    return app
+
+
+# page file -> (a link's non-default settings, the widget values they mean, and a widget the link leaves at its
+# default, to move: its kind, key, new value and the new value's URL text)
+ROUND_TRIPS = {
+    "06_learning_rate.py": (
+        {"lr_rates": ["0.1", "1"], "lr_train_size": "1000", "lr_epochs": "1",
+         "lr_range_min": "1e-06", "lr_range_max": "3", "lr_range_steps": "200"},
+        {"lr_rates": [0.1, 1.0], "lr_train_size": 1_000, "lr_epochs": 1,
+         "lr_range_min": 1e-6, "lr_range_max": 3.0, "lr_range_steps": 200},
+        ("select_slider", "lr_batch_size", 128, "128"),
+    ),
+    "07_decay.py": (
+        {"decay_learning_rate": "0.1", "decay_epochs": "2", "decay_horizon": "the slides' 30 epochs"},
+        {"decay_learning_rate": 0.1, "decay_epochs": 2, "decay_horizon": "the slides' 30 epochs"},
+        ("select_slider", "decay_rate", 0.1, "0.1"),
+    ),
+    "08_initialisation.py": (
+        {"init_initialisers": ["zeros", "he_normal"], "init_stddev": "1", "init_epochs": "1"},
+        {"init_initialisers": ["zeros", "he_normal"], "init_stddev": 1.0, "init_epochs": 1},
+        ("selectbox", "init_activation", "sigmoid", "sigmoid"),
+    ),
+    "09_gradients.py": (
+        {"grad_activation": "relu", "grad_init_stddev": "0.5", "grad_batch_norm": "false"},
+        {"grad_activation": "relu", "grad_init_stddev": 0.5, "grad_batch_norm": False},
+        ("slider", "grad_depth", 7, "7"),
+    ),
+    "10_batch_norm.py": (
+        {"bn_placements": "after", "bn_target": "0.8", "bn_stats_images": "1000"},  # one value: a plain text
+        {"bn_placements": ["after"], "bn_target": 0.8, "bn_stats_images": 1_000},
+        ("slider", "bn_epochs", 5, "5"),
+    ),
+}
+
+
+@pytest.mark.parametrize("file_name", list(ROUND_TRIPS))
+def test_settings_round_trip_through_the_url(file_name, data_dir):
+    query, values, (kind, moved_key, moved_value, moved_text) = ROUND_TRIPS[file_name]
+    app = open_in_app(file_name, query)
+    # The link sets every widget, and the page raises no notice: every setting was used.
+    for key, value in values.items():
+        assert app.session_state[key] == value, key
+    assert not any("could not be used" in warning.value for warning in app.warning)
+    assert {key: app.query_params[key] for key in query} == query
+    # Move another widget. In a browser the frontend writes the URL at once; AppTest has no frontend, so
+    # the URL is checked after leaving the page and coming back, where Streamlit itself writes the page's
+    # non-default bound values back into the URL.
+    getattr(app, kind)(key=moved_key).set_value(moved_value).run()
+    app.switch_page("app_pages/home.py").run()
+    app.switch_page(f"app_pages/{file_name}").run()
+    assert app.query_params[moved_key] == moved_text
+    assert app.session_state[moved_key] == moved_value
+    # A new session opened with that URL gets exactly the same settings.
+    shared = open_in_app(file_name, dict(app.query_params))
+    for key in values:
+        assert shared.session_state[key] == app.session_state[key], key
+
+
+@pytest.mark.parametrize("file_name, query", [
+    ("06_learning_rate.py", {"lr_epochs": "99", "lr_batch_size": "7", "lr_rates": "banana"}),
+    ("07_decay.py", {"decay_rate": "inf", "decay_horizon": "forever"}),
+    ("08_initialisation.py", {"init_activation": "softplus", "init_initialisers": "ones"}),
+    ("09_gradients.py", {"grad_init_stddev": "abc", "grad_depth": "1e9", "grad_batch_norm": "maybe"}),
+    ("10_batch_norm.py", {"bn_target": "nan", "bn_placements": "sideways", "lr_epochs": "2"}),
+])
+def test_hostile_links_get_a_notice_and_safe_defaults(file_name, query, data_dir):
+    app = open_in_app(file_name, query)
+    notice = " ".join(warning.value for warning in app.warning)
+    assert "could not be used" in notice
+    for key in query:
+        assert f"`{key}" in notice, key
+        assert key not in app.query_params, key
+    # The page itself still works with its defaults.
+    assert app.title[0].value and not app.exception
+
+
+# ----------------------------------------------------------------------
+# Lecture presets, opened the way a link opens them: app.py with ?preset=<slug>
+# ----------------------------------------------------------------------
+def open_preset(slug: str) -> AppTest:
+    from lab.presets import by_slug
+    from ui.catalog import by_url_path
+
+    preset = by_slug(slug)
+    app = open_in_app(by_url_path(preset.page).file.removeprefix("app_pages/"), preset=slug)
+    assert any(preset.title in info.value for info in app.info), "the preset's note is shown"
+    assert not any("could not be used" in warning.value or "not a preset" in warning.value for warning in app.warning)
+    for key, value in preset.settings.items():
+        assert app.session_state[key] == value, key
+    return app
+
+
+def test_every_preset_of_pages_6_to_10_is_tested():
+    from lab.preset_lists.topics_6_10 import PRESETS
+
+    tested = {"lr-too-large", "lr-range-test", "lr-decay", "decay-slides", "zero-init", "vanishing-gradients",
+              "exploding-gradients", "batch-norm"}
+    assert {preset.slug for preset in PRESETS} == tested
+    assert {"Slide: learning rate too large", "Slide: zero initialisation"} <= {preset.title for preset in PRESETS}
+
+
+def test_preset_learning_rate_too_large(data_dir):
+    from lab.topics.learning_rate import verdict
+
+    app = open_preset("lr-too-large")
+    results = app.session_state["lr_compare_results"]
+    assert list(results) == [0.1, 1.0]
+    assert results[1.0].stop_reason == "diverged" and results[1.0].stop_step < 10
+    assert verdict(results[0.1]) == "learns" and results[0.1].history["val_accuracy"][-1] > 0.7
+    # The range test ran too, and puts 1.0 beyond its good region.
+    assert app.session_state["lr_range_result"].good_high < 1.0
+    assert "lr=1: **diverged**" in texts(app.success)
+    # The preset ran once: a rerun redraws the same results and does not run again.
+    app.run()
+    assert app.session_state["lr_compare_results"] is results
+
+
+def test_preset_learning_rate_range_test(data_dir):
+    from lab.topics.learning_rate import verdict
+
+    app = open_preset("lr-range-test")
+    results = app.session_state["lr_compare_results"]
+    assert [verdict(result) for result in results.values()] == ["crawls", "learns", "diverged"]
+    test = app.session_state["lr_range_result"]
+    assert 1e-4 < test.good_low < test.suggested_rate < test.good_high < 1.0 and test.stopped_early
+    assert [metric.label for metric in app.metric] == ["Good region from", "Good region to", "Suggested rate"]
+
+
+def test_preset_learning_rate_decay_trains_once_per_server(data_dir):
+    from lab.admission import TRAINING
+
+    app = open_preset("lr-decay")
+    results = app.session_state["decay_results"]
+    constant, decayed = results["constant"], results["decay"]
+    assert decayed.history["val_loss"][-1] < constant.history["val_loss"][-1]
+    assert decayed.step_log[-1]["learning_rate"] < 0.4 * constant.step_log[-1]["learning_rate"]
+    # A second student opening the same preset gets the cached result: nothing trains again.
+    trained = TRAINING.stats()["trained"]
+    again = open_preset("lr-decay")
+    assert TRAINING.stats()["trained"] == trained
+    assert again.session_state["decay_results"]["decay"].history == decayed.history
+
+
+def test_preset_slides_decay(data_dir):
+    app = open_preset("decay-slides")
+    captions = texts(app.caption)
+    assert "After 51,570 steps your rate is 0.00162 (16% of η₀)" in captions
+    results = app.session_state["decay_results"]
+    # Over this page's one short epoch, decay=1e-4 barely changes the rate.
+    assert results["decay"].step_log[-1]["learning_rate"] > 0.99 * 0.01
+
+
+def test_preset_zero_initialisation(data_dir):
+    from lab.topics.initialisation import ENGINES
+
+    app = open_preset("zero-init")
+    runs = app.session_state["init_results"]
+    zeros, glorot = runs["zeros"], runs["glorot_uniform"]
+    assert zeros.distinct == {"hidden_1": 1, "hidden_2": 1} and zeros.test_accuracy < 0.15
+    assert glorot.distinct == {"hidden_1": 300, "hidden_2": 100} and glorot.test_accuracy > 0.7
+    assert "1 distinct neuron(s)" in texts(app.success)
+    created = ENGINES.created
+    open_preset("zero-init")  # served from the cache: no new engine, no new traced graph
+    assert ENGINES.created == created
+
+
+def test_preset_vanishing_gradients(data_dir):
+    from lab.topics.gradients import diagnosis
+
+    app = open_preset("vanishing-gradients")
+    plain, fixed = app.session_state["grad_results"]["as configured"], app.session_state["grad_results"]["with batch norm"]
+    assert diagnosis(plain) == "vanishing" and plain.first_to_last < 1e-4 and plain.test_accuracy < 0.2
+    assert diagnosis(fixed) == "healthy" and fixed.test_accuracy > 0.7
+    assert "times smaller" in texts(app.success)
+
+
+def test_preset_exploding_gradients(data_dir):
+    from lab.topics.gradients import diagnosis
+
+    app = open_preset("exploding-gradients")
+    plain, fixed = app.session_state["grad_results"]["as configured"], app.session_state["grad_results"]["with batch norm"]
+    assert diagnosis(plain) == "exploding" and plain.first_to_last > 1e2
+    assert 1e-2 < fixed.first_to_last < 1e2
+    assert "times larger" in texts(app.success)
+
+
+def test_preset_batch_normalisation(data_dir):
+    from lab.topics.batch_norm import epochs_to_target
+
+    app = open_preset("batch-norm")
+    results = app.session_state["bn_results"]
+    assert epochs_to_target(results["before"].history, 0.78) <= 2
+    assert epochs_to_target(results["none"].history, 0.78) is None  # not within 4 epochs
+    assert set(app.session_state["bn_step_seconds"]) == {"none", "before"}
+    stats = app.session_state["bn_statistics"]
+    assert stats.steps == 314 and stats.test_accuracy_inference > 0.7
+    assert stats.same_prediction_batch_of_one and stats.test_accuracy_batch_of_one < 0.2

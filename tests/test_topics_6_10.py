@@ -2,7 +2,9 @@
 
 Learning rate, decay, initialisation, vanishing/exploding gradients and batch
 normalisation. Every experiment is the page's own default (small subsets, fixed
-seeds); expensive ones run once per module through fixtures.
+seeds); expensive ones run once per module through fixtures. Trainings go through
+the server's shared queue and result cache, as the pages' do, so a run that the
+page tests (or a preset) already trained in this process is not trained twice.
 """
 
 import math
@@ -10,8 +12,13 @@ import math
 import numpy as np
 import pytest
 
+from lab.admission import train_shared
 from lab.config import TrainConfig
 from lab.topics import batch_norm, decay, gradients, initialisation, learning_rate
+
+
+def shared(config, dataset):
+    return train_shared(config, dataset).result
 
 
 # ----------------------------------------------------------------------
@@ -19,7 +26,7 @@ from lab.topics import batch_norm, decay, gradients, initialisation, learning_ra
 # ----------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def rate_runs(fashion):
-    return learning_rate.compare_learning_rates(fashion, learning_rate.DEFAULT_RATES)
+    return learning_rate.compare_learning_rates(fashion, learning_rate.DEFAULT_RATES, trainer=shared)
 
 
 def test_epoch_and_step_arithmetic():
@@ -109,7 +116,7 @@ def test_old_spelling_sits_next_to_the_keras3_schedule():
 
 
 def test_decay_lets_a_large_learning_rate_settle(fashion):
-    runs = decay.compare_decay(fashion)
+    runs = decay.compare_decay(fashion, trainer=shared)
     constant, decayed = runs["constant"], runs["decay"]
     assert constant.config.decay == 0 and decayed.config.decay == 0.01 and decayed.config.learning_rate == 0.3
     # The optimizer really used lr / (1 + decay * (step - 1)) at each logged step; the constant run kept 0.3.
@@ -211,7 +218,7 @@ def test_large_init_explodes_and_batch_norm_evens_the_layers_out(fashion):
 
 
 def test_batch_norm_makes_the_deep_sigmoid_network_learn(fashion):
-    runs = gradients.depth_experiment(fashion)
+    runs = gradients.depth_experiment(fashion, trainer=shared)
     plain, fixed = runs["as configured"], runs["with batch norm"]
     assert gradients.diagnosis(plain) == "vanishing" and gradients.diagnosis(fixed) == "healthy"
     assert plain.test_accuracy < 0.2 and fixed.test_accuracy > 0.7
@@ -229,7 +236,7 @@ def test_batch_norm_makes_the_deep_sigmoid_network_learn(fashion):
 # ----------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def placement_runs(fashion):
-    results = batch_norm.compare_placements(fashion)
+    results = batch_norm.compare_placements(fashion, trainer=shared)
     # Processor time of this process, longer and more often than the page: the claim is about the work
     # a step does, and other programs on a busy shared server must not decide the test.
     seconds = batch_norm.time_per_step(fashion, {p: r.config for p, r in results.items()}, steps=200, repeats=5,

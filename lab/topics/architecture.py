@@ -11,9 +11,12 @@ Three claims, each checked on real Fashion-MNIST:
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Callable, Hashable, Iterator, Sequence
 
 import keras
 import numpy as np
@@ -113,12 +116,138 @@ def build_classifier(hidden_units: Sequence[int], activation: str, seed: int) ->
     return keras.Sequential(layers, name=f"mlp_{activation}_{len(hidden_units)}")
 
 
-def fit_classifier(model: keras.Model, dataset: Dataset, train_index: np.ndarray, validation_index: np.ndarray,
-                   epochs: int, learning_rate: float, seed: int, batch_size: int = 64) -> list[float]:
-    """Train with SGD, momentum 0.9 and a cosine-decaying learning rate, in a seeded batch order.
+# ----------------------------------------------------------------------
+# Compiled models lent out for reuse
+# ----------------------------------------------------------------------
+class ModelPool:
+    """Compiled Keras models kept between runs, so that their traced graphs are reused.
+
+    Keras traces a new train and test function for every model that fit() and
+    evaluate() see, and TensorFlow never frees a traced function's memory, so a
+    new model per request would grow the server by megabytes per request. A run
+    therefore borrows a compiled model of the same architecture and compile
+    settings (its key), resets its weights and optimizer state, and gives it back.
+    Only a key never seen before (or evicted) traces anew.
+    """
+
+    def __init__(self, max_idle: int = 12):
+        self.max_idle = max_idle
+        self._idle: OrderedDict[Hashable, list] = OrderedDict()
+        self._lock = threading.Lock()
+        self.built = 0  # how many compiled models were ever built (each traced its own graphs)
+
+    @contextmanager
+    def borrow(self, key: Hashable, build: Callable[[], object]) -> Iterator[object]:
+        """Lend an idle entry with this key, or a new one from `build`, for the body of a `with` block.
+
+        Args:
+            key: what the traced graphs depend on (architecture and compile settings).
+            build: makes a new entry when none is idle; called outside the lock.
+        Returns:
+            a context manager yielding the entry; it is given back even when the body raises.
+        """
+        with self._lock:
+            entries = self._idle.get(key)
+            entry = entries.pop() if entries else None
+            if entries is not None and not entries:
+                del self._idle[key]
+        if entry is None:
+            entry = build()
+            with self._lock:
+                self.built += 1
+        try:
+            yield entry
+        finally:
+            self._give_back(key, entry)
+
+    def _give_back(self, key: Hashable, entry: object) -> None:
+        with self._lock:
+            self._idle.setdefault(key, []).append(entry)
+            self._idle.move_to_end(key)
+            while sum(len(entries) for entries in self._idle.values()) > self.max_idle:
+                oldest = next(iter(self._idle))
+                self._idle[oldest].pop(0)
+                if not self._idle[oldest]:
+                    del self._idle[oldest]
+
+    def idle(self) -> int:
+        """Entries waiting to be lent.
+
+        Returns:
+            a count.
+        """
+        with self._lock:
+            return sum(len(entries) for entries in self._idle.values())
+
+
+MODEL_POOL = ModelPool()
+
+
+def architecture_key(model: keras.Model) -> tuple:
+    """What a model's traced graphs depend on: each layer's class and configuration, minus names and seeds.
 
     Args:
-        model: an uncompiled classifier.
+        model: a Keras model.
+    Returns:
+        a hashable tuple.
+    """
+    def plain(config: dict) -> tuple:
+        skip = ("name", "kernel_initializer", "bias_initializer", "seed")
+        return tuple(sorted((key, repr(value)) for key, value in config.items() if key not in skip))
+
+    return tuple((type(layer).__name__, plain(layer.get_config())) for layer in model.layers)
+
+
+def reset_optimizer(optimizer, fresh_optimizer, variables) -> None:
+    """Give a used optimizer the state of a freshly built one (step 0, zero momentum, ...).
+
+    Args:
+        optimizer: the built optimizer to reset.
+        fresh_optimizer: a new, unbuilt optimizer of the same kind and settings.
+        variables: the trainable variables the optimizer was built for.
+    """
+    if not optimizer.built:
+        optimizer.build(variables)  # a twin that has not trained yet has no slots to reset
+    fresh_optimizer.build(variables)
+    for target, source in zip(optimizer.variables, fresh_optimizer.variables, strict=True):
+        target.assign(source)
+
+
+@dataclass
+class _CompiledClassifier:
+    """A compiled classifier whose schedule reads variables, so one trace serves any run length."""
+
+    model: keras.Model
+    learning_rate: keras.Variable
+    decay_steps: keras.Variable
+
+
+def _sgd(schedule) -> keras.optimizers.Optimizer:
+    # The decay lets every model settle near its best within a few epochs, so
+    # the comparison is about what each model can represent, not about noise.
+    return keras.optimizers.SGD(schedule, momentum=0.9, global_clipnorm=CLIP_NORM)
+
+
+def _compiled_classifier(model: keras.Model) -> _CompiledClassifier:
+    twin = keras.models.clone_model(model)
+    learning_rate = keras.Variable(0.05, dtype="float32", trainable=False, name="initial_learning_rate")
+    decay_steps = keras.Variable(1.0, dtype="float32", trainable=False, name="decay_steps")
+    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=decay_steps)
+    twin.compile(optimizer=_sgd(schedule), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return _CompiledClassifier(twin, learning_rate, decay_steps)
+
+
+def fit_classifier(model: keras.Model, dataset: Dataset, train_index: np.ndarray, validation_index: np.ndarray,
+                   epochs: int, learning_rate: float, seed: int, batch_size: int = 64,
+                   pool: ModelPool = MODEL_POOL) -> list[float]:
+    """Train with SGD, momentum 0.9 and a cosine-decaying learning rate, in a seeded batch order.
+
+    The training runs on a pooled compiled twin of `model` (same architecture,
+    `model`'s weights, a fresh optimizer), whose trained weights are then copied
+    back into `model`.
+
+    Args:
+        model: an uncompiled classifier; it ends up with the trained weights.
         dataset: the shared uint8 dataset.
         train_index: positions of the training images.
         validation_index: positions of the validation images.
@@ -126,22 +255,25 @@ def fit_classifier(model: keras.Model, dataset: Dataset, train_index: np.ndarray
         learning_rate: the starting learning rate.
         seed: seeds the batch order of every epoch.
         batch_size: images per step.
+        pool: where compiled twins are kept between runs.
     Returns:
         the validation accuracy after each epoch.
     """
     steps = epochs * -(-len(train_index) // batch_size)
-    # The decay lets every model settle near its best within a few epochs, so
-    # the comparison is about what each model can represent, not about noise.
-    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps)
-    model.compile(optimizer=keras.optimizers.SGD(schedule, momentum=0.9, global_clipnorm=CLIP_NORM),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     x_valid, y_valid = dataset.x_train[validation_index], dataset.y_train[validation_index]
     accuracies = []
-    for epoch in range(epochs):
-        order = train_index[np.random.default_rng([seed, epoch]).permutation(len(train_index))]
-        model.fit(dataset.x_train[order], dataset.y_train[order], batch_size=batch_size,
-                  epochs=1, shuffle=False, verbose=0)
-        accuracies.append(float(model.evaluate(x_valid, y_valid, batch_size=2_000, verbose=0)[1]))
+    with pool.borrow(("classifier", batch_size, architecture_key(model)), lambda: _compiled_classifier(model)) as twin:
+        twin.model.set_weights(model.get_weights())
+        reset_optimizer(twin.model.optimizer, _sgd(keras.optimizers.schedules.CosineDecay(learning_rate, steps)),
+                        twin.model.trainable_variables)
+        twin.learning_rate.assign(learning_rate)
+        twin.decay_steps.assign(float(steps))
+        for epoch in range(epochs):
+            order = train_index[np.random.default_rng([seed, epoch]).permutation(len(train_index))]
+            twin.model.fit(dataset.x_train[order], dataset.y_train[order], batch_size=batch_size,
+                           epochs=1, shuffle=False, verbose=0)
+            accuracies.append(float(twin.model.evaluate(x_valid, y_valid, batch_size=2_000, verbose=0)[1]))
+        model.set_weights(twin.model.get_weights())
     return accuracies
 
 

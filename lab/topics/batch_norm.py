@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from typing import Callable, Optional, Sequence
 
@@ -56,6 +57,7 @@ def compare_placements(
     placements: Sequence[str] = tuple(PLACEMENTS),
     config: Optional[TrainConfig] = None,
     on_run: Optional[Callable[[int, str], None]] = None,
+    trainer: Optional[Callable] = None,
 ) -> dict[str, object]:
     """Train the same seeded model once per batch-norm placement.
 
@@ -64,17 +66,20 @@ def compare_placements(
         placements: "none", "before" and/or "after".
         config: the shared settings (defaults to base_config()).
         on_run: called with (index, placement) before each run.
+        trainer: train(config, dataset) -> TrainResult; lab.training.train by default (pages pass the
+            server's shared queue and result cache).
     Returns:
         dict placement -> lab.training.TrainResult.
     """
-    from lab.training import train
+    if trainer is None:
+        from lab.training import train as trainer  # TensorFlow loads here, not on import
 
     config = config or base_config()
     results = {}
     for index, placement in enumerate(placements):
         if on_run is not None:
             on_run(index, placement)
-        results[placement] = train(replace(config, batch_norm=placement), dataset)
+        results[placement] = trainer(replace(config, batch_norm=placement), dataset)
     return results
 
 
@@ -112,16 +117,25 @@ def time_per_step(
     Returns:
         dict label -> seconds per step.
     """
+    from lab.topics.initialisation import ENGINES, graph_key
+
     now = {"wall": time.perf_counter, "cpu": time.process_time}[clock]
-    runners = {label: _step_runner(config, dataset, steps) for label, config in configs.items()}
-    for run in runners.values():
-        run()  # trace and warm up before anything is timed
-    best = {label: float("inf") for label in runners}
-    for _ in range(repeats):
-        for label, run in runners.items():
-            start = now()
-            run()
-            best[label] = min(best[label], (now() - start) / steps)
+    best = {label: float("inf") for label in configs}
+    with ExitStack() as stack:
+        # Traced timing loops are kept and reused by later requests (see EnginePool).
+        runners = {
+            label: stack.enter_context(ENGINES.borrow(
+                ("timing", dataset.name, config.batch_size, steps, graph_key(config, dataset.num_classes)),
+                lambda config=config: _StepRunner(config, dataset, steps)))
+            for label, config in configs.items()
+        }
+        for run in runners.values():
+            run()  # trace (the first time) and warm up before anything is timed
+        for _ in range(repeats):
+            for label, run in runners.items():
+                start = now()
+                run()
+                best[label] = min(best[label], (now() - start) / steps)
     return best
 
 
@@ -136,27 +150,37 @@ def relative_cost(step_seconds: dict[str, float]) -> dict[str, float]:
     return {p: seconds / step_seconds["none"] - 1 for p, seconds in step_seconds.items() if p != "none"}
 
 
-def _step_runner(config: TrainConfig, dataset: Dataset, steps: int) -> Callable[[], None]:
-    import tensorflow as tf
+class _StepRunner:
+    """`steps` training steps on one fixed batch in one traced graph; calling it runs them.
 
-    from lab.models import build_loss, build_model
-    from lab.optimizers import build_optimizer
+    Only the time matters, not the weights, so a runner is never reset between timings.
+    """
 
-    model, optimizer, loss_fn = build_model(config, dataset.num_classes), build_optimizer(config), build_loss(config)
-    optimizer.build(model.trainable_variables)
-    images = tf.constant(dataset.x_train[: config.batch_size])
-    labels = tf.constant(dataset.y_train[: config.batch_size])
+    def __init__(self, config: TrainConfig, dataset: Dataset, steps: int):
+        import tensorflow as tf
 
-    @tf.function
-    def run_steps():
-        loss = tf.constant(0.0)
-        for _ in tf.range(steps):
-            with tf.GradientTape() as tape:
-                loss = loss_fn(labels, model(images, training=True))
-            optimizer.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
-        return loss
+        from lab.models import build_loss, build_model
+        from lab.optimizers import build_optimizer
 
-    return lambda: run_steps().numpy()
+        model, optimizer = build_model(config, dataset.num_classes), build_optimizer(config)
+        loss_fn = build_loss(config)
+        optimizer.build(model.trainable_variables)
+        images = tf.constant(dataset.x_train[: config.batch_size])
+        labels = tf.constant(dataset.y_train[: config.batch_size])
+
+        @tf.function
+        def run_steps():
+            loss = tf.constant(0.0)
+            for _ in tf.range(steps):
+                with tf.GradientTape() as tape:
+                    loss = loss_fn(labels, model(images, training=True))
+                optimizer.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
+            return loss
+
+        self.run_steps = run_steps
+
+    def __call__(self) -> None:
+        self.run_steps().numpy()
 
 
 def placement_table(results: dict, step_seconds: dict[str, float], target: float) -> pd.DataFrame:
@@ -373,11 +397,14 @@ def _accuracy(model, images: np.ndarray, labels: np.ndarray, training: bool, bat
 
 
 def _single_image_predictions(model, images: np.ndarray) -> np.ndarray:
-    """Predict each image alone in training mode: its 'batch statistics' are its own values."""
-    import tensorflow as tf
+    """Predict each image alone in training mode: its 'batch statistics' are its own values.
 
-    predict = tf.function(lambda x: tf.argmax(model(x, training=True), axis=1))
-    return np.array([int(predict(images[i : i + 1])[0]) for i in range(len(images))])
+    Eager on purpose: a traced function per request would never give its memory back.
+    """
+    import keras
+
+    return np.array([int(np.argmax(keras.ops.convert_to_numpy(model(images[i : i + 1], training=True))))
+                     for i in range(len(images))])
 
 
 def statistics_figure(stats: BatchStatistics) -> go.Figure:

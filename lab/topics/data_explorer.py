@@ -8,7 +8,7 @@ lecture's model on both datasets with the same code.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 import pandas as pd
@@ -208,7 +208,7 @@ def drop_in_config(dataset_name: str, train_size: int = 4_000, epochs: int = 3, 
 
 
 def drop_in_experiment(datasets: Sequence[Dataset], train_size: int = 4_000, epochs: int = 3,
-                       seed: int = 1) -> list[DropInRun]:
+                       seed: int = 1, trainer: Optional[Callable] = None) -> list[DropInRun]:
     """Train the lecture's model with identical settings on each dataset.
 
     Args:
@@ -216,17 +216,21 @@ def drop_in_experiment(datasets: Sequence[Dataset], train_size: int = 4_000, epo
         train_size: training images per run.
         epochs: passes per run.
         seed: the same seed for every run.
+        trainer: trainer(config, dataset) -> TrainResult; lab.training.train by default
+            (a page passes the server's shared, cached trainer).
     Returns:
         one DropInRun per dataset, in order.
     """
     # Imported here so that browsing images never pays for TensorFlow.
     from lab.models import build_model
-    from lab.training import train
+
+    if trainer is None:
+        from lab.training import train as trainer
 
     runs = []
     for dataset in datasets:
         config = drop_in_config(dataset.name, train_size, epochs, seed)
-        result = train(config, dataset)
+        result = trainer(config, dataset)
         model = build_model(config, dataset.num_classes)
         runs.append(DropInRun(
             dataset=dataset.name, label=DATASET_LABELS[dataset.name], parameters=model.count_params(),

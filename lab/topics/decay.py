@@ -203,7 +203,8 @@ def spelling_table(config: TrainConfig) -> pd.DataFrame:
 # Training with and without decay
 # ----------------------------------------------------------------------
 def compare_decay(
-    dataset: Dataset, config: Optional[TrainConfig] = None, on_run: Optional[Callable[[int, str], None]] = None
+    dataset: Dataset, config: Optional[TrainConfig] = None, on_run: Optional[Callable[[int, str], None]] = None,
+    trainer: Optional[Callable] = None,
 ) -> dict[str, object]:
     """Train the same seeded model with a constant rate and with the config's decay.
 
@@ -211,10 +212,13 @@ def compare_decay(
         dataset: the shared dataset.
         config: the decayed run (defaults to base_config()); its twin has decay 0.
         on_run: called with (index, label) before each run.
+        trainer: train(config, dataset) -> TrainResult; lab.training.train by default (pages pass the
+            server's shared queue and result cache).
     Returns:
         {"constant": TrainResult, "decay": TrainResult}.
     """
-    from lab.training import train
+    if trainer is None:
+        from lab.training import train as trainer  # TensorFlow loads here, not on import
 
     config = config or base_config()
     runs = {"constant": replace(config, decay=0.0), "decay": config}
@@ -222,7 +226,7 @@ def compare_decay(
     for index, (label, run_config) in enumerate(runs.items()):
         if on_run is not None:
             on_run(index, label)
-        results[label] = train(run_config, dataset)
+        results[label] = trainer(run_config, dataset)
     return results
 
 

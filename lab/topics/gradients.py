@@ -157,6 +157,7 @@ def depth_experiment(
     config: Optional[TrainConfig] = None,
     with_batch_norm: bool = True,
     on_run: Optional[Callable[[int, str], None]] = None,
+    trainer: Optional[Callable] = None,
 ) -> dict[str, DepthRun]:
     """Measure and train the deep MLP as configured and, optionally, the same MLP with batch norm.
 
@@ -165,10 +166,13 @@ def depth_experiment(
         config: the deep MLP (defaults to deep_config()).
         with_batch_norm: also run a twin with BatchNormalization before each activation.
         on_run: called with (index, label) before each run.
+        trainer: train(config, dataset) -> TrainResult; lab.training.train by default (pages pass the
+            server's shared queue and result cache).
     Returns:
         dict label -> DepthRun: "as configured" and, if asked, "with batch norm".
     """
-    from lab.training import train
+    if trainer is None:
+        from lab.training import train as trainer  # TensorFlow loads here, not on import
 
     config = config or deep_config()
     configs = {"as configured": config}
@@ -178,7 +182,7 @@ def depth_experiment(
     for index, (label, run_config) in enumerate(configs.items()):
         if on_run is not None:
             on_run(index, label)
-        result = train(run_config, dataset)
+        result = trainer(run_config, dataset)
         runs[label] = DepthRun(
             label=label, config=run_config, initial_norms=initial_gradient_norms(run_config, dataset),
             trained_norms=trained_layer_norms(result), history=result.history, step_log=result.step_log,

@@ -9,14 +9,20 @@ zero biases are fine.
 
 The page needs the trained weights, which `lab.training.train` does not return,
 so this module has a small seeded Keras training loop, `train_small_model`,
-which the batch-normalisation topic reuses.
+which the batch-normalisation topic reuses. Its traced step is reused across
+runs through `EnginePool` (also used by the learning-rate range test and the
+batch-norm timing), because TensorFlow never frees the memory of a traced graph.
 """
 
 from __future__ import annotations
 
+import collections
+import dataclasses
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import Callable, Optional, Sequence
+from typing import Callable, Hashable, Iterator, Optional, Sequence
 
 import numpy as np
 import pandas as pd
@@ -49,13 +55,130 @@ def base_config(**overrides) -> TrainConfig:
 
 
 # ----------------------------------------------------------------------
+# Traced graphs reused across runs
+# ----------------------------------------------------------------------
+# TensorFlow never gives back the memory of a traced function (about 1 to 8 MB
+# each), so tracing a new one per request would grow a lecture's server without
+# bound. Runs whose graphs have the same shape therefore share an "engine" (a
+# model, an optimizer and a traced step), reset with each run's own seeded
+# weights, as lab.training does for its runs.
+MAX_IDLE_ENGINES = 12
+# TrainConfig fields that only change the starting weights, the data or the length
+# of a run. Everything else is baked into a traced graph or the optimizer.
+RUN_ONLY_FIELDS = frozenset({
+    "seed", "kernel_initializer", "init_stddev", "train_size", "validation_size", "epochs", "batch_size",
+    "log_every", "early_stopping_patience", "dataset",
+})
+
+
+class EnginePool:
+    """Idle engines by key; each is lent to one run at a time and given back afterwards."""
+
+    def __init__(self, max_idle: int = MAX_IDLE_ENGINES):
+        self.max_idle = max_idle
+        self._idle: "collections.OrderedDict[Hashable, list]" = collections.OrderedDict()
+        self._lock = threading.Lock()
+        self.created = 0  # engines built so far: each one traced new graphs
+
+    @contextmanager
+    def borrow(self, key: Hashable, create: Callable[[], object]) -> Iterator[object]:
+        """Lend an idle engine with this key, or a new one from `create()`, for the body of a `with` block.
+
+        Args:
+            key: engines with equal keys are interchangeable.
+            create: builds an engine when none is idle.
+        Returns:
+            a context manager yielding the engine; the engine goes back to the pool on exit.
+        """
+        with self._lock:
+            engines = self._idle.get(key)
+            engine = engines.pop() if engines else None
+            if engines is not None and not engines:
+                del self._idle[key]
+        if engine is None:
+            engine = create()
+            with self._lock:
+                self.created += 1
+        try:
+            yield engine
+        finally:
+            # Also after an interruption: every borrower resets the engine before using it.
+            with self._lock:
+                self._idle.setdefault(key, []).append(engine)
+                self._idle.move_to_end(key)
+                while sum(len(idle) for idle in self._idle.values()) > self.max_idle:
+                    self._idle.popitem(last=False)
+
+
+ENGINES = EnginePool()
+
+
+def graph_key(config: TrainConfig, num_classes: int) -> tuple:
+    """The settings a traced training step depends on; configs with equal keys can share one.
+
+    Args:
+        config: the run's config.
+        num_classes: units of the output layer.
+    Returns:
+        a hashable tuple.
+    """
+    fields = dataclasses.asdict(config)
+    return (num_classes,) + tuple((name, value) for name, value in sorted(fields.items()) if name not in RUN_ONLY_FIELDS)
+
+
+class _SmallEngine:
+    """A model, an optimizer and a traced training step, reset for each run."""
+
+    def __init__(self, config: TrainConfig, num_classes: int):
+        import tensorflow as tf
+
+        from lab.models import build_loss, build_model, loss_needs_one_hot
+        from lab.optimizers import build_optimizer
+
+        self.model = model = build_model(config, num_classes)
+        self.optimizer = optimizer = build_optimizer(config)
+        optimizer.build(model.trainable_variables)
+        self.loss_fn, self.one_hot = loss_fn, one_hot = build_loss(config), loss_needs_one_hot(config)
+
+        @tf.function(reduce_retracing=True)
+        def step(images, labels):
+            target = tf.one_hot(labels, num_classes) if one_hot else labels
+            with tf.GradientTape() as tape:
+                loss = loss_fn(target, model(images, training=True))
+            optimizer.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
+            return loss
+
+        self.step = step
+
+    def reset(self, config: TrainConfig, num_classes: int):
+        """Give the engine this run's seeded weights and a fresh optimizer's state.
+
+        Args:
+            config: the run's config.
+            num_classes: units of the output layer.
+        Returns:
+            the run's own fresh (untraced) model, which holds the starting weights.
+        """
+        from lab.models import build_model
+        from lab.optimizers import build_optimizer
+
+        fresh = build_model(config, num_classes)
+        self.model.set_weights(fresh.get_weights())
+        fresh_optimizer = build_optimizer(config)
+        fresh_optimizer.build(fresh.trainable_variables)
+        for target, source in zip(self.optimizer.variables, fresh_optimizer.variables, strict=True):
+            target.assign(source)
+        return fresh
+
+
+# ----------------------------------------------------------------------
 # A small seeded Keras training loop that keeps the model
 # ----------------------------------------------------------------------
 @dataclass
 class SmallRun:
     """A trained model with its per-epoch history."""
 
-    model: object  # the keras.Model after training
+    model: object  # the keras.Model after training (the run's own copy, not shared)
     initial_weights: dict  # layer name -> (kernel, bias) numpy arrays before the first step
     history: dict  # epoch, loss, val_loss, val_accuracy, seconds
     test_accuracy: float
@@ -74,45 +197,35 @@ def train_small_model(
     Returns:
         a SmallRun with the trained model.
     """
-    import tensorflow as tf
-
-    from lab.models import build_loss, build_model, loss_needs_one_hot
-    from lab.optimizers import build_optimizer
-
     train_index, validation_index = split_indices(dataset.y_train, config.train_size, config.validation_size, config.seed)
-    model = build_model(config, dataset.num_classes)
-    optimizer, loss_fn = build_optimizer(config), build_loss(config)
-    one_hot = loss_needs_one_hot(config)
-    initial = {layer.name: [w.numpy().copy() for w in layer.weights] for layer in model.layers if layer.weights}
-
-    @tf.function(reduce_retracing=True)
-    def step(images, labels):
-        target = tf.one_hot(labels, dataset.num_classes) if one_hot else labels
-        with tf.GradientTape() as tape:
-            loss = loss_fn(target, model(images, training=True))
-        optimizer.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
-        return loss
-
-    history = {key: [] for key in ("epoch", "loss", "val_loss", "val_accuracy", "seconds")}
-    steps = 0
-    for epoch in range(config.epochs):
-        start = time.perf_counter()
-        # The same per-epoch order rule as lab.training: it depends only on the seed and the epoch.
-        order = train_index[np.random.default_rng([config.seed, 2, epoch]).permutation(len(train_index))]
-        losses = []
-        for first in range(0, len(order), config.batch_size):
-            batch = order[first : first + config.batch_size]
-            losses.append(float(step(dataset.x_train[batch], dataset.y_train[batch])))
-            steps += 1
-        val_loss, val_accuracy = _evaluate(model, loss_fn, one_hot, dataset.x_train[validation_index],
-                                           dataset.y_train[validation_index], dataset.num_classes)
-        for key, value in (("epoch", epoch + 1), ("loss", float(np.mean(losses))), ("val_loss", val_loss),
-                           ("val_accuracy", val_accuracy), ("seconds", time.perf_counter() - start)):
-            history[key].append(value)
-        if on_epoch is not None:
-            on_epoch(epoch + 1)
-    _, test_accuracy = _evaluate(model, loss_fn, one_hot, dataset.x_test, dataset.y_test, dataset.num_classes)
-    return SmallRun(model=model, initial_weights=initial, history=history, test_accuracy=test_accuracy, steps=steps)
+    classes = dataset.num_classes
+    with ENGINES.borrow(graph_key(config, classes), lambda: _SmallEngine(config, classes)) as engine:
+        own = engine.reset(config, classes)
+        initial = {layer.name: [w.numpy().copy() for w in layer.weights] for layer in own.layers if layer.weights}
+        history = {key: [] for key in ("epoch", "loss", "val_loss", "val_accuracy", "seconds")}
+        steps = 0
+        for epoch in range(config.epochs):
+            start = time.perf_counter()
+            # The same per-epoch order rule as lab.training: it depends only on the seed and the epoch.
+            order = train_index[np.random.default_rng([config.seed, 2, epoch]).permutation(len(train_index))]
+            losses = []
+            for first in range(0, len(order), config.batch_size):
+                batch = order[first : first + config.batch_size]
+                losses.append(float(engine.step(dataset.x_train[batch], dataset.y_train[batch])))
+                steps += 1
+            val_loss, val_accuracy = _evaluate(engine.model, engine.loss_fn, engine.one_hot,
+                                               dataset.x_train[validation_index], dataset.y_train[validation_index],
+                                               classes)
+            for key, value in (("epoch", epoch + 1), ("loss", float(np.mean(losses))), ("val_loss", val_loss),
+                               ("val_accuracy", val_accuracy), ("seconds", time.perf_counter() - start)):
+                history[key].append(value)
+            if on_epoch is not None:
+                on_epoch(epoch + 1)
+        # The trained weights go into the run's own model, so the engine can serve the next run at once.
+        own.set_weights(engine.model.get_weights())
+        loss_fn, one_hot = engine.loss_fn, engine.one_hot
+    _, test_accuracy = _evaluate(own, loss_fn, one_hot, dataset.x_test, dataset.y_test, classes)
+    return SmallRun(model=own, initial_weights=initial, history=history, test_accuracy=test_accuracy, steps=steps)
 
 
 def _evaluate(model, loss_fn, one_hot: bool, images: np.ndarray, labels: np.ndarray, classes: int) -> tuple[float, float]:

@@ -83,6 +83,7 @@ def compare_learning_rates(
     rates: Sequence[float],
     config: Optional[TrainConfig] = None,
     on_run: Optional[Callable[[int, float], None]] = None,
+    trainer: Optional[Callable] = None,
 ) -> dict[float, object]:
     """Train the same seeded model once per learning rate.
 
@@ -91,17 +92,20 @@ def compare_learning_rates(
         rates: learning rates to try.
         config: the run to vary (defaults to `base_config()`); only learning_rate changes.
         on_run: called with (index, rate) before each run, for a progress bar.
+        trainer: train(config, dataset) -> TrainResult; lab.training.train by default (pages pass the
+            server's shared queue and result cache).
     Returns:
         dict mapping each rate to its lab.training.TrainResult, in ascending order of rate.
     """
-    from lab.training import train  # TensorFlow loads here, not on import
+    if trainer is None:
+        from lab.training import train as trainer  # TensorFlow loads here, not on import
 
     config = config or base_config()
     results = {}
     for index, rate in enumerate(sorted(set(rates))):
         if on_run is not None:
             on_run(index, rate)
-        results[rate] = train(replace(config, learning_rate=float(rate)), dataset)
+        results[rate] = trainer(replace(config, learning_rate=float(rate)), dataset)
     return results
 
 
@@ -240,36 +244,62 @@ def range_test(
     Returns:
         a RangeTest.
     """
-    import keras
-    import tensorflow as tf
-
-    from lab.models import build_loss, build_model
+    from lab.topics.initialisation import ENGINES, graph_key
 
     if not 0 < min_rate < max_rate:
         raise ValueError(f"need 0 < min_rate < max_rate, got {min_rate} and {max_rate}")
     config = config or base_config(train_size=10_000)
     growth = (max_rate / min_rate) ** (1.0 / max(1, steps - 1))
-    model = build_model(config, dataset.num_classes)
-    # ExponentialDecay with a rate above 1 grows: min_rate * growth ** step, Keras's own schedule.
-    schedule = keras.optimizers.schedules.ExponentialDecay(min_rate, decay_steps=1, decay_rate=growth)
-    optimizer = keras.optimizers.SGD(learning_rate=schedule)
-    loss_fn = build_loss(config)
-
-    @tf.function(reduce_retracing=True)
-    def step(images, labels):
-        with tf.GradientTape() as tape:
-            loss = loss_fn(labels, model(images, training=True))
-        optimizer.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
-        return loss
-
+    classes = dataset.num_classes
     batches = _batches(dataset, config, steps)
     rates, losses = [], []
-    for index, batch in enumerate(batches):
-        rates.append(min_rate * growth**index)
-        losses.append(float(step(dataset.x_train[batch], dataset.y_train[batch])))
-        if _exploded(losses):
-            break
+    # The traced step is kept and reused by later range tests (see EnginePool).
+    with ENGINES.borrow(("range test", graph_key(config, classes)), lambda: _RangeEngine(config, classes)) as engine:
+        engine.reset(config, classes, min_rate, growth)
+        for index, batch in enumerate(batches):
+            rates.append(min_rate * growth**index)
+            losses.append(float(engine.step(dataset.x_train[batch], dataset.y_train[batch])))
+            if _exploded(losses):
+                break
     return _analyse(np.array(rates), np.array(losses), stopped_early=len(losses) < steps, batch_size=config.batch_size)
+
+
+class _RangeEngine:
+    """A model, plain SGD with an exponentially growing rate, and a traced step, reset for each test."""
+
+    def __init__(self, config: TrainConfig, num_classes: int):
+        import keras
+        import tensorflow as tf
+
+        from lab.models import build_loss, build_model
+
+        self.model = model = build_model(config, num_classes)
+        # The first rate and the growth live in variables, so a new test changes them without a retrace.
+        self.first_rate = keras.Variable(1e-5, dtype="float32", trainable=False)
+        self.growth = keras.Variable(1.0, dtype="float32", trainable=False)
+        # ExponentialDecay with a rate above 1 grows: first_rate * growth ** step, Keras's own schedule.
+        schedule = keras.optimizers.schedules.ExponentialDecay(self.first_rate, decay_steps=1, decay_rate=self.growth)
+        self.optimizer = optimizer = keras.optimizers.SGD(learning_rate=schedule)
+        optimizer.build(model.trainable_variables)
+        loss_fn = build_loss(config)
+
+        @tf.function(reduce_retracing=True)
+        def step(images, labels):
+            with tf.GradientTape() as tape:
+                loss = loss_fn(labels, model(images, training=True))
+            optimizer.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
+            return loss
+
+        self.step = step
+
+    def reset(self, config: TrainConfig, num_classes: int, first_rate: float, growth: float) -> None:
+        """Start a new test: the config's seeded weights, step 0, and this test's rates."""
+        from lab.models import build_model
+
+        self.model.set_weights(build_model(config, num_classes).get_weights())
+        self.optimizer.iterations.assign(0)
+        self.first_rate.assign(first_rate)
+        self.growth.assign(growth)
 
 
 def _batches(dataset: Dataset, config: TrainConfig, steps: int) -> list[np.ndarray]:

@@ -22,6 +22,7 @@ from plotly.subplots import make_subplots
 from lab.data import Dataset, split_indices
 from lab.models import layer_table
 from lab.plots import COLORS
+from lab.topics.architecture import MODEL_POOL, architecture_key, reset_optimizer
 
 IMAGE_SIDE = 28
 HIDDEN_UNITS = 64
@@ -221,17 +222,21 @@ def run_task(task: str, dataset: Dataset, train_size: int = 10_000, epochs: int 
     spec = TASKS[task]
     train_index, validation_index = split_indices(dataset.y_train, train_size, 1_000, seed)
     model = build_task_model(task, seed)
-    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=spec.loss)
     x_valid = dataset.x_train[validation_index]
     y_valid = task_targets(task, x_valid, dataset.y_train[validation_index])
     train_loss, validation_loss = [], []
-    for epoch in range(epochs):
-        order = train_index[np.random.default_rng([seed, epoch]).permutation(len(train_index))]
-        x_train = dataset.x_train[order]
-        history = model.fit(x_train, task_targets(task, x_train, dataset.y_train[order]), batch_size=32,
-                            epochs=1, shuffle=False, verbose=0)
-        train_loss.append(float(history.history["loss"][-1]))
-        validation_loss.append(float(model.evaluate(x_valid, y_valid, batch_size=1_000, verbose=0)))
+    # Training runs on a pooled compiled twin, so that its traced graphs serve every request (see ModelPool).
+    with MODEL_POOL.borrow(("task", task, architecture_key(model)), lambda: _compiled_twin(model, spec.loss)) as twin:
+        twin.set_weights(model.get_weights())
+        reset_optimizer(twin.optimizer, _adam(), twin.trainable_variables)
+        for epoch in range(epochs):
+            order = train_index[np.random.default_rng([seed, epoch]).permutation(len(train_index))]
+            x_train = dataset.x_train[order]
+            history = twin.fit(x_train, task_targets(task, x_train, dataset.y_train[order]), batch_size=32,
+                               epochs=1, shuffle=False, verbose=0)
+            train_loss.append(float(history.history["loss"][-1]))
+            validation_loss.append(float(twin.evaluate(x_valid, y_valid, batch_size=1_000, verbose=0)))
+        model.set_weights(twin.get_weights())
     outputs = _predict(model, dataset.x_test)
     targets = task_targets(task, dataset.x_test, dataset.y_test)
     natural_outputs, natural_targets = _natural_units(task, outputs), _natural_units(task, targets)
@@ -246,6 +251,16 @@ def run_task(task: str, dataset: Dataset, train_size: int = 10_000, epochs: int 
         test_predictions=natural_outputs, class_names=dataset.class_names, train_size=train_size, epochs=epochs,
         seconds=time.perf_counter() - start,
     )
+
+
+def _adam() -> keras.optimizers.Optimizer:
+    return keras.optimizers.Adam(1e-3)
+
+
+def _compiled_twin(model: keras.Model, loss: str) -> keras.Model:
+    twin = keras.models.clone_model(model)
+    twin.compile(optimizer=_adam(), loss=loss)
+    return twin
 
 
 def _predict(model: keras.Model, images: np.ndarray, batch: int = 2_000) -> np.ndarray:

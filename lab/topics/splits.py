@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 import pandas as pd
@@ -248,7 +248,7 @@ def lowest_epoch(values: Sequence[float]) -> int:
 
 
 def fit_with_and_without_early_stopping(dataset: Dataset, train_size: int = 500, epochs: int = 40,
-                                        patience: int = 3, seed: int = 1) -> dict:
+                                        patience: int = 3, seed: int = 1, trainer: Optional[Callable] = None) -> dict:
     """Train the overfitting setup twice: all epochs, then with Keras's EarlyStopping.
 
     Both runs share the seed, so their histories agree until early stopping ends the second.
@@ -259,14 +259,17 @@ def fit_with_and_without_early_stopping(dataset: Dataset, train_size: int = 500,
         epochs: the most epochs to train.
         patience: early-stopping patience of the second run.
         seed: seeds split, weights and batch order of both runs.
+        trainer: trainer(config, dataset) -> TrainResult; lab.training.train by default
+            (a page passes the server's shared, cached trainer).
     Returns:
         {"full": TrainResult, "early": TrainResult}.
     """
-    from lab.training import train  # TensorFlow loads only when something trains
+    if trainer is None:
+        from lab.training import train as trainer  # TensorFlow loads only when something trains
 
     return {
-        "full": train(overfitting_config(train_size, epochs, seed), dataset),
-        "early": train(overfitting_config(train_size, epochs, seed, patience=patience), dataset),
+        "full": trainer(overfitting_config(train_size, epochs, seed), dataset),
+        "early": trainer(overfitting_config(train_size, epochs, seed, patience=patience), dataset),
     }
 
 
@@ -351,7 +354,7 @@ def candidate_config(seed: int, train_size: int = 2_000, epochs: int = 4) -> Tra
 
 
 def train_candidates(dataset: Dataset, count: int = 8, train_size: int = 2_000, epochs: int = 4,
-                     first_seed: int = 100) -> Candidates:
+                     first_seed: int = 100, trainer: Optional[Callable] = None) -> Candidates:
     """Train `count` candidates that differ only in their seed and record which test images each gets right.
 
     Args:
@@ -360,15 +363,17 @@ def train_candidates(dataset: Dataset, count: int = 8, train_size: int = 2_000, 
         train_size: training images per candidate.
         epochs: passes per candidate.
         first_seed: seeds are first_seed, first_seed + 1, ...
+        trainer: trainer(config, dataset) -> TrainResult; lab.training.train by default.
     Returns:
         a Candidates record.
     """
-    from lab.training import train  # TensorFlow loads only when candidates are trained
+    if trainer is None:
+        from lab.training import train as trainer  # TensorFlow loads only when candidates are trained
 
     seeds = [first_seed + offset for offset in range(count)]
     correct, validation, seconds = [], [], 0.0
     for seed in seeds:
-        result = train(candidate_config(seed, train_size, epochs), dataset)
+        result = trainer(candidate_config(seed, train_size, epochs), dataset)
         correct.append(np.argmax(result.test_probabilities, axis=1) == dataset.y_test)
         validation.append(result.history["val_accuracy"][-1])
         seconds += result.seconds
