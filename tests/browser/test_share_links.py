@@ -1,6 +1,7 @@
 """Real browser: settings travel in the URL, presentation mode renders, the Share popover has a QR code."""
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import open_page, screenshot, wait_idle
 
@@ -30,7 +31,9 @@ def test_share_popover_shows_the_link_and_a_qr_code(page, server_url):
     open_page(page, server_url, "?present=true")
     page.get_by_role("button", name="Share this experiment").click()
     popover = page.locator("[data-testid='stPopoverBody']")
-    popover.wait_for()
-    assert "127.0.0.1" in popover.inner_text() and "present=" not in popover.inner_text()
-    assert popover.locator("img").count() == 1
+    # The popover's elements arrive one after another, so wait for each instead of reading at once.
+    link = popover.locator("[data-testid='stCode']")
+    expect(link).to_contain_text("127.0.0.1")
+    assert "present=" not in link.inner_text()
+    expect(popover.locator("img")).to_have_count(1)
     screenshot(page, "shell-share-popover")

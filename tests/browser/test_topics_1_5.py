@@ -60,7 +60,7 @@ def test_model_page(page, server_url):
 
 def test_inputs_outputs_page(page, server_url):
     open_topic(page, server_url, "Inputs and outputs")
-    page.get_by_role("radiogroup").get_by_text("Box prediction: x, y, width, height").click()
+    page.get_by_role("radiogroup").get_by_text("box", exact=True).click()
     page.get_by_role("button", name="Train the box model").wait_for()
     wait_idle(page)
     run_experiment(page, "Train the box model")

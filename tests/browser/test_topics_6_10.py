@@ -1,6 +1,7 @@
 """Real browser: topic pages 6-10 open, run their default experiment, draw their charts, and are screenshotted."""
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import open_page, screenshot, wait_idle
 
@@ -56,7 +57,8 @@ def test_learning_rate_page(page, server_url):
 
 def test_decay_page(page, server_url):
     open_topic(page, server_url, "decay", "Learning-rate decay")
-    assert page.locator(".js-plotly-plot").count() == 1  # the schedule draws before any training
+    # The schedule draws before any training; Plotly loads its code on first use, so wait for the chart.
+    expect(page.locator(".js-plotly-plot")).to_have_count(1)
     assert "ignored in Keras 3" in page.get_by_text("is ignored in Keras 3").first.inner_text()
     click_and_wait(page, "Train with and without decay", ".js-plotly-plot", count=3)
     whole_page_screenshot(page, "topic-07-decay")
