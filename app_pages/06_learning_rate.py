@@ -10,7 +10,7 @@ import dataclasses
 
 import streamlit as st
 
-from lab.admission import train_shared
+from lab.admission import SLOTS, train_shared
 from lab.topics import learning_rate as topic
 from ui.common import config_or_error, get_dataset, show_keras_code
 from ui.present import chart, more_settings
@@ -34,7 +34,9 @@ def _compare(rates: tuple, config, _dataset):
 
 @st.cache_data(max_entries=16, show_spinner="Running the range test (only the first time on this server)...")
 def _range_test(config, min_rate: float, max_rate: float, steps: int, _dataset):
-    return topic.range_test(_dataset, config, min_rate, max_rate, steps)
+    # A slot of the server's training queue: at most OPTLAB_MAX_TRAININGS trainings run at once.
+    with SLOTS.slot():
+        return topic.range_test(_dataset, config, min_rate, max_rate, steps)
 
 
 preset_run = run_requested()  # a lecture preset asks for both experiments to run once

@@ -10,7 +10,7 @@ import dataclasses
 
 import streamlit as st
 
-from lab.admission import train_shared
+from lab.admission import SLOTS, train_shared
 from lab.topics import batch_norm as topic
 from ui.common import config_or_error, get_dataset, show_keras_code
 from ui.present import chart, more_settings
@@ -31,13 +31,17 @@ def _shared_trainer(config, dataset):
 def _train_and_time(placements: tuple, config, _dataset):
     # Cached: every session asking for the same models gets the same runs and timings at once.
     results = topic.compare_placements(_dataset, placements, config, trainer=_shared_trainer)
-    return results, topic.time_per_step(_dataset, {placement: result.config for placement, result in results.items()})
+    # The timing trains too, so it takes a slot of the server's queue (the runs above took theirs).
+    with SLOTS.slot():
+        return results, topic.time_per_step(_dataset, {placement: result.config for placement, result in results.items()})
 
 
 @st.cache_data(max_entries=16, show_spinner="Training a model with batch norm before each activation "
                                             "(only the first time on this server)...")
 def _batch_statistics(config, _dataset):
-    return topic.batch_statistics(_dataset, config)
+    # A slot of the server's training queue: at most OPTLAB_MAX_TRAININGS trainings run at once.
+    with SLOTS.slot():
+        return topic.batch_statistics(_dataset, config)
 
 
 preset_run = run_requested()  # a lecture preset asks for both experiments to run once

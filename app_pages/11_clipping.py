@@ -53,7 +53,7 @@ st.caption("Type any gradient; it is clipped by a real Keras SGD optimizer (one 
 with st.form("clip_calculator_form"):
     text_column, threshold_column = st.columns([3, 1])
     vector_text = text_column.text_input(
-        "Gradient vector (numbers separated by commas)", value="0.1, 10", key="clip_vector",
+        "Gradient vector (numbers separated by commas)", value="0.1, 10", key="clip_vector", max_chars=400,
         help="For example 0.1, 10 (the slides' example) or 3, -4, 0.5. Only numbers are read.",
         bind="query-params",
     )

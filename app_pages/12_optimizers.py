@@ -8,7 +8,7 @@ ever grows, so its steps shrink too early.
 
 import streamlit as st
 
-from lab.admission import train_shared
+from lab.admission import SLOTS, train_shared
 from lab.config import OPTIMIZERS
 from lab.topics import optimizers2d as opt
 from ui import present, presets
@@ -32,7 +32,9 @@ def trajectories(surface_key: str, optimizers: tuple, settings: opt.OptimizerSet
 @st.cache_data(max_entries=16, show_spinner="Training with model.fit (a few seconds)...")
 def adagrad_logs(_dataset, learning_rate: float, epochs: int, compare: bool) -> list:
     # The dataset is the one shared Fashion-MNIST; its name is not hashed (the leading underscore).
-    return opt.adagrad_comparison(_dataset, learning_rate, epochs, compare)
+    # A slot of the server's training queue: at most OPTLAB_MAX_TRAININGS trainings run at once.
+    with SLOTS.slot():
+        return opt.adagrad_comparison(_dataset, learning_rate, epochs, compare)
 
 
 # A lecture preset asks once, on the run that opens it, for the surface and the race to run

@@ -97,7 +97,7 @@ def settings_form() -> bool:
         data.number_input("Seed", 0, 2**31 - 1, step=1, key="lab_seed", **PERSIST,
                           help="Fixes the split, the initial weights and the batch order.")
         model.markdown("**Model**")
-        model.text_input("Hidden layers (units)", key="lab_hidden_units", **PERSIST,
+        model.text_input("Hidden layers (units)", key="lab_hidden_units", max_chars=80, **PERSIST,
                          help="Widths of the Dense layers, input side first, e.g. 300, 100.")
         model.selectbox("Activation", ("relu", "sigmoid", "tanh", "linear", "elu", "leaky_relu"),
                         key="lab_activation", **PERSIST)

@@ -38,6 +38,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=50)
     args = parser.parse_args()
+    if args.runs < 6:
+        parser.error("--runs must be at least 6: the growth is measured from run 5")
     dataset = load_dataset("fashion_mnist")
     process = psutil.Process()
     rss = []

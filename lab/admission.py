@@ -19,11 +19,11 @@ import json
 import logging
 import os
 import threading
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Callable, Iterator, Optional
 
-from lab.cache import RESULT_CACHE, ResultCache
+from lab.cache import CACHEABLE, RESULT_CACHE, ResultCache
 from lab.config import TrainConfig
 
 MAX_TRAININGS_ENV = "OPTLAB_MAX_TRAININGS"
@@ -162,29 +162,38 @@ class TrainingSlots:
                 self._condition.notify_all()
 
 
+class _Flight:
+    """One training in progress: waiters block on `done`, then read `result` (None if it was cancelled)."""
+
+    def __init__(self):
+        self.done = threading.Event()
+        self.result = None
+
+
 class SharedTraining:
     """Cache first, then one training per distinct config at a time, within the slot cap."""
 
     def __init__(self, slots: TrainingSlots, cache: ResultCache):
         self.slots, self.cache = slots, cache
         self._lock = threading.Lock()
-        self._in_flight: dict[TrainConfig, threading.Event] = {}
+        self._in_flight: dict[TrainConfig, _Flight] = {}
+        self._stats_lock = threading.Lock()
         self.trained = 0  # trainings actually run
         self.served_from_cache = 0  # results served from the cache, including waits for identical runs
 
-    def _claim(self, config: TrainConfig) -> tuple[threading.Event, bool]:
+    def _claim(self, config: TrainConfig) -> tuple["_Flight", bool]:
         with self._lock:
-            event = self._in_flight.get(config)
-            if event is not None:
-                return event, False
-            event = self._in_flight[config] = threading.Event()
-            return event, True
+            flight = self._in_flight.get(config)
+            if flight is not None:
+                return flight, False
+            flight = self._in_flight[config] = _Flight()
+            return flight, True
 
-    def _release(self, config: TrainConfig, event: threading.Event) -> None:
+    def _release(self, config: TrainConfig, flight: "_Flight") -> None:
         with self._lock:
-            if self._in_flight.get(config) is event:
+            if self._in_flight.get(config) is flight:
                 del self._in_flight[config]
-        event.set()
+        flight.done.set()
 
     def _from_cache(self, config: TrainConfig, source: str) -> Optional[Served]:
         result = self.cache.get(config)
@@ -194,8 +203,8 @@ class SharedTraining:
             self.served_from_cache += 1
         return Served(result, source)
 
-    def _wait_for_identical(self, event: threading.Event, on_wait, poll_seconds: float) -> None:
-        while not event.wait(timeout=poll_seconds):
+    def _wait_for_identical(self, flight: "_Flight", on_wait, poll_seconds: float) -> None:
+        while not flight.done.wait(timeout=poll_seconds):
             if on_wait is not None:
                 on_wait(WaitInfo("identical", 0, self.slots.running, self.slots.capacity))
 
@@ -228,13 +237,15 @@ class SharedTraining:
         if served is not None:
             return served
         while True:
-            event, owner = self._claim(config)
+            flight, owner = self._claim(config)
             if owner:
                 break
-            self._wait_for_identical(event, on_wait, poll_seconds)
-            served = self._from_cache(config, "shared")
-            if served is not None:
-                return served
+            self._wait_for_identical(flight, on_wait, poll_seconds)
+            # Handed over directly, so waiters get it even with the cache off or already evicted.
+            if flight.result is not None:
+                with self._lock:
+                    self.served_from_cache += 1
+                return Served(flight.result, "shared")
             # The other session's run was cancelled or failed: train it ourselves.
         try:
             served = self._from_cache(config, "cache")  # finished between our look-up and our claim
@@ -245,18 +256,30 @@ class SharedTraining:
             with self._lock:
                 self.trained += 1
             self.cache.put(result)
+            if result.stop_reason in CACHEABLE:
+                flight.result = result
             return Served(result, "trained")
         finally:
-            self._release(config, event)
+            self._release(config, flight)
 
     def write_stats(self) -> None:
         """Write `stats()` to the file named by OPTLAB_STATS_FILE, if that is set."""
         path = os.environ.get(STATS_FILE_ENV)
-        if path:
-            temporary = f"{path}.{threading.get_ident()}.tmp"
-            with open(temporary, "w") as handle:
-                json.dump(self.stats(), handle)
-            os.replace(temporary, path)  # readers never see half a file
+        if not path:
+            return
+        # One writer at a time, so the last file written holds the latest counters.
+        with self._stats_lock:
+            temporary = f"{path}.tmp"
+            try:
+                with open(temporary, "w") as handle:
+                    json.dump(self.stats(), handle)
+                os.replace(temporary, path)  # readers never see half a file
+            except OSError as error:
+                # The stats file is for dashboards: failing to write it must not cost a student's run.
+                _LOG.warning("could not write %s: %s", path, error)
+                with suppress(OSError):
+                    os.remove(temporary)
+
 
     def stats(self) -> dict[str, int]:
         """Counters for dashboards and the class-load benchmark.

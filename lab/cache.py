@@ -13,6 +13,7 @@ keep (see `lab.runs.record_from_result`).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import threading
@@ -20,9 +21,13 @@ from collections import OrderedDict
 from typing import Optional
 
 from lab.config import TrainConfig
+from lab.runs import thin_step_log
 
 CACHE_SIZE_ENV = "OPTLAB_RESULT_CACHE"
 DEFAULT_CACHE_SIZE = 32  # a cached result is about 0.5 MB (the test probabilities dominate)
+# A long run logs thousands of steps (120,000 steps at log_every 25 is 4,800 entries,
+# several MB); the cached copy keeps this many, evenly spaced, which no chart can tell apart.
+CACHED_STEP_POINTS = 1_000
 # Runs that ended for a reason the config alone decides; a cancelled run depends on timing.
 CACHEABLE = ("completed", "early_stopped", "diverged")
 
@@ -68,6 +73,8 @@ class ResultCache:
         """
         if result.stop_reason not in CACHEABLE or self.max_entries == 0:
             return False
+        if len(result.step_log) > CACHED_STEP_POINTS:
+            result = dataclasses.replace(result, step_log=thin_step_log(result.step_log, CACHED_STEP_POINTS))
         _freeze(result)
         with self._lock:
             self._entries[result.config] = result

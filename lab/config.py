@@ -96,10 +96,14 @@ class TrainConfig:
     def __post_init__(self) -> None:
         # Normalise the forms that JSON and widgets produce (lists, ints for
         # floats) so that equal configs hash equally, then refuse bad values.
-        object.__setattr__(self, "hidden_units", tuple(self.hidden_units))
+        # Only lists become tuples: tuple() of a string would split it into
+        # characters, and of a number would raise TypeError instead of ValueError.
+        if isinstance(self.hidden_units, list):
+            object.__setattr__(self, "hidden_units", tuple(self.hidden_units))
         for field in _FLOAT_FIELDS:
             value = getattr(self, field)
-            if isinstance(value, int) and not isinstance(value, bool):
+            # An int too large for a float stays an int, so the range check names it.
+            if isinstance(value, int) and not isinstance(value, bool) and abs(value) <= 1e300:
                 object.__setattr__(self, field, float(value))
         self.validate()
 
@@ -149,7 +153,7 @@ class TrainConfig:
     # ------------------------------------------------------------------
     @property
     def steps_per_epoch_estimate(self) -> int:
-        """Gradient steps per epoch when `train_size` is set (or the full 55k otherwise).
+        """Gradient steps per epoch: `train_size` images, or all training images left after validation.
 
         Returns:
             ceil(training images / batch size).
@@ -210,14 +214,23 @@ def _range_problem(name: str, value: Any) -> Optional[str]:
     low, high, low_in, high_in = _RANGES[name]
     allowed = _range_text(low, high, low_in, high_in)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return f"{name} must be a number in {allowed}, got {value!r}"
-    if math.isnan(value) or math.isinf(value):
+        return f"{name} must be a number in {allowed}, got {_shown(value)}"
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
         return f"{name} must be a finite number in {allowed}, got {value}"
     too_low = value < low or (value == low and not low_in)
     too_high = value > high or (value == high and not high_in)
     if too_low or too_high:
-        return f"{name} must be in {allowed}, got {value:g}"
+        return f"{name} must be in {allowed}, got {_shown(value)}"
     return None
+
+
+def _shown(value: Any) -> str:
+    # Short on purpose: a hand-edited file may hold a 400-digit number, and a
+    # float format of it would raise OverflowError instead of naming the field.
+    if isinstance(value, float):
+        return f"{value:g}"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _problems(config: TrainConfig) -> list[str]:
@@ -274,16 +287,16 @@ def _type_problem(name: str, value: Any) -> Optional[str]:
         kind = next(k for k in typing.get_args(kind) if k is not type(None))
     is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
     if kind is int and not (isinstance(value, int) and not isinstance(value, bool)):
-        return f"{name} must be a whole number{' or null' if optional else ''}, got {value!r}"
+        return f"{name} must be a whole number{' or null' if optional else ''}, got {_shown(value)}"
     if kind is float and not is_number:
-        return f"{name} must be a number, got {value!r}"
+        return f"{name} must be a number, got {_shown(value)}"
     if kind is str and not isinstance(value, str):
-        return f"{name} must be text, got {value!r}"
+        return f"{name} must be text, got {_shown(value)}"
     if typing.get_origin(kind) is tuple:
         if not isinstance(value, (list, tuple)) or not all(
             isinstance(u, int) and not isinstance(u, bool) for u in value
         ):
-            return f"{name} must be a list of whole numbers, got {value!r}"
+            return f"{name} must be a list of whole numbers, got {_shown(value)}"
     return None
 
 

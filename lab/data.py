@@ -20,6 +20,8 @@ import gzip
 import os
 import shutil
 import struct
+import sys
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -99,8 +101,10 @@ def read_idx(path: Path) -> np.ndarray:
     dims = magic & 0xFF
     if _IDX_MAGIC.get(dims) != magic:
         raise DataError(f"{path} has IDX magic number {magic}, expected 2051 or 2049. {_FIX_HINT}")
-    shape = (count,) + struct.unpack(f">{dims - 1}I", raw[8 : 4 + 4 * dims])
     header = 4 + 4 * dims
+    if len(raw) < header:
+        raise DataError(f"{path} ends inside its IDX header. The file is truncated. {_FIX_HINT}")
+    shape = (count,) + struct.unpack(f">{dims - 1}I", raw[8:header])
     expected = int(np.prod(shape))
     if len(raw) - header != expected:
         raise DataError(
@@ -117,7 +121,7 @@ def _read_npz(path: Path) -> dict[str, np.ndarray]:
             arrays = {key: archive[key] for key in ("x_train", "y_train", "x_test", "y_test")}
     except KeyError as error:
         raise DataError(f"{path} lacks the array {error}; expected Keras's mnist.npz layout. {_FIX_HINT}")
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, zipfile.BadZipFile) as error:
         raise DataError(f"{path} is not a readable .npz file ({error}). {_FIX_HINT}") from error
     return {key: value.astype(np.uint8, copy=False) for key, value in arrays.items()}
 
@@ -303,12 +307,24 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--dir", default=os.environ.get(DATA_DIR_ENV, "data"), help="the data folder")
     args = parser.parse_args(argv)
     if args.command == "download":
-        for folder in download(args.dir):
+        try:
+            folders = download(args.dir)
+        except (DataError, OSError) as error:
+            print(f"download failed: {error}", file=sys.stderr)
+            return 1
+        for folder in folders:
             print(f"wrote {folder}")
         print(f"Now run with {DATA_DIR_ENV}={Path(args.dir).resolve()} for offline use.")
         return 0
+    # `check` reports a missing folder instead of failing, so it also works before `download`.
+    data_dir = args.dir if Path(args.dir).is_dir() else None
+    if data_dir is None:
+        print(f"{args.dir}: no such folder; looking in ${DATA_DIR_ENV} and Keras's cache instead")
     for name in CLASS_NAMES:
-        folder = find_dataset_folder(name, args.dir)
+        try:
+            folder = find_dataset_folder(name, data_dir)
+        except DataError as error:
+            folder = f"not usable: {error}"
         print(f"{name}: {folder or 'not found (would download)'}")
     return 0
 

@@ -804,7 +804,8 @@ _HISTORY_SCHEMA = {
     },
 }
 _STEP_SCHEMA = {
-    "type": "object", "additionalProperties": False, "required": ["step", "loss", "layer_norms"],
+    # Every key is required (null allowed), because the plots read each one; the export writes them all.
+    "type": "object", "additionalProperties": False, "required": list(STEP_KEYS),
     "properties": {
         "step": {"type": "integer", "minimum": 0, "maximum": 10_000_000},
         "epoch": {"type": ["number", "null"], "minimum": 0, "maximum": 50},
@@ -955,7 +956,7 @@ def runs_from_json(data: bytes) -> list[RunRecord]:
     for index, run in enumerate(document["runs"]):
         try:
             config = TrainConfig.from_dict(run["config"])
-        except (ValueError, TypeError) as error:
+        except (ValueError, TypeError, OverflowError) as error:
             raise RunFileError(f"runs[{index}].config: {error}") from None
         problem = _consistency_problem(index, run, config)
         if problem:

@@ -29,13 +29,25 @@ def denotes(raw: str, value: Any) -> bool:
         return raw.strip().lower() == str(value).lower()
     if isinstance(value, (int, float)):
         try:
-            number = float(raw)
+            # Widgets show thousands with commas (10,000), and a link may carry that label.
+            number = float(raw.replace(",", ""))
         except ValueError:
             return False
         return math.isfinite(number) and math.isclose(number, float(value), rel_tol=1e-9, abs_tol=0.0)
     if isinstance(value, (list, tuple)):
         return False
-    return raw.strip().lower() == str(value).strip().lower()
+    return _plain(raw) == _plain(str(value))
+
+
+def _plain(text: str) -> str:
+    # Labels and values differ in case and separators only ("Fashion-MNIST", "fashion_mnist").
+    return "".join(character for character in text.lower() if character.isalnum())
+
+
+def _quoted(text: str, limit: int = 60) -> str:
+    """`text` as inline code that cannot break out: no backticks, no line breaks, short."""
+    text = " ".join(text.replace("`", "'").split())
+    return "`" + (text if len(text) <= limit else text[: limit - 3] + "...") + "`"
 
 
 def rejected_settings(
@@ -64,8 +76,10 @@ def rejected_settings(
         if key in globals_:
             continue
         if not prefixes or not key.startswith(prefixes):
-            notices.append(f"`{key}` is not a setting of this page, so it was ignored.")
+            # Quoted safely: the notice is Markdown, and the link's text is anyone's.
+            notices.append(f"{_quoted(key)} is not a setting of this page, so it was ignored.")
             unknown.append(key)
         elif key not in after and key in values and not denotes(raw, values[key]):
-            notices.append(f"`{key}={raw}` is not an allowed value, so the default `{values[key]}` is used.")
+            notices.append(f"{_quoted(f'{key}={raw}')} is not an allowed value, "
+                           f"so the default {_quoted(str(values[key]))} is used.")
     return notices, unknown

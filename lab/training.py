@@ -469,9 +469,12 @@ class _Run:
             loss_sum += float(out["loss"].sum()) * sizes
             correct_sum += float(out["correct"].sum())
             seen += chunk.size
-            self._check_divergence(out["loss"], epoch)
+            # Count the chunk before checking it, so that a diverged run's stop step
+            # and share of clipped steps include the steps it actually took.
+            first_step = self.step
             self.step += len(chunk)
             self.clipped_steps += int(out["clipped"].sum())
+            self._check_divergence(out["loss"], epoch, first_step)
             if self.step % self.config.log_every == 0:
                 self._log_step(out, epoch, len(chunk), sizes)
             self._report()
@@ -479,18 +482,19 @@ class _Run:
                 raise _Stop("cancelled", f"Stopped by request at epoch {epoch + 1}, step {self.step}.")
         self._end_epoch(epoch, loss_sum / seen, correct_sum / seen, time.perf_counter() - epoch_start)
 
-    def _check_divergence(self, losses: np.ndarray, epoch: int) -> None:
+    def _check_divergence(self, losses: np.ndarray, epoch: int, first_step: int) -> None:
         if self.reference_loss is None:
             self.reference_loss = float(losses[0])
         bad = np.flatnonzero(~np.isfinite(losses))
         if bad.size:
-            step = self.step + int(bad[0]) + 1
-            raise _Stop("diverged", f"The loss became {losses[bad[0]]} at step {step} (epoch {epoch + 1}).")
+            # The run's stop step is the first non-finite loss, not the end of its chunk.
+            self.step = first_step + int(bad[0]) + 1
+            raise _Stop("diverged", f"The loss became {losses[bad[0]]} at step {self.step} (epoch {epoch + 1}).")
         mean = float(losses.mean())
         if mean > DIVERGENCE_FACTOR * max(self.reference_loss, 1e-3):
             raise _Stop(
                 "diverged",
-                f"The loss rose to {mean:.3g} by step {self.step + len(losses)} (epoch {epoch + 1}), "
+                f"The loss rose to {mean:.3g} by step {self.step} (epoch {epoch + 1}), "
                 f"over {DIVERGENCE_FACTOR:g}x its starting value {self.reference_loss:.3g}.",
             )
 

@@ -255,3 +255,52 @@ def test_stats_file_for_the_class_load_benchmark(tmp_path, monkeypatch, fashion)
     shared.train(config, fashion)
     stats = json.loads(path.read_text())
     assert stats["trained"] == 1 and stats["served_from_cache"] == 1
+
+
+def test_waiters_get_an_identical_run_even_with_the_cache_off(fashion):
+    # OPTLAB_RESULT_CACHE=0 is allowed: the result is handed to the waiter, not looked up in the cache.
+    shared = SharedTraining(TrainingSlots(2), ResultCache(0))
+    config = TrainConfig(**{**TINY, "seed": 44})
+    started, calls, served = threading.Event(), [], {}
+
+    def counting_train(*args, **kwargs):
+        calls.append(1)
+        started.set()
+        time.sleep(0.3)  # long enough for the second session to start waiting
+        return train(*args, **kwargs)
+
+    def session(name):
+        served[name] = shared.train(config, fashion, trainer=counting_train, poll_seconds=0.02)
+
+    first = threading.Thread(target=session, args=("first",))
+    first.start()
+    started.wait(timeout=30)
+    second = threading.Thread(target=session, args=("second",))
+    second.start()
+    first.join(timeout=60)
+    second.join(timeout=60)
+    assert len(calls) == 1 and len(shared.cache) == 0
+    assert served["second"].source == "shared" and served["second"].result is served["first"].result
+
+
+def test_an_unwritable_stats_file_does_not_cost_the_run(tmp_path, monkeypatch, fashion):
+    from lab.admission import STATS_FILE_ENV
+
+    monkeypatch.setenv(STATS_FILE_ENV, str(tmp_path / "no-such-folder" / "stats.json"))
+    shared = SharedTraining(TrainingSlots(1), ResultCache(2))
+    served = shared.train(TrainConfig(**{**TINY, "seed": 45}), fashion)
+    assert served.source == "trained" and served.result.stop_reason == "completed"
+
+
+def test_the_cache_keeps_a_thinned_step_log_of_long_runs(tiny_result):
+    import dataclasses
+
+    from lab.cache import CACHED_STEP_POINTS
+
+    long_log = [{"step": step, "loss": 1.0 / step} for step in range(1, 3 * CACHED_STEP_POINTS + 1)]
+    long_run = dataclasses.replace(tiny_result, step_log=long_log)
+    cache = ResultCache(2)
+    assert cache.put(long_run)
+    kept = cache.get(long_run.config).step_log
+    assert len(kept) == CACHED_STEP_POINTS and kept[-1]["step"] == long_log[-1]["step"]
+    assert len(long_run.step_log) == 3 * CACHED_STEP_POINTS  # the trainer's own copy is untouched

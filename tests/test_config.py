@@ -106,3 +106,16 @@ def test_uses_names_the_optimizer_parameters():
     assert TrainConfig(optimizer="adam").uses("beta_2")
     assert not TrainConfig(optimizer="sgd").uses("momentum")
     assert TrainConfig(optimizer="nesterov").uses("momentum")
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("seed", 10**400, "seed must be in [0, 2.14748e+09], got 1000000000000000000000000000000000000..."),
+    ("learning_rate", -(10**400), "learning_rate must be in (0, 10]"),
+    ("hidden_units", "300", "hidden_units must be a list of whole numbers, got '300'"),
+    ("hidden_units", 300, "hidden_units must be a list of whole numbers, got 300"),
+])
+def test_hostile_values_give_a_value_error_not_a_crash(field, value, message):
+    # Numbers too large for a float, and text or a number where a list belongs, come from hand-edited files.
+    with pytest.raises(ValueError) as error:
+        TrainConfig(**{field: value})
+    assert message in str(error.value)

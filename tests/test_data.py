@@ -67,6 +67,30 @@ def test_truncated_and_wrong_magic_files_are_refused(tmp_path):
         read_idx(wrong)
 
 
+def test_a_file_cut_inside_its_header_and_a_broken_npz_are_refused(tmp_path):
+    cut = tmp_path / "cut-idx3-ubyte.gz"
+    with gzip.open(cut, "wb") as handle:
+        handle.write(struct.pack(">II", 2051, 10) + b"\0\0")  # the row and column counts are missing
+    with pytest.raises(DataError, match="ends inside its IDX header"):
+        read_idx(cut)
+    broken = tmp_path / "mnist.npz"
+    broken.write_bytes(b"PK\x03\x04 not really a zip archive")
+    with pytest.raises(DataError, match="mnist.npz is not a readable .npz file"):
+        load_dataset("mnist", tmp_path)
+
+
+def test_check_command_reports_instead_of_failing(data_dir, capsys, monkeypatch, tmp_path):
+    from lab.data import main
+
+    monkeypatch.delenv("OPTLAB_DATA_DIR", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))  # an empty cache
+    assert main(["check", "--dir", str(tmp_path / "missing")]) == 0
+    out = capsys.readouterr().out
+    assert "no such folder" in out and "fashion_mnist: not found (would download)" in out
+    assert main(["check", "--dir", str(data_dir)]) == 0
+    assert "fashion_mnist: " + str(data_dir / "fashion-mnist") in capsys.readouterr().out
+
+
 def test_unknown_dataset_name():
     with pytest.raises(ValueError, match="dataset must be one of"):
         load_dataset("cifar10")

@@ -186,3 +186,173 @@ def test_backprop_page_steps_once_and_reports_whether_the_loss_fell(data_dir, le
     assert any(title.startswith("Forward pass: output (softmax)") for title in chart_titles(app))
     assert app.session_state["backprop_result"] is result
     assert f"learning_rate={learning_rate:g}" in app.code[0].value
+
+
+# ----------------------------------------------------------------------
+# Lecture presets of pages 1-5, opened as a link opens them (app.py with ?preset=<slug>),
+# each asserted on the result it produced: the point its note makes.
+# ----------------------------------------------------------------------
+def open_preset(slug: str) -> AppTest:
+    from lab.presets import by_slug
+    from ui.catalog import by_url_path
+
+    preset = by_slug(slug)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
+    app.query_params["preset"] = slug
+    app.switch_page(by_url_path(preset.page).file).run()
+    assert not app.exception, app.exception
+    assert any(preset.title in info.value for info in app.info), "the preset's note is shown"
+    assert not any("could not be used" in warning.value or "not a preset" in warning.value for warning in app.warning)
+    for key, value in preset.settings.items():
+        assert app.session_state[key] == value, key
+    return app
+
+
+def _data_point(app):
+    fashion_run, mnist_run = app.session_state["data_result"]["runs"]
+    assert fashion_run.parameters == mnist_run.parameters == 266_610
+    assert fashion_run.output_shape == mnist_run.output_shape
+    assert fashion_run.test_accuracy < mnist_run.test_accuracy  # the digits are the easier task
+
+
+def _model_point(app):
+    result = app.session_state["model_result"]
+    assert abs(result.test_accuracy["linear"] - result.test_accuracy["softmax"]) < 0.01
+    assert result.test_accuracy["relu"] > result.test_accuracy["linear"] + 0.008
+    assert result.collapse["linear"].prediction_agreement == 1.0
+
+
+def _io_point(task: str):
+    def check(app):
+        result = app.session_state["io_results"][task]
+        if task == "regression":
+            assert result.score < 0.5 * result.baseline  # mean absolute error: lower is better
+        else:
+            assert result.score > result.baseline + 0.05
+    return check
+
+
+def _early_stopping_point(app):
+    runs = app.session_state["splits_fit_result"]
+    full, early = runs["full"], runs["early"]
+    assert full.history["accuracy"][-1] > 0.97 > full.history["val_accuracy"][-1] + 0.1  # the overfitting gap
+    assert early.stop_reason == "early_stopped" and len(early.history["epoch"]) < len(full.history["epoch"])
+
+
+def _tuning_point(app):
+    from lab.topics.splits import selection_draws, selection_summary
+
+    summary = selection_summary(selection_draws(app.session_state["splits_selection_result"], tuning_size=100))
+    assert summary.loc["test-picked", "mean optimism"] > 0.01
+    assert abs(summary.loc["validation-picked", "mean optimism"]) < summary.loc["test-picked", "mean optimism"]
+
+
+def _backprop_point(lowers: bool):
+    def check(app):
+        result = app.session_state["backprop_result"]
+        assert result.loss_decreased is lowers
+        if not lowers:
+            assert result.loss_after > 10 * result.loss_before
+    return check
+
+
+PRESET_POINTS = {
+    "data-drop-in": _data_point, "model-linear-collapse": _model_point,
+    "io-classification": _io_point("classification"), "io-regression": _io_point("regression"),
+    "io-bounding-box": _io_point("box"), "splits-early-stopping": _early_stopping_point,
+    "splits-test-set-tuning": _tuning_point, "backprop-one-step": _backprop_point(True),
+    "backprop-overshoot": _backprop_point(False),
+}
+
+
+def test_every_preset_of_pages_1_to_5_is_tested():
+    from lab.preset_lists.topics_1_5 import PRESETS
+
+    assert {preset.slug for preset in PRESETS} == set(PRESET_POINTS)
+
+
+@pytest.mark.parametrize("slug", list(PRESET_POINTS))
+def test_preset_makes_its_point(slug, data_dir):
+    PRESET_POINTS[slug](open_preset(slug))
+
+
+# ----------------------------------------------------------------------
+# Settings in the URL: a link sets the page's widgets, and hostile links get a notice
+# ----------------------------------------------------------------------
+def open_in_app(file_name: str, query: dict) -> AppTest:
+    """Open a page through app.py, as a browser does, with a link's query parameters."""
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
+    for key, value in query.items():
+        app.query_params[key] = value
+    app.switch_page(f"app_pages/{file_name}").run()
+    assert not app.exception, app.exception
+    return app
+
+
+# (link, the values it sets, a widget moved afterwards: kind, key, value, its URL text, the form's submit button)
+ROUND_TRIPS = {
+    "01_data.py": (
+        {"data_split": "test", "data_count": "24", "data_epochs": "2"},
+        {"data_split": "test", "data_count": 24, "data_epochs": 2},
+        ("slider", "data_start", 30, "30", None),
+    ),
+    "02_model.py": (
+        {"model_units_1": "200", "model_epochs": "2"},
+        {"model_units_1": 200, "model_epochs": 2},
+        ("slider", "model_units_2", 50, "50", None),
+    ),
+    "03_inputs_outputs.py": (
+        {"io_epochs": "2", "io_train_size": "5000"},
+        {"io_epochs": 2, "io_train_size": 5_000},
+        ("radio", "io_task", "box", "box", None),
+    ),
+    "04_splits.py": (
+        {"splits_fit_patience": "5", "splits_fit_epochs": "20"},
+        {"splits_fit_patience": 5, "splits_fit_epochs": 20},
+        ("slider", "splits_validation_size", 10_000, "10000", None),
+    ),
+    "05_backprop.py": (
+        {"backprop_batch_seed": "3", "backprop_model_seed": "7"},
+        {"backprop_batch_seed": 3, "backprop_model_seed": 7},
+        # In a form: the value counts once the form is submitted, which takes one cheap SGD step.
+        ("select_slider", "backprop_learning_rate", 1.0, "1.0", "backprop_submit"),
+    ),
+}
+
+
+@pytest.mark.parametrize("file_name", list(ROUND_TRIPS))
+def test_settings_round_trip_through_the_url(file_name, data_dir):
+    query, values, (kind, moved_key, moved_value, moved_text, submit) = ROUND_TRIPS[file_name]
+    app = open_in_app(file_name, query)
+    for key, value in values.items():
+        assert app.session_state[key] == value, key
+    assert not any("could not be used" in warning.value for warning in app.warning)
+    # Move another widget, leave and come back: Streamlit writes the non-default bound values into the URL.
+    getattr(app, kind)(key=moved_key).set_value(moved_value)
+    if submit:
+        app.button(key=submit).click()
+    app.run()
+    app.switch_page("app_pages/home.py").run()
+    app.switch_page(f"app_pages/{file_name}").run()
+    assert app.query_params[moved_key] == moved_text
+    # A new session opened with that URL gets exactly the same settings.
+    shared = open_in_app(file_name, dict(app.query_params))
+    for key in (*values, moved_key):
+        assert shared.session_state[key] == app.session_state[key], key
+
+
+@pytest.mark.parametrize("file_name, query", [
+    ("01_data.py", {"data_count": "999", "data_split": "both", "data_train_size": "7"}),
+    ("02_model.py", {"model_units_1": "nan", "model_epochs": "-3"}),
+    ("03_inputs_outputs.py", {"io_task": "segmentation", "io_train_size": "1e12"}),
+    ("04_splits.py", {"splits_fit_patience": "abc", "splits_candidates": "1e9", "lab_optimizer": "adam"}),
+    ("05_backprop.py", {"backprop_learning_rate": "inf", "backprop_batch_seed": "-1"}),
+])
+def test_hostile_links_get_a_notice_and_safe_defaults(file_name, query, data_dir):
+    app = open_in_app(file_name, query)
+    notice = " ".join(warning.value for warning in app.warning)
+    assert "could not be used" in notice
+    for key in query:
+        assert f"`{key}" in notice, key
+        assert key not in app.query_params, key
+    assert app.title[0].value and not app.exception

@@ -130,6 +130,9 @@ def _document(record) -> dict:
     (lambda d: d["runs"][0]["step_log"][0]["layer_norms"].append(1.0), "layer_norms has 4 values for 3 layers"),
     (lambda d: d.__setitem__("runs", d["runs"] * 21), "runs: has 21 items; at most 20 are allowed"),
     (lambda d: d.__setitem__("format", "something-else"), "not a Training Lab runs file"),
+    (lambda d: d["runs"][0]["config"].__setitem__("seed", 10**400), "seed must be in [0, 2.14748e+09]"),
+    (lambda d: d["runs"][0]["config"].__setitem__("learning_rate", 10**400), "learning_rate must be in (0, 10]"),
+    (lambda d: d["runs"][0]["step_log"][0].pop("learning_rate"), "'learning_rate' is a required property"),
 ])
 def test_bad_files_are_refused_with_the_place_named(record, change, message):
     document = _document(record)

@@ -8,7 +8,7 @@ from lab.share import denotes, rejected_settings
 @pytest.mark.parametrize("raw, value, expected", [
     ("0.1", 0.1, True), ("0.10", 0.1, True), ("1e-1", 0.1, True), ("nan", 0.1, False), ("inf", 1.0, False),
     ("abc", 3, False), ("3", 3, True), ("true", True, True), ("1", True, False), ("ADAM", "adam", True),
-    ("rmsprop", "adam", False),
+    ("rmsprop", "adam", False), ("10,000", 10_000, True), ("Fashion-MNIST", "fashion_mnist", True),
 ])
 def test_denotes(raw, value, expected):
     assert denotes(raw, value) is expected
@@ -31,3 +31,14 @@ def test_rejected_settings_name_the_key_and_the_default_used():
 def test_pages_without_settings_call_every_key_unknown():
     notices, unknown = rejected_settings({"x": ["1"]}, {"x": ["1"]}, {}, [])
     assert unknown == ["x"] and len(notices) == 1
+
+
+def test_notices_quote_link_text_so_it_cannot_become_markdown():
+    hostile = "x`[click](http://example.com)`\n# big"
+    notices, _ = rejected_settings({"lab_epochs": [hostile], "a`b": ["1"]}, {}, {"lab_epochs": 2}, ["lab_"])
+    assert len(notices) == 2
+    for notice in notices:
+        quoted = notice.split("`")
+        # Exactly the backticks the notice itself adds: the link's text stays inside inline code.
+        assert len(quoted) in (3, 5) and "\n" not in notice
+    assert "`lab_epochs=x'[click](http://example.com)' # big` is not an allowed value" in notices[0]

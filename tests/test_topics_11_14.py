@@ -43,6 +43,7 @@ def test_parse_vector_reads_comma_separated_numbers(text, expected):
     ("nan, 1", "finite"),
     ("1, inf", "finite"),
     (",".join(["1"] * 1_001), "At most 1,000"),
+    ("1e20, 1", "Entry 1 ('1e20') is too large"),  # its square overflows float32, where Keras clips
 ])
 def test_parse_vector_rejects_anything_else_with_a_clear_message(text, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)").replace("*", r"\*")):
@@ -239,6 +240,22 @@ def test_live_values_are_keras_state_and_follow_the_slide_equations(default_path
         opt.live_values(adam, 0)
 
 
+@pytest.mark.parametrize("name", ["momentum", "nesterov"])
+def test_momentum_zero_shows_the_plain_sgd_update(name):
+    # With momentum 0 Keras keeps no velocity slot; the page's slider reaches 0, so this must not raise.
+    trajectory = opt.run_trajectory(opt.SURFACES["bowl"], name, opt.OptimizerSettings(momentum=0.0), 5)
+    assert trajectory.state == {}
+    v = opt.live_values(trajectory, 2)
+    assert v["theta_after"] == pytest.approx(v["theta_before"] - 0.1 * v["g"], rel=1e-5)
+    lines = opt.live_equations(trajectory, 2)
+    assert len(lines) == 2 and lines[1].startswith(r"\theta = ")
+
+
+def test_adam_equation_defines_its_epsilon_hat(default_paths):
+    line = opt.live_equations(default_paths["bowl"]["adam"], 4)[3]
+    assert r"\hat\varepsilon = \varepsilon / \sqrt{1 - \beta_2^{4}}" in line
+
+
 def test_surface_figure_draws_every_path_up_to_the_step(default_paths):
     figure = opt.surface_figure("bowl", default_paths["bowl"], upto=10)
     assert figure.data[0].type == "contour"
@@ -414,6 +431,10 @@ def test_target_accuracy_check_on_real_runs(fashion):
     assert not check.passed and "short of 85%" in check.feedback
     too_long = dataclasses.replace(fast, config=dataclasses.replace(fast.config, epochs=3))
     assert "at most 2" in practice.check_target_accuracy(too_long).feedback
+    # A run that finished an epoch and then diverged is told so, not that it never finished an epoch.
+    late = dataclasses.replace(slow, stop_reason="diverged", stop_detail="The loss became nan at step 300 (epoch 2).")
+    feedback = practice.check_target_accuracy(late).feedback
+    assert "diverged after 1 epoch(s)" in feedback and "did not finish" not in feedback
 
 
 def test_deep_sigmoid_check_on_real_runs(fashion):

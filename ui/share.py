@@ -74,4 +74,8 @@ def share_popover() -> None:
         link = current_link()
         st.caption("Everyone who opens this link sees this page with these settings and the same seed.")
         st.code(link, language=None, wrap_lines=True)
-        st.image(qr_png(link), caption="Scan from the projector", width=240)
+        try:
+            st.image(qr_png(link), caption="Scan from the projector", width=240)
+        except ValueError:
+            # segno raises DataOverflowError (a ValueError) above about 2.3 kB of text.
+            st.caption("This link is too long for a QR code; copy it instead.")

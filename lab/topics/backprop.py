@@ -345,7 +345,7 @@ def example_losses_figure(result: BackpropResult) -> go.Figure:
                marker_color=COLORS[3 if not result.loss_decreased else 2]),
     ])
     figure.update_layout(barmode="group", title=f"Cross-entropy per image, learning rate {result.learning_rate:g}",
-                         yaxis_title="−log p(true class)",
+                         xaxis_title="image of the batch: its true class", yaxis_title="−log p(true class)",
                          **{**_LAYOUT, "legend": dict(orientation="h", y=1.0, yanchor="bottom", x=1, xanchor="right")})
     figure.update_xaxes(tickangle=-60, tickfont=dict(size=10))
     return figure

@@ -21,6 +21,7 @@ from lab.config import TrainConfig
 from lab.plots import COLORS
 
 MAX_COMPONENTS = 1_000  # a gradient typed by hand never needs more; bounds the work
+MAX_MAGNITUDE = 1e18  # Keras clips in float32, where the squared norm of larger entries overflows
 SLIDE_VECTOR = (0.1, 10.0)  # the slides' example gradient
 SLIDE_CLIPNORM_PRINTED = (0.00999995, 0.999995)  # what the slides print for clipnorm=1.0
 CLIP_MODES = ("value", "norm")  # the two the calculator compares side by side
@@ -57,6 +58,9 @@ def parse_vector(text: str) -> np.ndarray:
             raise ValueError(f"Entry {position} ({part!r}) is not a number; use numbers separated by commas") from None
         if not math.isfinite(value):
             raise ValueError(f"Entry {position} ({part!r}) must be a finite number")
+        if abs(value) > MAX_MAGNITUDE:
+            raise ValueError(f"Entry {position} ({part!r}) is too large: use numbers between -1e18 and 1e18, "
+                             "because Keras computes the norm in float32")
         values.append(value)
     return np.array(values, dtype=np.float64)
 

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import threading
 import warnings
 from dataclasses import dataclass, replace
 from typing import Callable, Optional, Sequence
@@ -138,6 +139,9 @@ class IgnoredDecay:
     warning: str  # what Keras said about decay=, if anything
 
 
+_WARNINGS_LOCK = threading.Lock()
+
+
 def ignored_decay_check(learning_rate: float = SLIDE_LEARNING_RATE, decay: float = SLIDE_DECAY,
                         steps: int = 1_000) -> IgnoredDecay:
     """Apply `steps` real SGD updates with `decay=` and with InverseTimeDecay, and read both rates back.
@@ -151,7 +155,9 @@ def ignored_decay_check(learning_rate: float = SLIDE_LEARNING_RATE, decay: float
     """
     import keras
 
-    with warnings.catch_warnings(record=True) as caught:
+    # The warnings filter is process-wide and catch_warnings is not thread-safe, so
+    # sessions take turns here (it runs once per server: the page caches it).
+    with _WARNINGS_LOCK, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         old = keras.optimizers.SGD(learning_rate=learning_rate, decay=decay)  # the slides' spelling (lr= renamed)
     new = keras.optimizers.SGD(learning_rate=keras.optimizers.schedules.InverseTimeDecay(

@@ -110,7 +110,7 @@ def compare_learning_rates(
 
 
 def start_loss(result) -> float:
-    """The loss at the start of a run: the first logged step's loss, or the first epoch's.
+    """The loss at the start of a run: the first logged step's loss.
 
     Args:
         result: a TrainResult.

@@ -67,7 +67,8 @@ SURFACES = {
     "bowl": Surface(
         "bowl", "Elongated bowl", r"f(x, y) = 0.1\,x^2 + 2\,y^2", _bowl, (-4.5, 1.5), (-5.0, 5.0), (-2.0, 2.0),
         ((0.0, 0.0),), 0.0,
-        "20 times steeper across (y) than along (x): plain SGD zig-zags across and crawls along.",
+        "20 times steeper across (y) than along (x): plain SGD crawls along, and zig-zags across once the "
+        "learning rate is above 0.25 (try 0.3).",
         "After 100 steps SGD is still about 0.6 from the minimum along the flat x direction, while Momentum, "
         "Nesterov, RMSprop and Adam are there; momentum overshoots and swings back. AdaGrad's effective learning "
         "rate only falls, so it slows to a crawl more than 1 away from the minimum.",
@@ -430,8 +431,9 @@ EQUATIONS = {
 KERAS_NOTES = {
     "nesterov": "Keras takes the gradient at the current variable and then steps by beta*m - eta*g: the same "
                 "method, with the variable tracking the look-ahead point theta + beta*m.",
-    "adagrad": "Keras starts s at 0.1 (initial_accumulator_value), not at 0, so the first steps are eta/sqrt(0.1) "
-               "times the gradient rather than a full-size sign step.",
+    "adagrad": "Keras starts s at 0.1 (initial_accumulator_value), not at 0, and adds g squared before dividing, so "
+               "the first step is eta * g / sqrt(0.1 + g^2): close to a full-size sign step only where |g| is much "
+               "larger than 0.3.",
     "adam": "Keras keeps m with a plus sign (m = beta_1 m + (1 - beta_1) g) and subtracts the step; it folds both "
             "bias corrections into the learning rate and adds epsilon outside the square root.",
 }
@@ -491,7 +493,8 @@ def live_equations(trajectory: Trajectory, step: int) -> list[str]:
     g, before, after = _vector(v["g"]), _vector(v["theta_before"]), _vector(v["theta_after"])
     name = trajectory.optimizer
     lines = [rf"t = {step},\quad \nabla_\theta J = {g}"]
-    if name == "sgd":
+    # With momentum 0 Keras's SGD keeps no velocity slot: the update is plain SGD.
+    if name == "sgd" or (name in ("momentum", "nesterov") and "m" not in v):
         lines.append(rf"\theta = {before} - {c.learning_rate:g}\,{g} = {after}")
     elif name in ("momentum", "nesterov"):
         lines.append(rf"m = {c.momentum:g}\,{_vector(v['m_before'])} - {c.learning_rate:g}\,{g} = {_vector(v['m'])}")
@@ -510,7 +513,8 @@ def live_equations(trajectory: Trajectory, step: int) -> list[str]:
     else:  # adam
         lines.append(rf"m = {c.beta_1:g}\,{_vector(v['m_before'])} + {1 - c.beta_1:.3g}\,{g} = {_vector(v['m'])}")
         lines.append(rf"s = {c.beta_2:g}\,{_vector(v['s_before'])} + {1 - c.beta_2:.3g}\,{g}^{{\otimes 2}} = {_vector(v['s'])}")
-        lines.append(rf"1 - \beta_1^{{{step}}} = {v['correction_1']:.4g},\quad 1 - \beta_2^{{{step}}} = {v['correction_2']:.4g}")
+        lines.append(rf"1 - \beta_1^{{{step}}} = {v['correction_1']:.4g},\quad 1 - \beta_2^{{{step}}} = {v['correction_2']:.4g},"
+                     rf"\quad \hat\varepsilon = \varepsilon / \sqrt{{1 - \beta_2^{{{step}}}}} = {c.epsilon / np.sqrt(v['correction_2']):.3g}")
         lines.append(rf"\hat m = {_vector(v['m_hat'])},\quad \hat s = {_vector(v['s_hat'])}")
         lines.append(rf"\theta = {before} - {c.learning_rate:g}\,\hat m \oslash (\sqrt{{\hat s}} + \hat\varepsilon) = {after}")
     return lines
@@ -557,8 +561,9 @@ def trajectory_code(surface_key: str, settings: OptimizerSettings, steps: int) -
 # ----------------------------------------------------------------------
 # The race on Fashion-MNIST
 # ----------------------------------------------------------------------
-# Each optimizer's usual starting learning rate (the Keras defaults for the
-# adaptive ones; 0.01 is the lecture's SGD rate).
+# Each optimizer's usual starting learning rate: the Keras defaults for RMSprop and
+# Adam, 0.01 for AdaGrad (its Keras default 0.001 barely moves in two epochs), and
+# the lecture's 0.01 for the SGD family.
 RACE_LEARNING_RATES = {"sgd": 0.01, "momentum": 0.01, "nesterov": 0.01, "adagrad": 0.01,
                        "rmsprop": 0.001, "adam": 0.001}
 
@@ -803,7 +808,7 @@ def effective_rate_experiment(config: TrainConfig, dataset, every: int = 10) -> 
     """Train the lecture's model with model.fit and record the effective learning rate per layer.
 
     Args:
-        config: an AdaGrad, RMSprop or Adam config (its train_size, epochs and seed are used).
+        config: an AdaGrad or RMSprop config (its train_size, epochs and seed are used).
         dataset: the shared Dataset.
         every: record every this many steps.
     Returns:
@@ -811,8 +816,9 @@ def effective_rate_experiment(config: TrainConfig, dataset, every: int = 10) -> 
     """
     from lab.data import split_indices
 
-    if config.optimizer not in ADAPTIVE:
-        raise ValueError(f"the effective learning rate needs an adaptive optimizer, got {config.optimizer}")
+    # Only for these two is eta / sqrt(s + epsilon) the whole per-coordinate rate; Adam's also has bias corrections.
+    if config.optimizer not in ("adagrad", "rmsprop"):
+        raise ValueError(f"the effective learning rate is recorded for adagrad or rmsprop, got {config.optimizer}")
     train_index, validation_index = split_indices(dataset.y_train, config.train_size, config.validation_size,
                                                   config.seed)
     recorder = _effective_rate_recorder(every)

@@ -98,8 +98,11 @@ def check_target_accuracy(result) -> Check:
     if result.config.epochs > MAX_EPOCHS_FOR_TARGET:
         return Check(False, f"The run was set to {result.config.epochs} epochs; the rule is at most "
                             f"{MAX_EPOCHS_FOR_TARGET}.")
-    if result.stop_reason == "diverged" or not accuracies:
+    if not accuracies:
         return Check(False, f"The run did not finish an epoch ({result.stop_detail}). Lower the learning rate.")
+    if result.stop_reason == "diverged":
+        return Check(False, f"The run diverged after {len(accuracies)} epoch(s) ({result.stop_detail}). "
+                            "Lower the learning rate.")
     best = max(accuracies)
     epoch = accuracies.index(best) + 1
     if best >= TARGET_ACCURACY:
@@ -181,12 +184,6 @@ def check_zero_init_answer(choice: int) -> Check:
                            "start at zero.")
     return Check(False, _ZERO_INIT_WHY_NOT[choice])
 
-
-CHECKS = {
-    "diverge": check_diverges,
-    "target": check_target_accuracy,
-    "deep_sigmoid": check_deep_sigmoid,
-}
 
 
 def progress(passed: set) -> tuple[int, int]:

@@ -142,7 +142,7 @@ def class_balance_figure(report: SplitReport) -> go.Figure:
         shares = frame[split] / max(1, frame[split].sum())
         figure.add_trace(go.Bar(x=frame["class"], y=shares, name=split, marker_color=COLORS[index]))
     # The legend sits on top: rotated class names on a phone would run into it below.
-    figure.update_layout(barmode="group", title="Class shares per split", yaxis_title="share of the split",
+    figure.update_layout(barmode="group", title="Class shares per split", xaxis_title="class", yaxis_title="share of the split",
                          **{**_LAYOUT, "legend": dict(orientation="h", y=1.0, yanchor="bottom", x=1, xanchor="right")})
     figure.update_yaxes(tickformat=".0%")
     return figure

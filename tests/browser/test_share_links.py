@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import open_page, screenshot, wait_idle
+from tests.browser.conftest import open_page, screenshot, start_server, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -37,3 +37,17 @@ def test_share_popover_shows_the_link_and_a_qr_code(page, server_url):
     assert "present=" not in link.inner_text()
     expect(popover.locator("img")).to_have_count(1)
     screenshot(page, "shell-share-popover")
+
+
+@pytest.mark.parametrize("path, heading", [("training-lab", "Training Lab"), ("clipping", "Gradient clipping")])
+def test_a_deep_link_is_the_first_visit_of_a_fresh_server(page, data_dir, path, heading):
+    # The link a lecturer shares is often the first page anyone opens after the server wakes up;
+    # Streamlit's old pages/ folder mode answered that visit with "Page not found".
+    process, url = start_server()
+    try:
+        open_page(page, url, path)
+        expect(page.get_by_role("heading", name=heading).first).to_be_visible()
+        assert page.get_by_role("dialog").filter(has_text="Page not found").count() == 0
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

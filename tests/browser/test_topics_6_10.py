@@ -34,13 +34,8 @@ def whole_page_screenshot(page, name: str) -> None:
 
 def open_topic(page, server_url, path: str, heading: str) -> None:
     open_page(page, server_url, path)
-    # Opening a deep link on a fresh session sometimes shows Streamlit's "Page not found" dialog over the
-    # right page (seen for other pages too, e.g. training-lab: a race in the app's navigation, not in
-    # these pages). Close it so that the page itself can be checked.
-    dialog = page.get_by_role("dialog").filter(has_text="Page not found")
-    if dialog.count():
-        dialog.get_by_role("button", name="Close").click()
-        dialog.wait_for(state="hidden")
+    # A deep link opens its page directly: no "Page not found" dialog (the reason pages live in app_pages/).
+    assert page.get_by_role("dialog").filter(has_text="Page not found").count() == 0
     assert page.get_by_role("heading", name=heading).first.is_visible()
     assert page.locator(EXCEPTION).count() == 0
 

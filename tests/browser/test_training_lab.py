@@ -31,9 +31,8 @@ PLOT_SUMMARY = """() => Array.from(document.querySelectorAll('.js-plotly-plot'))
 
 @pytest.fixture(scope="module")
 def lab_url(data_dir):
-    """A server of our own without the file watcher, as in production: the watcher alone burns
-    25-50% of a core here while other work edits files, which would hide an idle training process."""
-    process, url = start_server(("--server.fileWatcherType", "none"))
+    """A server of our own, so that its CPU reading after a cancel counts only this module's sessions."""
+    process, url = start_server()
     yield url
     process.terminate()
     try:
@@ -43,8 +42,7 @@ def lab_url(data_dir):
 
 
 def open_lab(page, server_url: str) -> None:
-    # Through the sidebar: a deep link as the very first visit to a page can show a spurious
-    # "Page not found" dialog in Streamlit 1.67 (reproduced with a two-page app).
+    # Through the sidebar, as a student arrives from Home (deep links have their own test).
     open_page(page, server_url)
     page.get_by_role("link", name="Training Lab").click()
     page.get_by_role("heading", name="Training Lab").wait_for(timeout=30_000)
