@@ -18,7 +18,6 @@ import logging
 import os
 import threading
 from collections import OrderedDict
-from typing import Optional
 
 from lab.config import TrainConfig
 from lab.runs import thin_step_log
@@ -129,14 +128,3 @@ def cache_size_from_env(environ=None) -> int:
 
 
 RESULT_CACHE = ResultCache(cache_size_from_env())
-
-
-def cached_result(config: TrainConfig) -> Optional[object]:
-    """The process-wide cache's result for `config`, if any.
-
-    Args:
-        config: the run's settings.
-    Returns:
-        a shared TrainResult or None.
-    """
-    return RESULT_CACHE.get(config)

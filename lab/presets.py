@@ -19,7 +19,7 @@ class Preset:
 
     slug: str  # the URL value, e.g. "lr-too-large"
     title: str  # shown on the link, e.g. "Slide: learning rate too large"
-    page: str  # the page's url_path in app.py
+    page: str  # the page's url_path in ui/catalog.py
     point: str  # one sentence: what students should see
     settings: Mapping[str, Any] = field(default_factory=dict)  # widget key -> value
 
@@ -64,14 +64,3 @@ def by_slug(slug: Optional[str]) -> Optional[Preset]:
         the Preset, or None.
     """
     return next((item for item in all_presets() if item.slug == slug), None)
-
-
-def for_page(page: str) -> tuple[Preset, ...]:
-    """The presets that open a given page.
-
-    Args:
-        page: a url_path from app.py.
-    Returns:
-        the presets in lecture order.
-    """
-    return tuple(item for item in all_presets() if item.page == page)

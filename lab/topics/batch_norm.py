@@ -203,7 +203,7 @@ def placement_table(results: dict, step_seconds: dict[str, float], target: float
             f"epochs to {target:.0%}": str(epochs) if epochs is not None else f"not within {result.config.epochs}",
             "s per epoch (timed)": seconds,
             "ms per step (timed)": step_seconds[placement] * 1_000,
-            "s per epoch (run)": _later_epoch_seconds(result.history),  # after the first, which builds the graph
+            "s per epoch (run)": _later_epoch_seconds(result.history),  # after the first, which may trace the graph
             "validation accuracy": result.history["val_accuracy"][-1],
             "test accuracy": result.test_accuracy,
         })
@@ -211,7 +211,7 @@ def placement_table(results: dict, step_seconds: dict[str, float], target: float
 
 
 def _later_epoch_seconds(history: dict) -> float:
-    # The first epoch also builds the graph, so it says little about the cost of an epoch.
+    # The first epoch may also trace the graph (the first run of its shape), so it says little about the cost of an epoch.
     later = history["seconds"][1:] or history["seconds"]
     return float(np.median(later))
 
