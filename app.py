@@ -11,7 +11,10 @@ computation lives in lab/. TensorFlow is not imported here, so Home opens at onc
 import streamlit as st
 
 from ui import catalog, present, presets, share
+from ui.keras_state import keep_keras_state
 
+# Before anything can train: Streamlit would otherwise reset Keras for every session after each run.
+keep_keras_state()
 st.set_page_config(page_title="Optimisation Lab", page_icon="assets/icon.png", layout="wide")
 
 

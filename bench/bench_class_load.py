@@ -1,19 +1,28 @@
 """Class-load test: N students open the Training Lab at once and press Train.
 
 Usage (from the project root; loopback only):
-    OPTLAB_DATA_DIR=../shared/data python -m bench.bench_class_load [--sessions 30] [--scenario both]
+    OPTLAB_DATA_DIR=../shared/data python -m bench.bench_class_load [--sessions 30] [--scenario both] [--client both]
 
-It starts `streamlit run app.py` on a free 127.0.0.1 port and drives N headless
-Chromium contexts at the same time (Debian's /usr/bin/chromium). Scenario
-"preset": every session trains the default configuration, as a class does when
-the lecturer shares one link. Scenario "distinct": every session trains its own
-configuration (a different seed), the worst case for the server. For each it
-prints errors, p50/p95 seconds from pressing Train to the final result, peak
-server RSS, and how many trainings ran against how many were served from the
-cache. Before the class arrives, one warm-up run (another seed) loads TensorFlow,
-the data and the traced graph, as a lecturer trying the app before the lecture
-does; it is not counted. Targets: zero errors, peak RSS <= 2.5 GB, identical
-presets trained once, p95 <= 10 s for the preset scenario.
+It starts `streamlit run app.py` on a free 127.0.0.1 port and drives N sessions
+at the same time, as one of two kinds of client:
+
+- "websocket": Streamlit's own protocol (bench/streamlit_client.py), nothing
+  drawn. This is the server's view of a class whose laptops and phones do
+  their own drawing: the load generator costs almost nothing.
+- "browser": headless Chromium contexts (Debian's /usr/bin/chromium). On this
+  2-core machine the 30 renderers compete with the server for the same cores,
+  so these times are an upper bound that no real class sees.
+
+Scenario "preset": every session trains the default configuration, as a class
+does when the lecturer shares one link. Scenario "distinct": every session trains
+its own configuration (a different seed), the worst case for the server. For each
+it prints errors, p50/p95 seconds from pressing Train to the final result, peak
+server RSS, how many trainings ran against how many were served from the cache,
+and the CPU seconds of the server and of everything else while the class ran.
+Before the class arrives, one warm-up run (another seed) loads TensorFlow, the
+data and the traced graph, as a lecturer trying the app before the lecture does;
+it is not counted. Targets: zero errors, peak RSS <= 2.5 GB, identical presets
+trained once, p95 <= 10 s for the preset scenario.
 """
 
 from __future__ import annotations
@@ -31,6 +40,7 @@ from pathlib import Path
 import psutil
 from playwright.async_api import async_playwright
 
+from bench.streamlit_client import StreamlitSession, trigger
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, IDLE, start_server
 
 RESULT = "[data-testid='stMetricLabel']:has-text('Test accuracy')"
@@ -72,8 +82,51 @@ async def one_session(browser, url: str, query: str, timeout_ms: int) -> tuple[f
         await context.close()
 
 
-async def run_scenario(url: str, sessions: int, scenario: str, timeout_ms: int):
+def _busy_seconds() -> float:
+    """CPU seconds the whole machine has spent busy (all cores, all processes) since boot."""
+    times = psutil.cpu_times()
+    return sum(times) - times.idle - getattr(times, "iowait", 0.0)
+
+
+def cpu_seconds(process: psutil.Process) -> float:
+    """User plus system CPU seconds of a process and its children so far (0 once it is gone)."""
+    total = 0.0
+    for each in (process, *process.children(recursive=True)):
+        try:
+            times = each.cpu_times()
+            total += times.user + times.system
+        except psutil.Error:
+            pass
+    return total
+
+
+async def one_websocket_session(url: str, query: str, timeout_ms: int) -> tuple[float | None, str | None]:
+    """The same student as one_session, speaking Streamlit's websocket protocol instead of drawing."""
+    try:
+        async with StreamlitSession(url, "training-lab", query) as session:
+            opened = await session.run(timeout=timeout_ms / 1000)
+            if opened.exception or "Train" not in opened.buttons:
+                return None, f"the page opened without a Train button ({opened.exception})"
+            start = time.perf_counter()
+            finished = await session.run((trigger(opened.buttons["Train"]),), until_metric="Test accuracy",
+                                         timeout=timeout_ms / 1000)
+            seconds = time.perf_counter() - start
+            return (None, finished.exception) if finished.exception else (seconds, None)
+    except Exception as error:  # a timeout or a dropped connection is an error of this session
+        return None, f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+
+
+async def run_scenario(url: str, sessions: int, scenario: str, timeout_ms: int, on_class_start=None,
+                       client: str = "browser"):
     """Warm the server with one run, then all sessions at once; returns their (seconds, error) pairs."""
+    queries = ["" if scenario == "preset" else f"?lab_seed={1000 + index}" for index in range(sessions)]
+    if client == "websocket":
+        _, error = await one_websocket_session(url, "?lab_seed=7", timeout_ms)
+        if error:
+            raise RuntimeError(f"warm-up run failed: {error}")
+        if on_class_start is not None:
+            on_class_start()
+        return await asyncio.gather(*(one_websocket_session(url, query, timeout_ms) for query in queries))
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
@@ -82,19 +135,21 @@ async def run_scenario(url: str, sessions: int, scenario: str, timeout_ms: int):
             _, error = await one_session(browser, url, "?lab_seed=7", timeout_ms)
             if error:
                 raise RuntimeError(f"warm-up run failed: {error}")
-            queries = ["" if scenario == "preset" else f"?lab_seed={1000 + index}" for index in range(sessions)]
+            if on_class_start is not None:
+                on_class_start()
             return await asyncio.gather(*(one_session(browser, url, query, timeout_ms) for query in queries))
         finally:
             await browser.close()
 
 
-def measure(scenario: str, sessions: int, timeout_s: float = 600) -> dict:
+def measure(scenario: str, sessions: int, timeout_s: float = 600, client: str = "browser") -> dict:
     """Run one scenario against a fresh server and return its figures.
 
     Args:
         scenario: "preset" or "distinct".
-        sessions: how many concurrent browser sessions.
+        sessions: how many concurrent sessions.
         timeout_s: per-session limit.
+        client: "browser" (headless Chromium contexts) or "websocket" (Streamlit's protocol, nothing drawn).
     Returns:
         dict with errors, p50, p95, peak_rss_mb, trained and served_from_cache.
     """
@@ -102,8 +157,20 @@ def measure(scenario: str, sessions: int, timeout_s: float = 600) -> dict:
     process, url = start_server(env={"OPTLAB_STATS_FILE": str(stats_file)})
     sampler = PeakRss(process.pid)
     sampler.start()
+    # CPU seconds of the server and of everything else on the machine (the load generator) while the
+    # class runs: on these 2 cores browsers compete with the server, which a class's laptops do not.
+    server, marks = psutil.Process(process.pid), {}
+
+    def readings():
+        return time.perf_counter(), cpu_seconds(server), _busy_seconds()
+
+    def class_start():
+        marks["start"] = readings()
+
     try:
-        outcomes = asyncio.run(run_scenario(url, sessions, scenario, int(timeout_s * 1000)))
+        outcomes = asyncio.run(run_scenario(url, sessions, scenario, int(timeout_s * 1000), class_start, client))
+        wall, server_cpu, busy = (now - then for now, then in zip(readings(), marks["start"]))
+        generator_cpu = max(0.0, busy - server_cpu)
     finally:
         sampler.running = False
         process.terminate()
@@ -112,12 +179,13 @@ def measure(scenario: str, sessions: int, timeout_s: float = 600) -> dict:
     stats = json.loads(stats_file.read_text()) if stats_file.exists() else {}
     stats["trained"] = stats.get("trained", 1) - 1  # the warm-up run is not the class's
     return {
-        "scenario": scenario, "sessions": sessions,
+        "scenario": scenario, "sessions": sessions, "client": client,
         "errors": [error for _, error in outcomes if error is not None],
         "p50": statistics.median(times) if times else None,
         "p95": times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))] if times else None,
         "peak_rss_mb": sampler.peak / 2**20,
         "trained": stats.get("trained"), "served_from_cache": stats.get("served_from_cache"),
+        "wall_s": wall, "server_cpu_s": server_cpu, "browser_cpu_s": generator_cpu,
     }
 
 
@@ -125,19 +193,28 @@ def report(figures: dict) -> str:
     """One line of figures for README.md."""
     p50 = f"{figures['p50']:.1f}" if figures["p50"] is not None else "-"
     p95 = f"{figures['p95']:.1f}" if figures["p95"] is not None else "-"
-    return (f"{figures['scenario']:8s} sessions {figures['sessions']:3d}  errors {len(figures['errors'])}  "
+    return (f"{figures['scenario']:8s} {figures['client']:9s} sessions {figures['sessions']:3d}  "
+            f"errors {len(figures['errors'])}  "
             f"p50 {p50} s  p95 {p95} s  peak RSS {figures['peak_rss_mb']:.0f} MB  "
-            f"trained {figures['trained']}  served from cache {figures['served_from_cache']}")
+            f"trained {figures['trained']}  served from cache {figures['served_from_cache']}\n"
+            f"{'':8s} CPU while the class ran ({figures['wall_s']:.0f} s wall, 2 cores): server "
+            f"{figures['server_cpu_s']:.0f} s ({figures['server_cpu_s'] / figures['sessions']:.2f} s per session), "
+            f"load generator and the rest {figures['browser_cpu_s']:.0f} s")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sessions", type=int, default=30)
     parser.add_argument("--scenario", choices=("preset", "distinct", "both"), default="both")
+    parser.add_argument("--client", choices=("websocket", "browser", "both"), default="both",
+                        help="websocket: Streamlit's protocol, nothing drawn (the server's view); browser: "
+                             "headless Chromium contexts on the same cores (adds their rendering)")
     args = parser.parse_args()
     os.environ.setdefault("OPTLAB_DATA_DIR", str(Path(__file__).resolve().parents[1].parent / "shared" / "data"))
-    for scenario in ("preset", "distinct") if args.scenario == "both" else (args.scenario,):
-        figures = measure(scenario, args.sessions)
+    clients = ("websocket", "browser") if args.client == "both" else (args.client,)
+    scenarios = ("preset", "distinct") if args.scenario == "both" else (args.scenario,)
+    for client, scenario in ((client, scenario) for client in clients for scenario in scenarios):
+        figures = measure(scenario, args.sessions, client=client)
         print(report(figures))
         for error in sorted(set(figures["errors"]))[:5]:
             print(f"    error: {error}")

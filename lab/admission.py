@@ -23,7 +23,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Callable, Iterator, Optional
 
-from lab.cache import CACHEABLE, RESULT_CACHE, ResultCache
+from lab.cache import CACHEABLE, RESULT_CACHE, ResultCache, int_from_env
 from lab.config import TrainConfig
 
 MAX_TRAININGS_ENV = "OPTLAB_MAX_TRAININGS"
@@ -62,19 +62,7 @@ def max_trainings_from_env(environ=None) -> int:
     Returns:
         an int in [1, 64].
     """
-    environ = os.environ if environ is None else environ
-    text = environ.get(MAX_TRAININGS_ENV, "").strip()
-    if not text:
-        return DEFAULT_MAX_TRAININGS
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if not 1 <= value <= 64:
-        _LOG.warning("%s=%r is not a whole number in [1, 64]; using %d", MAX_TRAININGS_ENV, text,
-                     DEFAULT_MAX_TRAININGS)
-        return DEFAULT_MAX_TRAININGS
-    return value
+    return int_from_env(MAX_TRAININGS_ENV, DEFAULT_MAX_TRAININGS, 1, 64, environ)
 
 
 class TrainingSlots:

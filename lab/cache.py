@@ -105,6 +105,33 @@ def _freeze(result) -> None:
             array.setflags(write=False)
 
 
+def int_from_env(name: str, default: int, low: int, high: int, environ=None) -> int:
+    """A whole-number server setting from an environment variable, or `default` when unset or invalid.
+
+    Args:
+        name: the variable's name.
+        default: used when it is unset, not a whole number, or outside [low, high].
+        low: smallest allowed value.
+        high: largest allowed value.
+        environ: mapping to read (os.environ by default).
+    Returns:
+        an int in [low, high].
+    """
+    environ = os.environ if environ is None else environ
+    text = environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:
+        # A typo in a deployment setting must not stop the app: say so in the log and go on.
+        _LOG.warning("%s=%r is not a whole number in [%d, %d]; using %d", name, text, low, high, default)
+        return default
+    return value
+
+
 def cache_size_from_env(environ=None) -> int:
     """The cache size from OPTLAB_RESULT_CACHE, or the default when unset or invalid.
 
@@ -113,18 +140,7 @@ def cache_size_from_env(environ=None) -> int:
     Returns:
         an int in [0, 1000].
     """
-    environ = os.environ if environ is None else environ
-    text = environ.get(CACHE_SIZE_ENV, "").strip()
-    if not text:
-        return DEFAULT_CACHE_SIZE
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if not 0 <= value <= 1000:
-        _LOG.warning("%s=%r is not a whole number in [0, 1000]; using %d", CACHE_SIZE_ENV, text, DEFAULT_CACHE_SIZE)
-        return DEFAULT_CACHE_SIZE
-    return value
+    return int_from_env(CACHE_SIZE_ENV, DEFAULT_CACHE_SIZE, 0, 1000, environ)
 
 
 RESULT_CACHE = ResultCache(cache_size_from_env())

@@ -10,6 +10,7 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest_links import assert_link_rejected, open_in_app, open_preset
 from tests.conftest import ROOT
 
 TIMEOUT = 180  # importing TensorFlow takes seconds, and the server is shared
@@ -192,20 +193,6 @@ def test_backprop_page_steps_once_and_reports_whether_the_loss_fell(data_dir, le
 # Lecture presets of pages 1-5, opened as a link opens them (app.py with ?preset=<slug>),
 # each asserted on the result it produced: the point its note makes.
 # ----------------------------------------------------------------------
-def open_preset(slug: str) -> AppTest:
-    from lab.presets import by_slug
-    from ui.catalog import by_url_path
-
-    preset = by_slug(slug)
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
-    app.query_params["preset"] = slug
-    app.switch_page(by_url_path(preset.page).file).run()
-    assert not app.exception, app.exception
-    assert any(preset.title in info.value for info in app.info), "the preset's note is shown"
-    assert not any("could not be used" in warning.value or "not a preset" in warning.value for warning in app.warning)
-    for key, value in preset.settings.items():
-        assert app.session_state[key] == value, key
-    return app
 
 
 def _data_point(app):
@@ -279,14 +266,6 @@ def test_preset_makes_its_point(slug, data_dir):
 # ----------------------------------------------------------------------
 # Settings in the URL: a link sets the page's widgets, and hostile links get a notice
 # ----------------------------------------------------------------------
-def open_in_app(file_name: str, query: dict) -> AppTest:
-    """Open a page through app.py, as a browser does, with a link's query parameters."""
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
-    for key, value in query.items():
-        app.query_params[key] = value
-    app.switch_page(f"app_pages/{file_name}").run()
-    assert not app.exception, app.exception
-    return app
 
 
 # (link, the values it sets, a widget moved afterwards: kind, key, value, its URL text, the form's submit button)
@@ -349,10 +328,4 @@ def test_settings_round_trip_through_the_url(file_name, data_dir):
     ("05_backprop.py", {"backprop_learning_rate": "inf", "backprop_batch_seed": "-1"}),
 ])
 def test_hostile_links_get_a_notice_and_safe_defaults(file_name, query, data_dir):
-    app = open_in_app(file_name, query)
-    notice = " ".join(warning.value for warning in app.warning)
-    assert "could not be used" in notice
-    for key in query:
-        assert f"`{key}" in notice, key
-        assert key not in app.query_params, key
-    assert app.title[0].value and not app.exception
+    assert_link_rejected(open_in_app(file_name, query), query)

@@ -7,6 +7,7 @@ the pages' widgets (fewer rates, images or epochs) to keep the suite quick.
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest_links import assert_link_rejected, open_in_app, open_preset
 from tests.conftest import ROOT
 
 TIMEOUT = 180  # importing TensorFlow, then a few small trainings
@@ -148,20 +149,7 @@ def test_batch_norm_page(data_dir):
 # ----------------------------------------------------------------------
 # Settings in the URL
 # ----------------------------------------------------------------------
-def open_in_app(file_name: str, query: dict | None = None, preset: str | None = None) -> AppTest:
-    """Open a page through app.py, as a browser does, with a link's query parameters.
 
-    AppTest.switch_page() needs one run first: before it, the page is looked up by its file name,
-    which does not match a page that st.navigation registers under its own url_path.
-    """
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
-    for key, value in (query or {}).items():
-        app.query_params[key] = value
-    if preset is not None:
-        app.query_params["preset"] = preset
-    app.switch_page(f"app_pages/{file_name}").run()
-    assert not app.exception
-    return app
 
 
 # page file -> (a link's non-default settings, the widget values they mean, and a widget the link leaves at its
@@ -228,30 +216,12 @@ def test_settings_round_trip_through_the_url(file_name, data_dir):
     ("10_batch_norm.py", {"bn_target": "nan", "bn_placements": "sideways", "lr_epochs": "2"}),
 ])
 def test_hostile_links_get_a_notice_and_safe_defaults(file_name, query, data_dir):
-    app = open_in_app(file_name, query)
-    notice = " ".join(warning.value for warning in app.warning)
-    assert "could not be used" in notice
-    for key in query:
-        assert f"`{key}" in notice, key
-        assert key not in app.query_params, key
-    # The page itself still works with its defaults.
-    assert app.title[0].value and not app.exception
+    assert_link_rejected(open_in_app(file_name, query), query)
 
 
 # ----------------------------------------------------------------------
 # Lecture presets, opened the way a link opens them: app.py with ?preset=<slug>
 # ----------------------------------------------------------------------
-def open_preset(slug: str) -> AppTest:
-    from lab.presets import by_slug
-    from ui.catalog import by_url_path
-
-    preset = by_slug(slug)
-    app = open_in_app(by_url_path(preset.page).file.removeprefix("app_pages/"), preset=slug)
-    assert any(preset.title in info.value for info in app.info), "the preset's note is shown"
-    assert not any("could not be used" in warning.value or "not a preset" in warning.value for warning in app.warning)
-    for key, value in preset.settings.items():
-        assert app.session_state[key] == value, key
-    return app
 
 
 def test_every_preset_of_pages_6_to_10_is_tested():

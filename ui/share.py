@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
@@ -53,8 +54,9 @@ def current_link() -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", query, ""))
 
 
+@functools.lru_cache(maxsize=256)
 def qr_png(text: str) -> bytes:
-    """A QR code of `text` as PNG bytes, drawn locally (no web service).
+    """A QR code of `text` as PNG bytes, drawn locally (no web service), once per link per server.
 
     Args:
         text: what the code encodes.
