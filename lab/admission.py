@@ -268,7 +268,6 @@ class SharedTraining:
                 with suppress(OSError):
                     os.remove(temporary)
 
-
     def stats(self) -> dict[str, int]:
         """Counters for dashboards and the class-load benchmark.
 

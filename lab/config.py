@@ -229,6 +229,9 @@ def _shown(value: Any) -> str:
     # float format of it would raise OverflowError instead of naming the field.
     if isinstance(value, float):
         return f"{value:g}"
+    if isinstance(value, int) and abs(value) >= 10**36:
+        # repr() itself refuses integers of more than 4,300 digits.
+        return f"an integer of about {int(value.bit_length() * 0.30103) + 1:,} digits"
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
 
