@@ -185,7 +185,6 @@ def check_zero_init_answer(choice: int) -> Check:
     return Check(False, _ZERO_INIT_WHY_NOT[choice])
 
 
-
 def progress(passed: set) -> tuple[int, int]:
     """How many exercises are passed out of all.
 
