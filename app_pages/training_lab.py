@@ -5,6 +5,8 @@ batch normalisation, clipping, loss) changes how the same model learns, and with
 same seed a single changed setting explains the whole difference between two runs.
 """
 
+import contextlib
+
 import streamlit as st
 
 from lab import runs as lab_runs
@@ -85,41 +87,49 @@ def choices() -> None:
     columns[3].selectbox("Gradient clipping", CLIP_MODES, key="lab_clip", format_func=CLIP_LABELS.get, **PERSIST)
 
 
-def settings_form() -> bool:
-    """The settings, grouped like the slides; returns True when Train was pressed."""
+def settings_form(fold: bool) -> bool:
+    """The settings, grouped like the slides (folded away when `fold`); returns True when Train was pressed."""
     choices()
     with st.form("lab_form", border=False, enter_to_submit=False):
-        data, model, optimizer, rest = st.columns(4, gap="medium")
-        data.markdown("**Data**")
-        data.selectbox("Dataset", DATASETS, key="lab_dataset", format_func=DATASET_LABELS.get, **PERSIST)
-        select(data, "Training images", "train_size", help="A stratified subset; 'all' is 55,000.")
-        select(data, "Validation images", "validation_size")
-        data.number_input("Seed", 0, 2**31 - 1, step=1, key="lab_seed", **PERSIST,
-                          help="Fixes the split, the initial weights and the batch order.")
-        model.markdown("**Model**")
-        model.text_input("Hidden layers (units)", key="lab_hidden_units", max_chars=80, **PERSIST,
-                         help="Widths of the Dense layers, input side first, e.g. 300, 100.")
-        model.selectbox("Activation", ("relu", "sigmoid", "tanh", "linear", "elu", "leaky_relu"),
-                        key="lab_activation", **PERSIST)
-        model.selectbox("Batch normalisation", ("none", "before", "after"), key="lab_batch_norm",
-                        format_func=BATCH_NORM_LABELS.get, **PERSIST)
-        if st.session_state.get("lab_kernel_initializer") in ("random_normal", "random_uniform"):
-            select(model, "Initial weight spread", "init_stddev")
-        optimizer.markdown(f"**Optimizer: {lab_runs.OPTIMIZER_LABELS[st.session_state['lab_optimizer']]}**")
-        for parameter in OPTIMIZER_PARAMETERS[st.session_state["lab_optimizer"]]:
-            select(optimizer, PARAMETER_LABELS[parameter], parameter,
-                   format_func=lambda value: "0 (off)" if value == 0 else f"{value:g}")
-        rest.markdown("**Clipping, loss and training**")
-        if st.session_state.get("lab_clip", "none") != "none":
-            select(rest, f"Clip threshold ({CLIP_LABELS[st.session_state['lab_clip']]})", "clip_threshold")
-        select(rest, "Batch size", "batch_size")
-        rest.slider("Epochs", 1, 50, key="lab_epochs", **PERSIST)
-        rest.selectbox("Loss", LOSSES, key="lab_loss", format_func=LOSS_LABELS.get, **PERSIST)
-        select(rest, "Early-stopping patience", "early_stopping_patience",
-               format_func=lambda value: "off" if value == 0 else f"{value} epochs",
-               help="Stop when val_loss has not improved for this many epochs, and restore the best weights.")
+        # The expander sits inside the form, so Train stays in sight when the details fold away.
+        details = more_settings("All settings") if fold else contextlib.nullcontext()
+        with details:
+            _form_columns()
         return st.form_submit_button("Train", type="primary", key="lab_train", icon=":material/play_arrow:",
                                      width="stretch")
+
+
+def _form_columns() -> None:
+    """The form's four columns: data, model, optimizer, and clipping, loss and training."""
+    data, model, optimizer, rest = st.columns(4, gap="medium")
+    data.markdown("**Data**")
+    data.selectbox("Dataset", DATASETS, key="lab_dataset", format_func=DATASET_LABELS.get, **PERSIST)
+    select(data, "Training images", "train_size", help="A stratified subset; 'all' is 55,000.")
+    select(data, "Validation images", "validation_size")
+    data.number_input("Seed", 0, 2**31 - 1, step=1, key="lab_seed", **PERSIST,
+                      help="Fixes the split, the initial weights and the batch order.")
+    model.markdown("**Model**")
+    model.text_input("Hidden layers (units)", key="lab_hidden_units", max_chars=80, **PERSIST,
+                     help="Widths of the Dense layers, input side first, e.g. 300, 100.")
+    model.selectbox("Activation", ("relu", "sigmoid", "tanh", "linear", "elu", "leaky_relu"),
+                    key="lab_activation", **PERSIST)
+    model.selectbox("Batch normalisation", ("none", "before", "after"), key="lab_batch_norm",
+                    format_func=BATCH_NORM_LABELS.get, **PERSIST)
+    if st.session_state.get("lab_kernel_initializer") in ("random_normal", "random_uniform"):
+        select(model, "Initial weight spread", "init_stddev")
+    optimizer.markdown(f"**Optimizer: {lab_runs.OPTIMIZER_LABELS[st.session_state['lab_optimizer']]}**")
+    for parameter in OPTIMIZER_PARAMETERS[st.session_state["lab_optimizer"]]:
+        select(optimizer, PARAMETER_LABELS[parameter], parameter,
+               format_func=lambda value: "0 (off)" if value == 0 else f"{value:g}")
+    rest.markdown("**Clipping, loss and training**")
+    if st.session_state.get("lab_clip", "none") != "none":
+        select(rest, f"Clip threshold ({CLIP_LABELS[st.session_state['lab_clip']]})", "clip_threshold")
+    select(rest, "Batch size", "batch_size")
+    rest.slider("Epochs", 1, 50, key="lab_epochs", **PERSIST)
+    rest.selectbox("Loss", LOSSES, key="lab_loss", format_func=LOSS_LABELS.get, **PERSIST)
+    select(rest, "Early-stopping patience", "early_stopping_patience",
+           format_func=lambda value: "off" if value == 0 else f"{value} epochs",
+           help="Stop when val_loss has not improved for this many epochs, and restore the best weights.")
 
 
 # ----------------------------------------------------------------------
@@ -356,9 +366,10 @@ stopped = settle_interrupted_run()  # a training the last interaction interrupte
 if stopped is not None:
     _bump_version()
 presets()
-# On a projector the curves matter, so the settings fold away in presentation mode.
-with more_settings("Settings") if presenting() else st.container(border=True):
-    submitted = settings_form()
+# On a projector the curves matter, so in presentation mode the form's details fold away;
+# the optimizer, initializer and clipping choices and the Train button stay in sight.
+with st.container(border=True):
+    submitted = settings_form(fold=presenting())
 
 if stopped is not None:
     st.warning(f"Run #{stopped.run_id} was stopped at step {stopped.stop_step:,}; what it trained so far is "

@@ -163,3 +163,18 @@ def test_bad_uploads_are_rejected_and_good_ones_restore(data_dir, fashion):
     assert "Restored 1 run(s) from mine.json as #1." in _texts(app.success)
     restored = app.session_state[RUNS_KEY].latest
     assert restored.source == "imported" and restored.config == result.config
+
+
+def test_presentation_mode_folds_the_details_but_keeps_train_and_the_choices(data_dir):
+    # The link sets presentation mode on the first run, as a lecturer's ?present=true link does.
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    app.query_params["present"] = "true"
+    app.run()
+    app.switch_page("app_pages/training_lab.py").run()
+    assert [expander.label for expander in app.expander if expander.label == "All settings"] == ["All settings"]
+    assert "Train" in [button.label for button in app.button]
+    assert {"Optimizer", "Kernel initializer", "Gradient clipping"} <= {box.label for box in app.selectbox}
+    # Pressing Train from the projector trains, with the folded settings as they are.
+    app.button(key="lab_train").click().run()
+    assert not app.exception
+    assert "Test accuracy" in [metric.label for metric in app.metric]
