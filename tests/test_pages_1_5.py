@@ -10,7 +10,7 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.apptest_links import assert_link_rejected, open_in_app, open_preset
+from tests.apptest_links import assert_link_rejected, assert_round_trip, open_in_app, open_preset
 from tests.conftest import ROOT
 
 TIMEOUT = 180  # importing TensorFlow takes seconds, and the server is shared
@@ -302,22 +302,7 @@ ROUND_TRIPS = {
 @pytest.mark.parametrize("file_name", list(ROUND_TRIPS))
 def test_settings_round_trip_through_the_url(file_name, data_dir):
     query, values, (kind, moved_key, moved_value, moved_text, submit) = ROUND_TRIPS[file_name]
-    app = open_in_app(file_name, query)
-    for key, value in values.items():
-        assert app.session_state[key] == value, key
-    assert not any("could not be used" in warning.value for warning in app.warning)
-    # Move another widget, leave and come back: Streamlit writes the non-default bound values into the URL.
-    getattr(app, kind)(key=moved_key).set_value(moved_value)
-    if submit:
-        app.button(key=submit).click()
-    app.run()
-    app.switch_page("app_pages/home.py").run()
-    app.switch_page(f"app_pages/{file_name}").run()
-    assert app.query_params[moved_key] == moved_text
-    # A new session opened with that URL gets exactly the same settings.
-    shared = open_in_app(file_name, dict(app.query_params))
-    for key in (*values, moved_key):
-        assert shared.session_state[key] == app.session_state[key], key
+    assert_round_trip(file_name, query, values, (kind, moved_key, moved_value, moved_text), submit)
 
 
 @pytest.mark.parametrize("file_name, query", [

@@ -7,7 +7,7 @@ the pages' widgets (fewer rates, images or epochs) to keep the suite quick.
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.apptest_links import assert_link_rejected, open_in_app, open_preset
+from tests.apptest_links import assert_link_rejected, assert_round_trip, open_in_app, open_preset
 from tests.conftest import ROOT
 
 TIMEOUT = 180  # importing TensorFlow, then a few small trainings
@@ -187,25 +187,8 @@ ROUND_TRIPS = {
 
 @pytest.mark.parametrize("file_name", list(ROUND_TRIPS))
 def test_settings_round_trip_through_the_url(file_name, data_dir):
-    query, values, (kind, moved_key, moved_value, moved_text) = ROUND_TRIPS[file_name]
-    app = open_in_app(file_name, query)
-    # The link sets every widget, and the page raises no notice: every setting was used.
-    for key, value in values.items():
-        assert app.session_state[key] == value, key
-    assert not any("could not be used" in warning.value for warning in app.warning)
-    assert {key: app.query_params[key] for key in query} == query
-    # Move another widget. In a browser the frontend writes the URL at once; AppTest has no frontend, so
-    # the URL is checked after leaving the page and coming back, where Streamlit itself writes the page's
-    # non-default bound values back into the URL.
-    getattr(app, kind)(key=moved_key).set_value(moved_value).run()
-    app.switch_page("app_pages/home.py").run()
-    app.switch_page(f"app_pages/{file_name}").run()
-    assert app.query_params[moved_key] == moved_text
-    assert app.session_state[moved_key] == moved_value
-    # A new session opened with that URL gets exactly the same settings.
-    shared = open_in_app(file_name, dict(app.query_params))
-    for key in values:
-        assert shared.session_state[key] == app.session_state[key], key
+    query, values, moved = ROUND_TRIPS[file_name]
+    assert_round_trip(file_name, query, values, moved)
 
 
 @pytest.mark.parametrize("file_name, query", [
