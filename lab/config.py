@@ -206,6 +206,23 @@ _CHOICES: dict[str, tuple[str, ...]] = {
 }
 
 
+def float_literal(value: float) -> str:
+    """A number as short as `:g` writes it, but always a Python float literal ("1.0", never "1").
+
+    Keras 3 rejects an int learning rate or momentum with ValueError, and `f"{1.0:g}"` is "1",
+    which Python reads as an int; every number in generated code goes through here.
+
+    Args:
+        value: the number.
+    Returns:
+        source text such as "0.01", "1e-05" or "1.0".
+    """
+    text = f"{float(value):g}"
+    if any(character in text for character in ".en"):  # "0.01", "1e-05", "inf" and "nan" stay as they are
+        return text
+    return text + ".0"
+
+
 def _range_text(low: float, high: float, low_in: bool, high_in: bool) -> str:
     return f"{'[' if low_in else '('}{low:g}, {high:g}{']' if high_in else ')'}"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import keras
 
-from lab.config import TrainConfig
+from lab.config import TrainConfig, float_literal  # float_literal: re-exported for the code views
 
 # Name-to-factory maps. Every run builds a new optimizer: optimizer state
 # (momentum, accumulators, the step counter) must never leak between runs.
@@ -88,44 +88,92 @@ def learning_rate_at(config: TrainConfig, step: int) -> float:
 # ----------------------------------------------------------------------
 # Code shown to students
 # ----------------------------------------------------------------------
-def _optimizer_call(config: TrainConfig, learning_rate: str) -> str:
-    args = [learning_rate]
+CLASS_NAMES = {"sgd": "SGD", "momentum": "SGD", "nesterov": "SGD", "adagrad": "Adagrad",
+               "rmsprop": "RMSprop", "adam": "Adam"}
+
+
+def _optimizer_arguments(config: TrainConfig) -> list[str]:
+    # The hyperparameters the chosen optimizer reads, in the order the slides write them.
+    args = []
     if config.optimizer in ("momentum", "nesterov"):
-        args.append(f"momentum={config.momentum:g}")
+        args.append(f"momentum={float_literal(config.momentum)}")
     if config.optimizer == "nesterov":
         args.append("nesterov=True")
     if config.optimizer == "rmsprop":
-        args.append(f"rho={config.rho:g}")
+        args.append(f"rho={float_literal(config.rho)}")
     if config.optimizer == "adam":
-        args += [f"beta_1={config.beta_1:g}", f"beta_2={config.beta_2:g}"]
+        args += [f"beta_1={float_literal(config.beta_1)}", f"beta_2={float_literal(config.beta_2)}"]
     if config.optimizer in ("adagrad", "rmsprop", "adam"):
-        args.append(f"epsilon={config.epsilon:g}")
-    args += [f"{name}={value:g}" for name, value in clip_arguments(config).items()]
-    class_name = {"sgd": "SGD", "momentum": "SGD", "nesterov": "SGD", "adagrad": "Adagrad",
-                  "rmsprop": "RMSprop", "adam": "Adam"}[config.optimizer]
-    return f"keras.optimizers.{class_name}({', '.join(args)})"
+        args.append(f"epsilon={float_literal(config.epsilon)}")
+    return args
+
+
+def _optimizer_call(config: TrainConfig, learning_rate: str) -> str:
+    args = [learning_rate, *_optimizer_arguments(config)]
+    args += [f"{name}={float_literal(value)}" for name, value in clip_arguments(config).items()]
+    return f"keras.optimizers.{CLASS_NAMES[config.optimizer]}({', '.join(args)})"
+
+
+def optimizer_expression(config: TrainConfig) -> str:
+    """The Keras 3 expression that builds this config's optimizer, exactly as `keras_code` writes it.
+
+    Args:
+        config: its optimizer, hyperparameters, decay and clipping.
+    Returns:
+        source text such as "keras.optimizers.SGD(learning_rate=1.0, clipnorm=1.0)".
+    """
+    learning_rate = float_literal(config.learning_rate)
+    if config.decay:
+        learning_rate = (f"keras.optimizers.schedules.InverseTimeDecay({learning_rate}, decay_steps=1, "
+                         f"decay_rate={float_literal(config.decay)})")
+    return _optimizer_call(config, "learning_rate=" + learning_rate)
+
+
+# What each slide spelling does in Keras 3, in words. Keras 3 pops `decay=` with a warning first and then
+# raises ValueError ("Argument(s) not recognized") for `lr=`, so the slides' `SGD(lr=0.01, decay=1e-4)`
+# never gets as far as ignoring its decay: it fails on `lr=`.
+LR_RAISES = "lr= raises ValueError in Keras 3 (Argument(s) not recognized)"
+DECAY_IGNORED = ("lr= raises ValueError first; and with learning_rate= instead, decay= is ignored: "
+                 "Keras only warns, and the rate never decays")
+MODULE_PLURAL = "no module keras.optimizer: the module is optimizers, plural"
+
+# The lecture's own spellings, for a page that lists them all (old, Keras 3, what the old one does).
+SLIDE_MAPPING_ROWS = (
+    ("SGD(lr=0.01)", "SGD(learning_rate=0.01)", LR_RAISES),
+    ("SGD(lr=0.01, decay=1e-4)", "SGD(learning_rate=InverseTimeDecay(0.01, decay_steps=1, decay_rate=1e-4))",
+     DECAY_IGNORED),
+    ("keras.optimizers.Adam(lr=0.001, beta_1=0.9, beta_2=0.999)",
+     "keras.optimizers.Adam(learning_rate=0.001, beta_1=0.9, beta_2=0.999)", LR_RAISES),
+    ("keras.optimizer.SGD(clipvalue=1.0)", "keras.optimizers.SGD(clipvalue=1.0)", MODULE_PLURAL),
+)
 
 
 def old_spelling(config: TrainConfig) -> list[tuple[str, str]]:
-    """Pairs of (Keras 2 spelling from the slides, Keras 3 replacement) relevant to this config.
+    """Pairs of (Keras 2 spelling from the slides, Keras 3 replacement) for this config's optimizer.
 
     Args:
-        config: decides which mappings apply.
+        config: decides the optimizer, its hyperparameters and which mappings apply.
     Returns:
         list of (old, new) code strings; the first pair is always the learning rate.
     """
-    pairs = [(f"SGD(lr={config.learning_rate:g})", f"SGD(learning_rate={config.learning_rate:g})  # lr= raises an error")]
+    class_name = f"keras.optimizers.{CLASS_NAMES[config.optimizer]}"
+    arguments = "".join(", " + argument for argument in _optimizer_arguments(config))
+    rate = float_literal(config.learning_rate)
+    pairs = [(f"{class_name}(lr={rate}{arguments})",
+              f"{class_name}(learning_rate={rate}{arguments})  # {LR_RAISES}")]
     if config.decay:
+        decay = float_literal(config.decay)
         pairs.append((
-            f"SGD(lr={config.learning_rate:g}, decay={config.decay:g})",
-            f"SGD(learning_rate=keras.optimizers.schedules.InverseTimeDecay({config.learning_rate:g}, "
-            f"decay_steps=1, decay_rate={config.decay:g}))  # decay= is ignored: only a warning, no decay",
+            f"{class_name}(lr={rate}, decay={decay}{arguments})",
+            f"{class_name}(learning_rate=keras.optimizers.schedules.InverseTimeDecay({rate}, "
+            f"decay_steps=1, decay_rate={decay}){arguments})  # {DECAY_IGNORED}",
         ))
     if config.clip != "none":
         name = CLIP_ARGUMENT[config.clip]
+        threshold = float_literal(config.clip_threshold)
         pairs.append((
-            f"keras.optimizer.SGD({name}={config.clip_threshold:g})",
-            f"keras.optimizers.SGD({name}={config.clip_threshold:g})  # the module is optimizers, plural",
+            f"keras.optimizer.{CLASS_NAMES[config.optimizer]}({name}={threshold})",
+            f"{class_name}({name}={threshold})  # {MODULE_PLURAL}",
         ))
     return pairs
 
@@ -138,9 +186,6 @@ def keras_code(config: TrainConfig) -> str:
     Returns:
         Python source as a string, ending with the slide-to-Keras-3 mapping as comments.
     """
-    lr = f"{config.learning_rate:g}"
-    if config.decay:
-        lr = f"keras.optimizers.schedules.InverseTimeDecay({lr}, decay_steps=1, decay_rate={config.decay:g})"
     init = _initializer_code(config)
     lines = [
         "import keras",
@@ -165,7 +210,7 @@ def keras_code(config: TrainConfig) -> str:
         "])",
         "model.compile(",
         f"    loss=\"{config.loss}\",",
-        f"    optimizer={_optimizer_call(config, 'learning_rate=' + lr)},",
+        f"    optimizer={optimizer_expression(config)},",
         "    metrics=[\"accuracy\"],",
         ")",
     ]
@@ -193,9 +238,10 @@ def _initializer_code(config: TrainConfig) -> str:
     if name == "glorot_uniform":
         return ""  # the Keras default
     if name == "random_normal":
-        return f", kernel_initializer=keras.initializers.RandomNormal(stddev={config.init_stddev:g})"
+        return f", kernel_initializer=keras.initializers.RandomNormal(stddev={float_literal(config.init_stddev)})"
     if name == "random_uniform":
-        return f", kernel_initializer=keras.initializers.RandomUniform({-config.init_stddev:g}, {config.init_stddev:g})"
+        low, high = float_literal(-config.init_stddev), float_literal(config.init_stddev)
+        return f", kernel_initializer=keras.initializers.RandomUniform({low}, {high})"
     return f", kernel_initializer=\"{name}\""
 
 

@@ -110,7 +110,7 @@ def test_keras3_ignores_the_slides_decay_argument():
 def test_old_spelling_sits_next_to_the_keras3_schedule():
     table = decay.spelling_table(TrainConfig(learning_rate=0.01, decay=1e-4))
     row = table.iloc[1]
-    assert row["slide (Keras 2)"] == "SGD(lr=0.01, decay=0.0001)"
+    assert row["slide (Keras 2)"] == "keras.optimizers.SGD(lr=0.01, decay=0.0001)"
     assert "InverseTimeDecay(0.01, decay_steps=1, decay_rate=0.0001)" in row["Keras 3"]
     assert "ignored" in row["Keras 3"]
 

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from lab.config import TrainConfig
+from lab.config import TrainConfig, float_literal
 from lab.data import Dataset, split_indices
 from lab.models import build_model, layer_table
 from lab.plots import COLORS
@@ -558,8 +558,8 @@ def mlp(hidden_units, activation):
 models = {{"softmax": mlp([], "linear"), "linear": mlp([{widths}], "linear"), "relu": mlp([{widths}], "relu")}}
 steps = {epochs} * int(np.ceil({train_size} / 64))
 for name, model in models.items():
-    schedule = keras.optimizers.schedules.CosineDecay({learning_rate:g}, decay_steps=steps)
-    model.compile(optimizer=keras.optimizers.SGD(schedule, momentum=0.9, global_clipnorm={CLIP_NORM:g}),
+    schedule = keras.optimizers.schedules.CosineDecay({float_literal(learning_rate)}, decay_steps=steps)
+    model.compile(optimizer=keras.optimizers.SGD(schedule, momentum=0.9, global_clipnorm={float_literal(CLIP_NORM)}),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     model.fit(x_train, y_train, epochs={epochs}, batch_size=64, verbose=0)
     print(name, model.evaluate(x_test, y_test, verbose=0))

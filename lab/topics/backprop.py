@@ -17,7 +17,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import tensorflow as tf
 
-from lab.config import TrainConfig
+from lab.config import TrainConfig, float_literal
 from lab.data import Dataset
 from lab.models import build_model
 from lab.plots import COLORS
@@ -410,7 +410,7 @@ grads = tape.gradient(loss, model.trainable_variables)  # backward pass
 for variable, grad in zip(model.trainable_variables, grads):
     print(variable.path, float(tf.norm(grad)))           # gradient per layer
 
-optimizer = keras.optimizers.SGD(learning_rate={learning_rate:g})
+optimizer = keras.optimizers.SGD(learning_rate={float_literal(learning_rate)})
 optimizer.apply_gradients(zip(grads, model.trainable_variables))  # the update W -= lr * grad
 print(float(loss), float(loss_fn(y, model(x))))         # the batch's loss before and after
 '''

@@ -17,7 +17,7 @@ from typing import Callable, Optional
 import numpy as np
 import plotly.graph_objects as go
 
-from lab.config import TrainConfig
+from lab.config import TrainConfig, float_literal
 from lab.plots import COLORS
 
 MAX_COMPONENTS = 1_000  # a gradient typed by hand never needs more; bounds the work
@@ -339,6 +339,6 @@ def clipping_code(config: TrainConfig) -> str:
         "    optimizer.apply_gradients([(keras.ops.convert_to_tensor([0.1, 10.0]), variable)])\n"
         "    print(clip, -variable.numpy())  # clipvalue: [0.1 1.0]; clipnorm: [0.0099995 0.99995]\n\n"
         "# The training run: the same model and data, with the optimizer's own clipping.\n"
-        f"optimizer = keras.optimizers.SGD(learning_rate={config.learning_rate:g}, "
-        f"{MODE_LABELS[config.clip]}={config.clip_threshold:g})\n"
+        f"optimizer = keras.optimizers.SGD(learning_rate={float_literal(config.learning_rate)}, "
+        f"{MODE_LABELS[config.clip]}={float_literal(config.clip_threshold)})\n"
     )

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from lab.config import MAX_TRAIN_IMAGES, TrainConfig
+from lab.config import MAX_TRAIN_IMAGES, TrainConfig, float_literal
 from lab.data import Dataset, split_indices
 from lab.plots import COLORS, _figure
 
@@ -399,15 +399,15 @@ model = keras.Sequential([
     keras.layers.Dense(10, activation="softmax"),
 ])
 steps = {steps}
-growth = ({max_rate:g} / {min_rate:g}) ** (1 / (steps - 1))  # the rate is multiplied by this every step
-schedule = keras.optimizers.schedules.ExponentialDecay({min_rate:g}, decay_steps=1, decay_rate=growth)
+growth = ({float_literal(max_rate)} / {float_literal(min_rate)}) ** (1 / (steps - 1))  # the rate's factor per step
+schedule = keras.optimizers.schedules.ExponentialDecay({float_literal(min_rate)}, decay_steps=1, decay_rate=growth)
 model.compile(loss="sparse_categorical_crossentropy", optimizer=keras.optimizers.SGD(learning_rate=schedule))
 
 rng = np.random.default_rng(42)
 rates, losses = [], []
 for step in range(steps):
     batch = rng.choice(len(x_train), {batch_size}, replace=False)
-    rates.append({min_rate:g} * growth ** step)
+    rates.append({float_literal(min_rate)} * growth ** step)
     losses.append(model.train_on_batch(x_train[batch], y_train[batch]))  # this batch's loss
     if not np.isfinite(losses[-1]) or (step > 10 and losses[-1] > 4 * min(losses)):
         break  # the loss has exploded; larger rates only get worse

@@ -23,7 +23,7 @@ from typing import Callable, Optional
 import numpy as np
 import plotly.graph_objects as go
 
-from lab.config import OPTIMIZER_PARAMETERS, OPTIMIZERS, TrainConfig
+from lab.config import OPTIMIZER_PARAMETERS, OPTIMIZERS, TrainConfig, float_literal
 from lab.plots import COLORS
 
 LABELS = {"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov", "adagrad": "AdaGrad",
@@ -535,16 +535,20 @@ def trajectory_code(surface_key: str, settings: OptimizerSettings, steps: int) -
             "rosenbrock": "0.1 * ((1.0 - x) ** 2 + 10.0 * (y - x**2) ** 2)",
             "saddle": "0.5 * x**2 - 0.5 * y**2 + 0.25 * y**4"}[surface_key]
     s = settings
+    # Float literals throughout: Keras 3 rejects an int learning rate or momentum ("1", "0").
+    sgd, adaptive = float_literal(s.sgd_learning_rate), float_literal(s.adaptive_learning_rate)
+    momentum = float_literal(s.momentum)
     return (
         "import keras\nimport numpy as np\nimport tensorflow as tf\n\n"
         f"def loss(x, y):\n    return {body}\n\n"
         "optimizers = {\n"
-        f"    'SGD': keras.optimizers.SGD({s.sgd_learning_rate:g}),\n"
-        f"    'Momentum': keras.optimizers.SGD({s.sgd_learning_rate:g}, momentum={s.momentum:g}),\n"
-        f"    'Nesterov': keras.optimizers.SGD({s.sgd_learning_rate:g}, momentum={s.momentum:g}, nesterov=True),\n"
-        f"    'AdaGrad': keras.optimizers.Adagrad({s.adaptive_learning_rate:g}),\n"
-        f"    'RMSprop': keras.optimizers.RMSprop({s.adaptive_learning_rate:g}, rho={s.rho:g}),\n"
-        f"    'Adam': keras.optimizers.Adam({s.adaptive_learning_rate:g}, beta_1={s.beta_1:g}, beta_2={s.beta_2:g}),\n"
+        f"    'SGD': keras.optimizers.SGD({sgd}),\n"
+        f"    'Momentum': keras.optimizers.SGD({sgd}, momentum={momentum}),\n"
+        f"    'Nesterov': keras.optimizers.SGD({sgd}, momentum={momentum}, nesterov=True),\n"
+        f"    'AdaGrad': keras.optimizers.Adagrad({adaptive}),\n"
+        f"    'RMSprop': keras.optimizers.RMSprop({adaptive}, rho={float_literal(s.rho)}),\n"
+        f"    'Adam': keras.optimizers.Adam({adaptive}, beta_1={float_literal(s.beta_1)}, "
+        f"beta_2={float_literal(s.beta_2)}),\n"
         "}\n"
         "for name, optimizer in optimizers.items():\n"
         f"    theta = keras.Variable(np.array({list(surface.start)}, dtype='float32'))\n"
@@ -920,7 +924,7 @@ def adagrad_code(logs: list) -> str:
     for log in logs:
         lines += [
             "model = ...  # the lecture's model, built with the same seed each time",
-            f"model.compile(optimizer=keras.optimizers.{calls[log.optimizer]}({log.learning_rate:g}), "
+            f"model.compile(optimizer=keras.optimizers.{calls[log.optimizer]}({float_literal(log.learning_rate)}), "
             "loss='sparse_categorical_crossentropy', metrics=['accuracy'])",
             "model.fit(x_train, y_train, epochs=..., callbacks=[EffectiveRate()])\n",
         ]
