@@ -17,6 +17,7 @@ from typing import Callable, Optional
 import numpy as np
 import plotly.graph_objects as go
 
+from lab.claims import Claim
 from lab.config import TrainConfig, float_literal
 from lab.plots import COLORS
 
@@ -342,3 +343,63 @@ def clipping_code(config: TrainConfig) -> str:
         f"optimizer = keras.optimizers.SGD(learning_rate={float_literal(config.learning_rate)}, "
         f"{MODE_LABELS[config.clip]}={float_literal(config.clip_threshold)})\n"
     )
+
+
+# ----------------------------------------------------------------------
+# The page's outcome claims, checked on the real data by tests/test_claims.py
+# ----------------------------------------------------------------------
+HEALTHY_LEARNING_RATE = 0.1  # plain SGD that trains well on the same setup: what a rescue must come close to
+RESCUE_MARGIN = 0.03  # a rescue ends within 3 points of validation accuracy of the healthy run
+
+
+def claims_experiment(dataset, trainer: Optional[Callable] = None) -> dict:
+    """Train the rescue setup (rescue_config's defaults, lr 1.0) with each clipping mode, without, and a healthy run.
+
+    Args:
+        dataset: the shared Dataset.
+        trainer: train(config, dataset) -> TrainResult; lab.training.train by default.
+    Returns:
+        {"none", "value", "norm", "global_norm", "healthy"} -> TrainResult; "healthy" is plain SGD at
+        HEALTHY_LEARNING_RATE.
+    """
+    if trainer is None:
+        from lab.training import train as trainer
+
+    base = rescue_config()
+    runs = {mode: dataclasses.replace(base, clip=mode) for mode in ("none", "value", "norm", "global_norm")}
+    runs["healthy"] = dataclasses.replace(base, clip="none", learning_rate=HEALTHY_LEARNING_RATE)
+    return {label: trainer(config, dataset) for label, config in runs.items()}
+
+
+def _accuracy(result) -> float:
+    if result.stop_reason == "diverged" or not result.history["val_accuracy"]:
+        return 0.0
+    return float(result.history["val_accuracy"][-1])
+
+
+def _diverges_early(result) -> bool:
+    return result.stop_reason == "diverged" and result.stop_epoch == 0 and result.stop_step < 20
+
+
+def _global_norm_rescues(runs) -> bool:
+    return (runs["global_norm"].stop_reason == "completed"
+            and _accuracy(runs["global_norm"]) >= _accuracy(runs["healthy"]) - RESCUE_MARGIN)
+
+
+def _norm_survives_but_falls_short(runs) -> bool:
+    history = runs["norm"].history["val_accuracy"]
+    return (runs["norm"].stop_reason == "completed" and _accuracy(runs["norm"]) > 0.3
+            and _accuracy(runs["norm"]) < _accuracy(runs["healthy"]) - 0.15 and history[-1] <= history[0])
+
+
+CLAIMS = (
+    Claim("Without clipping, learning rate 1.0 diverges within the first 20 steps.",
+          lambda runs: _diverges_early(runs["none"])),
+    Claim("`global_clipnorm=1` rescues it: it trains to within 3 points of the validation accuracy of a "
+          "healthy run (plain SGD at learning rate 0.1).", _global_norm_rescues),
+    Claim("`clipnorm=1` only keeps it alive: it clips each weight tensor on its own, and ends more than 15 "
+          "points below the healthy run, with validation accuracy falling from the first epoch to the last.",
+          _norm_survives_but_falls_short),
+    Claim("`clipvalue=1` does not rescue it: capping every component at 1 still lets the run diverge within "
+          "the first 20 steps.", lambda runs: _diverges_early(runs["value"])),
+)

@@ -5,6 +5,11 @@
   applies real updates and reads its learning rate back: Keras 3 drops
   `decay=` (it only logs a warning), so the rate never falls.
 * `compare_decay` trains the same seeded model with and without decay.
+* `CLAIMS` are the page's outcome sentences, checked against `claims_experiment`.
+
+The slides call this the "Adaptive Learning Rate". Here the rate adapts only to the
+step count, on a schedule fixed in advance; AdaGrad, RMSprop and Adam (page 12)
+adapt each weight's rate to its gradients.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from lab.claims import Claim
 from lab.config import TrainConfig
 from lab.data import Dataset
 from lab.plots import COLORS, _figure
@@ -322,3 +328,58 @@ def comparison_table(results: dict) -> pd.DataFrame:
             "stop": result.stop_reason,
         })
     return pd.DataFrame(rows)
+
+
+# ----------------------------------------------------------------------
+# The page's outcome claims, checked on the real data by tests/test_claims.py
+# ----------------------------------------------------------------------
+# (initial rate, decay) pairs of the claims' experiment, at the page's other defaults (BASE_FIELDS).
+CLAIM_RUNS = ((0.3, 0.0), (0.3, 1e-2), (0.3, 0.1), (0.01, 0.0), (0.01, 0.1))
+
+
+def claims_experiment(dataset: Dataset, trainer: Optional[Callable] = None) -> dict[tuple[float, float], object]:
+    """Train every run the page's claims are about: two starting rates, with no, moderate and strong decay.
+
+    Args:
+        dataset: the shared dataset.
+        trainer: train(config, dataset) -> TrainResult; lab.training.train by default.
+    Returns:
+        {(learning_rate, decay): TrainResult} for every pair in CLAIM_RUNS.
+    """
+    if trainer is None:
+        from lab.training import train as trainer
+
+    return {(rate, decay): trainer(base_config(learning_rate=rate, decay=decay), dataset)
+            for rate, decay in CLAIM_RUNS}
+
+
+def _final(result, metric: str) -> float:
+    values = result.history.get(metric) or [float("nan")]
+    return float(values[-1])
+
+
+def _settles(runs) -> bool:
+    # Decay at the page's default must end clearly lower than the constant rate, not by seed noise.
+    return _final(runs[(0.3, 1e-2)], "val_loss") < _final(runs[(0.3, 0.0)], "val_loss") - 0.05
+
+
+def _strong_decay_still_helps_a_large_start(runs) -> bool:
+    return _final(runs[(0.3, 0.1)], "val_accuracy") > _final(runs[(0.3, 0.0)], "val_accuracy") + 0.02
+
+
+def _strong_decay_stalls_a_small_start(runs) -> bool:
+    stalled, constant = runs[(0.01, 0.1)], runs[(0.01, 0.0)]
+    end_rate = stalled.step_log[-1]["learning_rate"]
+    return (stalled.stop_reason == "completed" and end_rate < 0.01 / 15
+            and _final(stalled, "val_accuracy") < _final(constant, "val_accuracy") - 0.10)
+
+
+CLAIMS = (
+    Claim("From η₀ = 0.3, decay 0.01 lets training settle: the final validation loss is clearly lower than "
+          "with the constant rate.", _settles),
+    Claim("Even a strong decay of 0.1 beats the constant rate from η₀ = 0.3: a large start leaves room to "
+          "shrink, and the early steps are still large.", _strong_decay_still_helps_a_large_start),
+    Claim("Too strong a decay for the starting rate stalls training: from η₀ = 0.01, decay 0.1 shrinks the "
+          "rate below a fifteenth of η₀ within these 189 steps, before the model has learnt much, and ends "
+          "more than 10 points of validation accuracy below the constant rate.", _strong_decay_stalls_a_small_start),
+)

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from lab.claims import Claim
 from lab.config import MAX_TRAIN_IMAGES, TrainConfig, float_literal
 from lab.data import Dataset, split_indices
 from lab.plots import COLORS, _figure
@@ -413,3 +414,34 @@ for step in range(steps):
         break  # the loss has exploded; larger rates only get worse
 # Plot losses against rates on a log x axis; pick a rate where the loss falls fastest.
 '''
+
+
+# ----------------------------------------------------------------------
+# The page's outcome claims, checked on the real data by tests/test_claims.py
+# ----------------------------------------------------------------------
+def claims_experiment(dataset: Dataset, trainer: Optional[Callable] = None) -> dict[float, object]:
+    """The page's default comparison: DEFAULT_RATES on BASE_FIELDS.
+
+    Args:
+        dataset: the shared dataset.
+        trainer: train(config, dataset) -> TrainResult; lab.training.train by default.
+    Returns:
+        dict mapping each default rate to its TrainResult.
+    """
+    return compare_learning_rates(dataset, DEFAULT_RATES, trainer=trainer)
+
+
+def _loss_drop(result) -> float:
+    return 1 - end_loss(result) / start_loss(result)
+
+
+CLAIMS = (
+    Claim("Learning rate 1e-4 **crawls**: after the same steps its loss has fallen by less than 10% of its "
+          "start, and validation accuracy is still below 30%.",
+          lambda runs: verdict(runs[1e-4]) == "crawls" and runs[1e-4].history["val_accuracy"][-1] < 0.3),
+    Claim("Learning rate 0.1 **learns**: its loss falls by more than half and validation accuracy passes 70%.",
+          lambda runs: verdict(runs[0.1]) == "learns" and _loss_drop(runs[0.1]) > 0.5
+          and runs[0.1].history["val_accuracy"][-1] > 0.7),
+    Claim("Learning rate 1.0 **diverges** within its first 10 steps.",
+          lambda runs: verdict(runs[1.0]) == "diverged" and runs[1.0].stop_step < 10),
+)
