@@ -40,10 +40,8 @@ st.markdown(
     "the first layer, and small initial weights make it worse; large initial weights make it explode. "
     "Batch normalisation fixes both."
 )
-st.latex(
-    r"\frac{\partial L}{\partial h_1} = \frac{\partial L}{\partial h_n}\prod_{l=2}^{n} W_l^{\top}\,"
-    r"\operatorname{diag}\!\big(\sigma'(z_l)\big)"
-)
+st.latex(topic.CHAIN_RULE_LATEX)
+st.latex(topic.CHAIN_RULE_CONVENTION)
 st.latex(r"\sigma'_{\text{sigmoid}}(z) = \sigma(z)\,(1 - \sigma(z)) \le \tfrac14")
 
 left, right = st.columns(2)

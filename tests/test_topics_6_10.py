@@ -195,6 +195,42 @@ def test_initialisation_figures(init_runs):
 # ----------------------------------------------------------------------
 # 9. Vanishing and exploding gradients
 # ----------------------------------------------------------------------
+def test_chain_rule_lists_its_factors_in_backward_order_for_z_equals_h_w_plus_b():
+    text = gradients.CHAIN_RULE_LATEX
+    # Each layer contributes diag(sigma'(z_l)) and then W_l^T, from layer n down to layer 2.
+    order = [r"\partial h_n}", r"\sigma'(z_n)", "W_n^{\\top}", r"\sigma'(z_{n-1})", "W_{n-1}^{\\top}",
+             r"\sigma'(z_2)", "W_2^{\\top}"]
+    positions = [text.index(piece) for piece in order]
+    assert positions == sorted(positions)
+    assert r"\prod_{l=2}^{n} W_l" not in text  # the old, wrongly ordered product
+    assert "z_l = h_{l-1} W_l + b_l" in gradients.CHAIN_RULE_CONVENTION
+
+
+def test_chain_rule_in_that_order_equals_keras_backprop_on_real_images(fashion):
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(0)
+    layers = [keras.layers.Dense(units, activation="sigmoid") for units in (32, 24, 16)]  # h_1, h_2, h_3
+    images = tf.constant(fashion.x_train[:8].reshape(8, -1) / 255.0, dtype=tf.float32)
+    for layer, inputs in zip(layers, (784, 32, 24)):
+        layer.build((None, inputs))
+    with tf.GradientTape() as tape:
+        h_1 = layers[0](images)
+        tape.watch(h_1)
+        hidden, preactivations = h_1, []
+        for layer in layers[1:]:
+            preactivations.append(tf.matmul(hidden, layer.kernel) + layer.bias)  # z_l = h_{l-1} W_l + b_l
+            hidden = tf.sigmoid(preactivations[-1])
+        loss = tf.reduce_sum(hidden ** 2)
+    by_keras = tape.gradient(loss, h_1).numpy()
+    upstream = (2 * hidden).numpy()  # dL/dh_n
+    slopes = [(tf.sigmoid(z) * (1 - tf.sigmoid(z))).numpy() for z in preactivations]
+    product = gradients.chain_rule_product(upstream, [layer.kernel.numpy() for layer in layers[1:]], slopes)
+    assert np.abs(by_keras).max() > 0
+    assert np.allclose(product, by_keras, rtol=1e-4, atol=1e-7)
+
+
 def test_sigmoid_depth_10_first_layer_gradient_orders_of_magnitude_below_the_last(fashion):
     norms = gradients.initial_gradient_norms(gradients.deep_config(10, "sigmoid", 0.1), fashion)
     assert list(norms) == [f"hidden_{i}" for i in range(1, 11)] + ["output"]

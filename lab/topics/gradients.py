@@ -1,7 +1,7 @@
 """Vanishing and exploding gradients in a deep MLP, and batch normalisation as the fix.
 
 Backpropagation multiplies one factor per layer on the way from the loss to the
-first layer: the layer's weights times the slope of its activation. Sigmoid's
+first layer: the slope of the layer's activation, then its transposed weights. Sigmoid's
 slope is at most 1/4, so with ordinary weights the product shrinks layer after
 layer (vanishing); with large weights it can grow (exploding). The experiment
 measures the real per-layer gradient norms of a deep Keras MLP on one batch of
@@ -32,6 +32,33 @@ BASE_FIELDS = dict(
     kernel_initializer="random_normal",
 )
 NORM_BATCH = 256  # images in the batch whose gradient is measured at initialisation
+
+# The chain rule for the row-vector convention of page 05: z_l = h_{l-1} W_l + b_l and h_l = sigma(z_l).
+# Going back one layer multiplies the row gradient on the right by diag(sigma'(z_l)) and then by W_l^T, so the
+# factors appear in the order the backward pass meets them: layer n first, layer 2 last.
+CHAIN_RULE_LATEX = (
+    r"\frac{\partial L}{\partial h_1} = \frac{\partial L}{\partial h_n}\,"
+    r"\operatorname{diag}\!\big(\sigma'(z_n)\big)\,W_n^{\top}\,"
+    r"\operatorname{diag}\!\big(\sigma'(z_{n-1})\big)\,W_{n-1}^{\top}\cdots"
+    r"\operatorname{diag}\!\big(\sigma'(z_2)\big)\,W_2^{\top}"
+)
+CHAIN_RULE_CONVENTION = r"z_l = h_{l-1} W_l + b_l,\quad h_l = \sigma(z_l)\quad\text{(row vectors, as on page 05)}"
+
+
+def chain_rule_product(upstream: np.ndarray, kernels: list[np.ndarray], slopes: list[np.ndarray]) -> np.ndarray:
+    """dL/dh_1 by multiplying CHAIN_RULE_LATEX's factors in its order: diag(sigma'(z_l)) W_l^T for l = n down to 2.
+
+    Args:
+        upstream: dL/dh_n as a row vector (or a batch of rows).
+        kernels: W_2 ... W_n, input side first, each of shape (units of h_{l-1}, units of h_l).
+        slopes: sigma'(z_2) ... sigma'(z_n), matching `kernels`.
+    Returns:
+        dL/dh_1 with the shape of h_1.
+    """
+    gradient = np.asarray(upstream, dtype=np.float64)
+    for kernel, slope in zip(reversed(kernels), reversed(slopes)):
+        gradient = (gradient * slope) @ kernel.T  # a row vector times diag(slope) is an elementwise product
+    return gradient
 
 
 def deep_config(depth: int = 10, activation: str = "sigmoid", init_stddev: float = 0.1,
