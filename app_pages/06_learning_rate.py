@@ -11,6 +11,7 @@ import dataclasses
 import streamlit as st
 
 from lab.admission import SLOTS, train_shared
+from lab.claims import markdown_list
 from lab.topics import learning_rate as topic
 from ui.common import config_or_error, get_dataset, show_keras_code
 from ui.present import chart, more_settings
@@ -103,6 +104,9 @@ else:
         "by more than the last. A crawling run's loss barely moves in the same number of steps, so it would "
         "need many more epochs. The good rate gets most of the way in the first epoch."
     )
+    setup = topic.BASE_FIELDS
+    st.markdown(f"Measured with the default rates and settings ({setup['train_size']:,} images, {setup['epochs']} "
+                f"epochs, seed {setup['seed']}), and checked on every test run:\n\n" + markdown_list(topic.CLAIMS))
     first = next(iter(results.values())).config
     st.caption("The runs differ only in `learning_rate`. Code of the first run:")
     show_keras_code(first)

@@ -3,7 +3,8 @@
 Teaching point: with inverse-time decay the learning rate shrinks as
 lr / (1 + decay * t), so training can start with large steps and still settle.
 The slides' `SGD(lr=0.01, decay=1e-4)` does not decay in Keras 3: `decay=` is
-ignored, and the Keras 3 spelling is an `InverseTimeDecay` schedule.
+ignored, and the Keras 3 spelling is an `InverseTimeDecay` schedule. The measured
+outcomes the page states are lab.topics.decay.CLAIMS.
 """
 
 import dataclasses
@@ -11,6 +12,7 @@ import dataclasses
 import streamlit as st
 
 from lab.admission import train_shared
+from lab.claims import markdown_list
 from lab.topics import decay as topic
 from ui.common import config_or_error, get_dataset, show_keras_code
 from ui.present import chart, more_settings
@@ -42,6 +44,11 @@ st.title("Learning-rate decay")
 st.markdown(
     "**Claim:** shrinking the learning rate step by step lets you start with large steps (fast progress) "
     "and still settle into a minimum instead of bouncing around it."
+)
+st.markdown(
+    "The slides call this the **Adaptive Learning Rate**. The rate adapts only to the number of steps taken, "
+    "on a schedule fixed before training starts. AdaGrad, RMSprop and Adam (page 12) adapt each weight's "
+    "rate to its own gradients instead."
 )
 st.latex(r"\eta_t = \frac{\eta_0}{1 + \text{decay} \cdot t}")
 st.caption("t counts the steps (weight updates) taken so far, not the epochs.")
@@ -134,6 +141,9 @@ else:
         "**What to notice.** Both runs take the same first step size. The decayed run's steps shrink "
         f"(to {decayed['learning rate at the end']:.3g} here), so its loss stops bouncing: its final validation loss is "
         f"**{better}** ({decayed['final validation loss']:.3f} against {constant['final validation loss']:.3f}). "
-        "Too strong a decay (try 0.1) shrinks the steps before the model has learnt much, and training stalls."
+        "How strong a decay is too strong depends on the starting rate: try decay 0.1 from η₀ 0.3, then from 0.01."
     )
+    setup = topic.BASE_FIELDS
+    st.markdown(f"Measured on this page's setup ({setup['train_size']:,} images, {setup['epochs']} epochs, seed "
+                f"{setup['seed']}), and checked on every test run:\n\n" + markdown_list(topic.CLAIMS))
     show_keras_code(results["decay"].config)

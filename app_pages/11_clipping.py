@@ -1,8 +1,10 @@
 """Gradient clipping: cap the gradient before the step.
 
 Teaching point: `clipvalue` caps each component separately and so can change
-the gradient's direction; `clipnorm` scales the whole vector down and keeps its
-direction. Either one lets a learning rate that diverges without clipping train.
+the gradient's direction; `clipnorm` rescales each weight tensor on its own, and
+only `global_clipnorm` scales the whole gradient and keeps its direction. At a
+learning rate that diverges without clipping, only `global_clipnorm` comes close
+to a healthy run (the measured outcomes are lab.topics.clipping.CLAIMS).
 """
 
 import numpy as np
@@ -10,6 +12,7 @@ import streamlit as st
 
 from lab.admission import train_shared
 from lab.plots import gradient_norms_figure
+from lab.claims import markdown_list
 from lab.topics import clipping
 from ui import present, presets
 from ui.common import get_dataset, show_keras_code
@@ -35,16 +38,22 @@ preset_run = presets.run_requested()
 st.title("Gradient clipping")
 st.markdown(
     "**Claim.** Clipping limits the gradient before the optimizer uses it. `clipvalue` caps every component "
-    "at the threshold and can **change the direction**; `clipnorm` shrinks the whole vector to the threshold "
-    "length and **keeps the direction**. With clipping, a learning rate that blows up plain SGD trains."
+    "at the threshold and can **change the direction**. `clipnorm` shrinks **each weight tensor** (every "
+    "layer's kernel, every bias) to at most the threshold length, **each on its own**, so the network's whole "
+    "gradient can still change direction. Only `global_clipnorm` scales all the gradients together and "
+    "**keeps the whole gradient's direction**. For a single vector such as the slides' [0.1, 10] there is "
+    "only one tensor, and `clipnorm` and `global_clipnorm` give the same result."
 )
-left, right = st.columns(2)
+left, middle, right = st.columns(3)
 with left:
     st.markdown("`clipvalue=c`: each component on its own")
     st.latex(r"g_i \leftarrow \max\bigl(-c,\ \min(c,\ g_i)\bigr)")
+with middle:
+    st.markdown("`clipnorm=c`: each weight tensor $g_k$ on its own")
+    st.latex(r"g_k \leftarrow g_k \cdot \min\Bigl(1,\ \frac{c}{\lVert g_k \rVert_2}\Bigr)")
 with right:
-    st.markdown("`clipnorm=c`: the whole vector")
-    st.latex(r"g \leftarrow g \cdot \min\Bigl(1,\ \frac{c}{\lVert g \rVert_2}\Bigr)")
+    st.markdown("`global_clipnorm=c`: all tensors together")
+    st.latex(r"g_k \leftarrow g_k \cdot \min\Bigl(1,\ \frac{c}{\sqrt{\textstyle\sum_j \lVert g_j \rVert_2^2}}\Bigr)")
 
 # ----------------------------------------------------------------------
 st.header("1. The clipping calculator")
@@ -90,7 +99,8 @@ if comparison is not None:
         f"**What to notice.** The `clipvalue` arrow turns away from the original by "
         f"{comparison.angles['value']:.2f} degrees; the `clipnorm` arrow points exactly the same way "
         f"({comparison.angles['norm']:.2f} degrees) and only got shorter. With `clipvalue`, components below the "
-        "threshold stay as they are while the big ones are cut, so small components gain weight."
+        "threshold stay as they are while the big ones are cut, so small components gain weight. The vector "
+        "here is a single tensor, so `global_clipnorm` gives the same as `clipnorm`; in a network they differ."
     )
 st.caption(
     "A note on the slides: for [0.1, 10] and `clipnorm=1.0` they print [0.00999995, 0.999995], with one 9 too "
@@ -102,6 +112,8 @@ st.caption(
 st.header("2. Rescue a diverging run")
 st.markdown("The lecture's model is trained twice from the same initial weights and batches: once with plain "
             "SGD, once with the same SGD plus clipping.")
+st.markdown("Measured at this form's defaults (learning rate 1.0, threshold 1, 3,000 images, 2 epochs, "
+            "seed 42), and checked on every test run:\n\n" + markdown_list(clipping.CLAIMS))
 with st.form("clip_train_form"):
     first, second = st.columns(2)
     learning_rate = first.select_slider("Learning rate", options=[0.1, 0.3, 0.5, 1.0, 2.0, 3.0], value=1.0,
@@ -149,19 +161,26 @@ else:
     st.caption(f"Without clipping: {without.stop_detail}  With clipping: {with_clip.stop_detail}")
     present.chart(clipping.clipping_loss_figure(results), key="clip_loss")
     present.chart(gradient_norms_figure(with_clip.step_log, with_clip.layer_names, clipped=True), key="clip_norms")
+    learning_rate_text = PLAIN_NUMBER(with_clip.config.learning_rate)
     if without.stop_reason == "diverged" and with_clip.stop_reason != "diverged":
         st.success(
-            f"**What to notice.** The same learning rate {with_clip.config.learning_rate:g} that blew up plain SGD "
-            f"trains with clipping, and clipping acted on {with_clip.clipped_fraction:.0%} of the steps. In the "
-            f"norm chart, solid lines are before clipping and dashed after: "
+            f"**What to notice.** The same learning rate {learning_rate_text} that blew up plain SGD "
+            f"trains with clipping, and clipping acted on {with_clip.clipped_fraction:.0%} of the steps. Surviving "
+            "is not the same as training well: compare its validation accuracy with a healthy run in the list "
+            f"above. In the norm chart, solid lines are before clipping and dashed after: "
             f"{clipping.CLIP_EFFECT[with_clip.config.clip]}. Clipping caps each step; it does not make the "
             "gradients themselves small."
         )
-    else:
+    elif without.stop_reason != "diverged":
         st.info(
-            "**What to notice.** Here the two runs did not split into diverged and rescued. Divergence needs a "
-            "learning rate of about 1.0 or more; a very small threshold or `clipvalue` can also leave a run "
-            "that survives but barely learns."
+            f"**What to notice.** Plain SGD did not diverge at learning rate {learning_rate_text} here, so there "
+            "was nothing to rescue. Pick a larger learning rate to see clipping at work."
+        )
+    else:
+        st.warning(
+            f"**What to notice.** `{clipping.run_label(with_clip)}` did not rescue learning rate "
+            f"{learning_rate_text}: the clipped run diverged too. {with_clip.stop_detail} "
+            f"{clipping.CLIP_EFFECT[with_clip.config.clip]}. Try `global_clipnorm`, or a smaller threshold."
         )
     show_keras_code(with_clip.config)
     with st.expander("Show the calculator's Keras code"):

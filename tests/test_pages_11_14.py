@@ -36,6 +36,12 @@ def test_clipping_page_calculator_and_rescue(data_dir):
     app = open_page("11_clipping.py")
     assert app.title[0].value == "Gradient clipping"
     assert any("clipnorm" in latex.value or "lVert" in latex.value for latex in app.latex)
+    # Up front: clipnorm works per weight tensor; only global_clipnorm keeps the whole gradient's direction.
+    claim = app.markdown[0].value
+    assert "**each weight tensor**" in claim and "Only `global_clipnorm`" in claim and "whole vector" not in claim
+    from lab.topics.clipping import CLAIMS
+
+    assert all(claim.text in "\n".join(m.value for m in app.markdown) for claim in CLAIMS)
     # The slides' example is clipped on opening: clipnorm gives the exact [0.0099995, 0.99995].
     table = app.table[0].value
     assert table["components"].tolist() == ["[0.1, 10]", "[0.1, 1]", "[0.0099995, 0.99995]"]

@@ -40,6 +40,9 @@ def test_learning_rate_page(data_dir):
     assert list(table["learning rate"]) == ["0.0001", "1"]
     assert list(table["verdict"]) == ["crawls", "diverged"]
     assert "lr=0.0001: **crawls**" in texts(app.success) and "lr=1: **diverged**" in texts(app.success)
+    from lab.topics.learning_rate import CLAIMS
+
+    assert all(claim.text in texts(app.markdown) for claim in CLAIMS)  # the page shows the tested claims
     results = app.session_state["lr_compare_results"]
     assert results[1.0].stop_reason == "diverged" and results[1e-4].config.train_size == 1_000
 
@@ -72,6 +75,11 @@ def test_decay_page(data_dir):
     last_step = app.session_state["decay_results"]["decay"].step_log[-1]["step"]
     assert table["learning rate at the end"].iloc[1] == pytest.approx(0.1 / (1 + 0.1 * (last_step - 1)), rel=1e-5)
     assert "What to notice" in texts(app.success)
+    assert "Too strong a decay (try 0.1)" not in texts(app.success)  # false at the page's defaults
+    from lab.topics.decay import CLAIMS
+
+    assert "**Adaptive Learning Rate**" in texts(app.markdown)
+    assert all(claim.text in texts(app.markdown) for claim in CLAIMS)
     # Decay 0 makes both runs the same: the page says so and will not train.
     app.select_slider(key="decay_rate").set_value(0.0).run()
     assert "identical" in texts(app.warning) and app.button(key="decay_train").disabled
