@@ -18,6 +18,7 @@ from lab.plots import (
 from ui.common import DATASET_LABELS, get_dataset, show_keras_code
 from ui.present import chart, more_settings, presenting
 from ui.presets import run_requested
+from ui.share import accept_other_spellings
 from ui.training import (
     LAB_DEFAULT, LAB_OPTIONS, SOURCE_TEXT, apply_lab_config, config_from_lab_state, init_lab_widgets,
     normalized, settle_interrupted_run, train_lab_run,
@@ -72,8 +73,11 @@ def presets() -> None:
 
 def select(column, label: str, name: str, **kwargs):
     """A select slider over LAB_OPTIONS[name], keyed "lab_<name>"."""
+    format_func = kwargs.pop("format_func", _number)
+    # A link may spell an option unlike its label (lab_learning_rate=1.0 for "1"); it means the same setting.
+    accept_other_spellings(f"lab_{name}", LAB_OPTIONS[name], format_func)
     return column.select_slider(label, options=LAB_OPTIONS[name], key=f"lab_{name}",
-                                format_func=kwargs.pop("format_func", _number), **PERSIST, **kwargs)
+                                format_func=format_func, **PERSIST, **kwargs)
 
 
 def choices() -> None:

@@ -10,7 +10,7 @@ of a tampered or stale link were ignored and what is used instead.
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
 # Query parameters every page accepts (the app's own, not a page's widgets).
 GLOBAL_PARAMETERS = ("present", "preset")
@@ -37,6 +37,25 @@ def denotes(raw: str, value: Any) -> bool:
     if isinstance(value, (list, tuple)):
         return False
     return _plain(raw) == _plain(str(value))
+
+
+def option_spelled(raw: str, options: Sequence[Any], label: Callable[[Any], str]) -> Optional[Any]:
+    """The numeric option that the URL text `raw` names in a spelling other than the option's label.
+
+    A select slider matches a link's text against its labels only, so "1.0" or "1e0" would miss the
+    option labelled "1", though `denotes` reads them as the same number.
+
+    Args:
+        raw: one query-parameter value as text.
+        options: the widget's options.
+        label: the widget's format_func.
+    Returns:
+        the option, or None when `raw` is already its label or names no numeric option.
+    """
+    for option in options:
+        if isinstance(option, (int, float)) and not isinstance(option, bool) and denotes(raw, option):
+            return None if raw == label(option) else option
+    return None
 
 
 def _plain(text: str) -> str:

@@ -42,3 +42,15 @@ def test_notices_quote_link_text_so_it_cannot_become_markdown():
         # Exactly the backticks the notice itself adds: the link's text stays inside inline code.
         assert len(quoted) in (3, 5) and "\n" not in notice
     assert "`lab_epochs=x'[click](http://example.com)' # big` is not an allowed value" in notices[0]
+
+
+def test_other_spellings_of_a_numeric_option_name_that_option():
+    from lab.share import option_spelled
+
+    label = "{:g}".format
+    rates = (0.01, 0.1, 1.0, 10.0)
+    assert [option_spelled(raw, rates, label) for raw in ("1.0", "1e0", "1.00", "10.0", "0.010")] == [
+        1.0, 1.0, 1.0, 10.0, 0.01]
+    # The label itself, a number that is no option, and text are left to the widget (and to the notice).
+    assert [option_spelled(raw, rates, label) for raw in ("1", "1.5", "abc", "nan", "")] == [None] * 5
+    assert option_spelled("64.0", (32, 64), lambda value: f"{value:,}") == 64

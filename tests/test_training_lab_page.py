@@ -178,3 +178,17 @@ def test_presentation_mode_folds_the_details_but_keeps_train_and_the_choices(dat
     app.button(key="lab_train").click().run()
     assert not app.exception
     assert "Test accuracy" in [metric.label for metric in app.metric]
+
+
+@pytest.mark.parametrize("spelling", ["1", "1.0", "1.00", "1e0"])
+def test_a_link_may_spell_a_learning_rate_of_one_any_way(data_dir, spelling):
+    from tests.apptest_links import open_in_app
+
+    app = open_in_app("training_lab.py", {"lab_learning_rate": spelling, "lab_batch_size": "64.0"})
+    assert app.select_slider(key="lab_learning_rate").value == 1.0
+    assert app.select_slider(key="lab_batch_size").value == 64
+    assert not any("could not be used" in warning.value for warning in app.warning)
+    # A spelling that names no option is still refused, with the notice.
+    refused = open_in_app("training_lab.py", {"lab_learning_rate": "1.5"})
+    assert refused.select_slider(key="lab_learning_rate").value == 0.01
+    assert any("`lab_learning_rate=1.5` is not an allowed value" in warning.value for warning in refused.warning)

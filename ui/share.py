@@ -8,7 +8,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import streamlit as st
 
-from lab.share import rejected_settings
+from lab.share import option_spelled, rejected_settings
 
 
 def snapshot() -> dict[str, list[str]]:
@@ -37,6 +37,26 @@ def report_ignored(before: dict[str, list[str]], prefixes: tuple[str, ...], slot
     if notices:
         slot.warning("This link had settings that could not be used, so safe defaults apply:\n\n"
                      + "\n".join(f"- {notice}" for notice in notices), icon=":material/link_off:")
+
+
+SPELLED_KEY = "share_spelled"  # {widget key: the link text already taken for it}
+
+
+def accept_other_spellings(key: str, options, label) -> None:
+    """Before a bound select slider is created: take a link's other spelling of an option ("1.0" for "1").
+
+    Args:
+        key: the widget's key, which is also its query parameter.
+        options: the widget's options.
+        label: the widget's format_func.
+    """
+    raw = st.query_params.get(key)
+    option = option_spelled(raw, options, label) if raw is not None else None
+    taken = st.session_state.setdefault(SPELLED_KEY, {})
+    # Once per link text: after that the widget and the URL agree, and a later move of the slider wins.
+    if option is not None and taken.get(key) != raw:
+        taken[key] = raw
+        st.session_state[key] = option
 
 
 def current_link() -> str:
