@@ -16,13 +16,15 @@ Pre-download for offline use: ``python -m lab.data download --dir data``.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gzip
 import os
 import shutil
 import struct
 import sys
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Optional
 
@@ -68,6 +70,16 @@ class Dataset:
     y_test: np.ndarray
     class_names: tuple[str, ...]
     source: str  # where the files came from, shown to users
+    # (name, data_dir) when this is the copy `shared_dataset` keeps; see __reduce__.
+    reference: Optional[tuple] = field(default=None, repr=False)
+
+    def __reduce__(self):
+        # Tasks sent to the training worker name their dataset instead of copying
+        # 50 MB of pixels through a pipe: the worker unpickles the name into its
+        # own shared copy, read from the same files.
+        if self.reference is not None:
+            return shared_dataset, self.reference
+        return Dataset, tuple(getattr(self, item.name) for item in dataclasses.fields(self))
 
     @property
     def num_classes(self) -> int:
@@ -219,6 +231,44 @@ def load_dataset(name: str = "fashion_mnist", data_dir: Optional[os.PathLike] = 
     for array in arrays.values():
         array.setflags(write=False)
     return Dataset(name=name, class_names=CLASS_NAMES[name], source=source, **arrays)
+
+
+def shared_dataset(name: str = "fashion_mnist", data_dir: Optional[str] = None) -> Dataset:
+    """The one copy of a dataset this process keeps, which pickles as its name (see Dataset.__reduce__).
+
+    Args:
+        name: "fashion_mnist" or "mnist".
+        data_dir: optional folder to look in first; None means OPTLAB_DATA_DIR and Keras's cache.
+    Returns:
+        the Dataset, loaded on the first call and shared by every later one.
+    """
+    return _shared_dataset(name, None if data_dir is None else str(data_dir))
+
+
+def ensure_local(name: str = "fashion_mnist") -> str:
+    """Download a dataset into Keras's cache unless a local copy exists; the training worker runs this.
+
+    The download needs TensorFlow, which the Streamlit server never loads, so the
+    server asks the worker to fetch the files and then reads them with NumPy.
+
+    Args:
+        name: "fashion_mnist" or "mnist".
+    Returns:
+        the folder that now holds the files.
+    """
+    folder = find_dataset_folder(name)
+    if folder is None:
+        _download(name)
+        folder = find_dataset_folder(name)
+    if folder is None:
+        raise DataError(f"{name} was downloaded but its files are not in {keras_cache_dir()}. {_FIX_HINT}")
+    return str(folder)
+
+
+@lru_cache(maxsize=4)
+def _shared_dataset(name: str, data_dir: Optional[str]) -> Dataset:
+    # One cache key per (name, folder), however the caller spelled the arguments.
+    return dataclasses.replace(load_dataset(name, data_dir), reference=(name, data_dir))
 
 
 # ----------------------------------------------------------------------

@@ -6,7 +6,7 @@ so the dataset can stay uint8 and be shared by every session.
 
 from __future__ import annotations
 
-import keras
+from lab.lazy import keras
 
 from lab.config import TrainConfig
 
@@ -29,21 +29,21 @@ INITIALIZERS = {
 }
 
 ACTIVATIONS = {
-    "relu": keras.activations.relu,
-    "sigmoid": keras.activations.sigmoid,
-    "tanh": keras.activations.tanh,
-    "linear": keras.activations.linear,
-    "elu": keras.activations.elu,
-    "leaky_relu": keras.activations.leaky_relu,
+    "relu": lambda: keras.activations.relu,
+    "sigmoid": lambda: keras.activations.sigmoid,
+    "tanh": lambda: keras.activations.tanh,
+    "linear": lambda: keras.activations.linear,
+    "elu": lambda: keras.activations.elu,
+    "leaky_relu": lambda: keras.activations.leaky_relu,
 }
 
 # Losses that compare the softmax output with a one-hot target instead of an
 # integer label; the trainer one-hot encodes the labels for them.
 LOSSES = {
-    "sparse_categorical_crossentropy": (keras.losses.SparseCategoricalCrossentropy, False),
-    "categorical_crossentropy": (keras.losses.CategoricalCrossentropy, True),
-    "mse": (keras.losses.MeanSquaredError, True),
-    "mae": (keras.losses.MeanAbsoluteError, True),
+    "sparse_categorical_crossentropy": (lambda: keras.losses.SparseCategoricalCrossentropy, False),
+    "categorical_crossentropy": (lambda: keras.losses.CategoricalCrossentropy, True),
+    "mse": (lambda: keras.losses.MeanSquaredError, True),
+    "mae": (lambda: keras.losses.MeanAbsoluteError, True),
 }
 
 IMAGE_SHAPE = (28, 28)
@@ -72,7 +72,7 @@ def _dense(config: TrainConfig, units: int, index: int, activation, use_bias: bo
 
 
 def _hidden_block(config: TrainConfig, units: int, index: int) -> list[keras.layers.Layer]:
-    activation = ACTIVATIONS[config.activation]
+    activation = ACTIVATIONS[config.activation]()
     if config.batch_norm == "before":
         # The bias is redundant before BatchNormalization, whose beta shifts anyway.
         return [
@@ -122,7 +122,7 @@ def build_loss(config: TrainConfig) -> keras.losses.Loss:
     Returns:
         a keras.losses.Loss.
     """
-    return LOSSES[config.loss][0]()
+    return LOSSES[config.loss][0]()()
 
 
 def loss_needs_one_hot(config: TrainConfig) -> bool:

@@ -7,7 +7,7 @@ clipping is the optimizer's own `clipvalue`, `clipnorm` or `global_clipnorm`.
 
 from __future__ import annotations
 
-import keras
+from lab.lazy import keras
 
 from lab.config import TrainConfig, float_literal  # float_literal: re-exported for the code views
 

@@ -15,25 +15,20 @@ from __future__ import annotations
 
 import collections
 import functools
-import logging
 import math
 import threading
 import time
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-import keras
+from lab.lazy import keras
 import numpy as np
-import tensorflow as tf
+from lab.lazy import tf
 
 from lab.config import OPTIMIZER_PARAMETERS, TrainConfig
 from lab.data import Dataset, split_indices
 from lab.models import build_loss, build_model, loss_needs_one_hot
 from lab.optimizers import build_optimizer
-
-# A new engine's first trace makes TensorFlow warn about "retracing"; with engines
-# reused that is expected, and the warning would only alarm a lecturer's console.
-tf.get_logger().setLevel(logging.ERROR)
 
 STOP_REASONS = ("completed", "early_stopped", "diverged", "cancelled")
 # A run has diverged when a chunk's mean loss exceeds this multiple of the

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable, Hashable, Iterator, Sequence
 
-import keras
+from lab.lazy import keras
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import keras
+from lab.lazy import keras
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-import tensorflow as tf
+from lab.lazy import tf
 
 from lab.config import TrainConfig, float_literal
 from lab.data import Dataset

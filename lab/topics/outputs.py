@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-import keras
+from lab.lazy import keras
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
