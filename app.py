@@ -5,16 +5,15 @@ runs the chosen page between the app-wide parts: presentation mode, lecture
 presets, the check of a shared link's settings and the Share popover. Pages
 live in app_pages/ (not pages/: a folder of that name makes Streamlit start in
 its old multipage mode and greet deep links with "Page not found"), and every
-computation lives in lab/. TensorFlow is not imported here, so Home opens at once.
+computation lives in lab/. TensorFlow never loads in this process: Keras runs in
+the training service's worker, which the first visit starts and warms up.
 """
 
 import streamlit as st
 
 from ui import catalog, present, presets, share
-from ui.keras_state import keep_keras_state
+from ui.service import warm_start
 
-# Before anything can train: Streamlit would otherwise reset Keras for every session after each run.
-keep_keras_state()
 st.set_page_config(page_title="Optimisation Lab", page_icon="assets/icon.png", layout="wide")
 
 
@@ -28,6 +27,7 @@ def _navigation() -> dict[str, list]:
     return sections
 
 
+warm_start()
 page = st.navigation(_navigation(), expanded=True)
 present.sidebar_toggle()
 notice_slot = st.container()

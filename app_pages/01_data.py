@@ -7,23 +7,18 @@ a drop-in replacement: the same model code trains on either.
 
 import streamlit as st
 
-from lab.admission import train_shared
 from lab.topics import data_explorer as topic
 from ui import present, presets
 from ui.common import get_dataset
+from ui.service import compute
 
 RESULT_KEY = "data_result"
-
-
-def _train_shared(config, dataset):
-    # Through the server's training queue and result cache, shared with the Training Lab.
-    return train_shared(config, dataset).result
 
 
 @st.cache_data(max_entries=16, show_spinner="Training on Fashion-MNIST, then on MNIST...")
 def _drop_in(_fashion, _mnist, dataset_names: tuple[str, str], train_size: int, epochs: int):
     # Deterministic for its arguments, so a lecture preset trains once per server.
-    return topic.drop_in_experiment([_fashion, _mnist], train_size, epochs, trainer=_train_shared)
+    return compute(topic.drop_in_experiment, [_fashion, _mnist], train_size, epochs)
 
 st.title("The data")
 st.markdown(

@@ -7,11 +7,11 @@ better than a single softmax layer, while relu beats both; softmax outputs sum t
 
 import streamlit as st
 
-from lab.admission import SLOTS
 from lab.topics import architecture as topic
 from lab.topics.data_explorer import image_grid_figure
 from ui import present, presets
 from ui.common import get_dataset
+from ui.service import compute
 
 RESULT_KEY = "model_result"
 
@@ -26,16 +26,15 @@ st.markdown(
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def _layer_table(first: int, second: int):
-    # Building a Keras model takes a moment; the table for given widths never changes.
-    return topic.lecture_layer_table((first, second))
+    # Keras builds the model in the worker (a quick job); the table for given widths never changes.
+    return compute(topic.lecture_layer_table, (first, second), quick=True)
 
 
 @st.cache_data(max_entries=16, show_spinner="Training a softmax layer, a linear MLP and a relu MLP...")
 def _activation_experiment(_dataset, dataset_name: str, hidden_units: tuple[int, int], train_size: int, epochs: int):
-    # Deterministic for its arguments, so a lecture preset trains once per server; a training slot
-    # of the server's queue keeps it from competing with more than a few other trainings.
-    with SLOTS.slot():
-        return topic.activation_experiment(_dataset, hidden_units, train_size, epochs)
+    # Deterministic for its arguments, so a lecture preset trains once per server. It runs in the
+    # training worker, in one of the service's training slots.
+    return compute(topic.activation_experiment, _dataset, hidden_units, train_size, epochs)
 
 
 def _show_result(result) -> None:

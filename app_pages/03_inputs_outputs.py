@@ -8,20 +8,19 @@ regression in 1 linear unit with MSE, box prediction in 4 linear units
 import pandas as pd
 import streamlit as st
 
-from lab.admission import SLOTS
 from lab.topics import outputs as topic
 from ui import present, presets
 from ui.common import get_dataset
+from ui.service import compute
 
 RESULTS_KEY = "io_results"
 
 
 @st.cache_data(max_entries=16, show_spinner="Training the model...")
 def _run_task(_dataset, dataset_name: str, task: str, train_size: int, epochs: int):
-    # Deterministic for its arguments, so a lecture preset trains once per server; a training slot
-    # of the server's queue keeps it from competing with more than a few other trainings.
-    with SLOTS.slot():
-        return topic.run_task(task, _dataset, train_size, epochs)
+    # Deterministic for its arguments, so a lecture preset trains once per server. It runs in the
+    # training worker, in one of the service's training slots.
+    return compute(topic.run_task, task, _dataset, train_size, epochs)
 
 
 def _show_result(result, task: str, spec) -> None:

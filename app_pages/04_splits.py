@@ -9,31 +9,26 @@ makes the reported accuracy optimistic.
 
 import streamlit as st
 
-from lab.admission import train_shared
 from lab.topics import splits as topic
 from ui import present, presets
 from ui.common import get_dataset, show_keras_code
+from ui.service import compute
 
 FIT_KEY = "splits_fit_result"
 SELECTION_KEY = "splits_selection_result"
 CANDIDATE_TRAIN_SIZE, CANDIDATE_EPOCHS = 1_000, 3
 
 
-def _train_shared(config, dataset):
-    # Through the server's training queue and result cache, shared with the Training Lab.
-    return train_shared(config, dataset).result
-
-
 @st.cache_data(max_entries=16, show_spinner="Training twice: all epochs, then with early stopping...")
 def _fits(_dataset, dataset_name: str, train_size: int, epochs: int, patience: int):
     # Deterministic for its arguments, so a lecture preset trains once per server.
-    return topic.fit_with_and_without_early_stopping(_dataset, train_size, epochs, patience, trainer=_train_shared)
+    return compute(topic.fit_with_and_without_early_stopping, _dataset, train_size, epochs, patience)
 
 
 @st.cache_data(max_entries=16, show_spinner="Training the candidates...")
 def _candidates(_dataset, dataset_name: str, count: int):
-    return topic.train_candidates(_dataset, count, train_size=CANDIDATE_TRAIN_SIZE, epochs=CANDIDATE_EPOCHS,
-                                  trainer=_train_shared)
+    return compute(topic.train_candidates, _dataset, count, train_size=CANDIDATE_TRAIN_SIZE,
+                   epochs=CANDIDATE_EPOCHS)
 
 st.title("Train, validation, test")
 st.markdown(
@@ -126,7 +121,7 @@ else:
                       bind="query-params")
     present.chart(topic.patience_figure(full.history, scrub), key="splits_patience")
     ours = topic.early_stopping_decision(full.history["val_loss"], scrub)
-    keras_decision = topic.keras_early_stopping_decision(full.history["val_loss"], scrub)
+    keras_decision = compute(topic.keras_early_stopping_decision, tuple(full.history["val_loss"]), scrub, quick=True)
     where = f"stops after epoch {ours.stop_epoch}" if ours.stop_epoch else "never stops within these epochs"
     agree = "agrees" if ours == keras_decision else "DISAGREES"
     st.caption(f"With patience {scrub} training {where} and restores epoch {ours.best_epoch}. "

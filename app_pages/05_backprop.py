@@ -12,6 +12,7 @@ from lab.topics import backprop as topic
 from lab.topics.data_explorer import image_grid_figure
 from ui import present, presets
 from ui.common import get_dataset
+from ui.service import compute
 
 RESULT_KEY = "backprop_result"
 
@@ -19,7 +20,7 @@ RESULT_KEY = "backprop_result"
 @st.cache_data(max_entries=16, show_spinner="Taking one step on the batch...")
 def _backprop_step(_dataset, dataset_name: str, learning_rate: float, batch_seed: int, model_seed: int):
     # Deterministic for its arguments, so equal requests (a lecture preset) are computed once per server.
-    return topic.backprop_step(_dataset, learning_rate, batch_seed, model_seed)
+    return compute(topic.backprop_step, _dataset, learning_rate, batch_seed, model_seed)
 
 
 def _show_result(result) -> None:

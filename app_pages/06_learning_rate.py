@@ -6,14 +6,13 @@ region in one short run. One step uses one mini-batch; one epoch is one pass ove
 the training images.
 """
 
-import dataclasses
-
 import streamlit as st
 
-from lab.admission import SLOTS, train_shared
 from lab.claims import markdown_list
 from lab.topics import learning_rate as topic
+from lab.worker import lean_train
 from ui.common import config_or_error, get_dataset, show_keras_code
+from ui.service import compute
 from ui.present import chart, more_settings
 from ui.presets import run_requested
 
@@ -21,23 +20,15 @@ COMPARE_KEY = "lr_compare_results"
 RANGE_KEY = "lr_range_result"
 
 
-def _shared_trainer(config, dataset):
-    # Through the server's training queue and result cache. The test probabilities are dropped:
-    # this page never shows them, and each cached copy would carry 400 KB of them.
-    return dataclasses.replace(train_shared(config, dataset).result, test_probabilities=None)
-
-
 @st.cache_data(max_entries=16, show_spinner="Training each learning rate (only the first time on this server)...")
 def _compare(rates: tuple, config, _dataset):
     # Cached: every session asking for the same rates and settings gets the same runs at once.
-    return topic.compare_learning_rates(_dataset, rates, config, trainer=_shared_trainer)
+    return compute(topic.compare_learning_rates, _dataset, rates, config, trainer=lean_train)
 
 
 @st.cache_data(max_entries=16, show_spinner="Running the range test (only the first time on this server)...")
 def _range_test(config, min_rate: float, max_rate: float, steps: int, _dataset):
-    # A slot of the server's training queue: at most OPTLAB_MAX_TRAININGS trainings run at once.
-    with SLOTS.slot():
-        return topic.range_test(_dataset, config, min_rate, max_rate, steps)
+    return compute(topic.range_test, _dataset, config, min_rate, max_rate, steps)
 
 
 preset_run = run_requested()  # a lecture preset asks for both experiments to run once

@@ -7,14 +7,13 @@ ignored, and the Keras 3 spelling is an `InverseTimeDecay` schedule. The measure
 outcomes the page states are lab.topics.decay.CLAIMS.
 """
 
-import dataclasses
-
 import streamlit as st
 
-from lab.admission import train_shared
 from lab.claims import markdown_list
 from lab.topics import decay as topic
+from lab.worker import lean_train
 from ui.common import config_or_error, get_dataset, show_keras_code
+from ui.service import compute
 from ui.present import chart, more_settings
 from ui.presets import run_requested
 
@@ -24,19 +23,13 @@ RESULT_KEY = "decay_results"
 @st.cache_data(show_spinner="Asking Keras 3 what it does with decay=...")
 def _ignored_decay(learning_rate: float, decay: float, steps: int):
     # Cached: the answer depends only on these numbers, so every session shares it.
-    return topic.ignored_decay_check(learning_rate, decay, steps)
-
-
-def _shared_trainer(config, dataset):
-    # Through the server's training queue and result cache. The test probabilities are dropped:
-    # this page never shows them, and each cached copy would carry 400 KB of them.
-    return dataclasses.replace(train_shared(config, dataset).result, test_probabilities=None)
+    return compute(topic.ignored_decay_check, learning_rate, decay, steps, quick=True)
 
 
 @st.cache_data(max_entries=16, show_spinner="Training with and without decay (only the first time on this server)...")
 def _compare_decay(config, _dataset):
     # Cached: every session asking for the same settings gets the same two runs at once.
-    return topic.compare_decay(_dataset, config, trainer=_shared_trainer)
+    return compute(topic.compare_decay, _dataset, config, trainer=lean_train)
 
 
 preset_run = run_requested()  # a lecture preset asks for the comparison to run once
@@ -73,9 +66,10 @@ total_steps = config.steps_per_epoch_estimate * epochs if config else 0
 if horizon == "the slides' 30 epochs":
     total_steps = topic.SLIDE_STEPS
 if config is not None:
-    chart(topic.schedule_figure(learning_rate, decay, total_steps), key="decay_schedule_chart")
-    end_rate = topic.rate_after(learning_rate, decay, total_steps)
-    slide_end = topic.rate_after(topic.SLIDE_LEARNING_RATE, topic.SLIDE_DECAY, total_steps)
+    # Keras's own InverseTimeDecay computes the curve, in the worker (a quick job, no queue).
+    chart(compute(topic.schedule_figure, learning_rate, decay, total_steps, quick=True), key="decay_schedule_chart")
+    end_rate = compute(topic.rate_after, learning_rate, decay, total_steps, quick=True)
+    slide_end = compute(topic.rate_after, topic.SLIDE_LEARNING_RATE, topic.SLIDE_DECAY, total_steps, quick=True)
     st.caption(
         f"After {total_steps:,} steps your rate is {end_rate:.3g} ({end_rate / learning_rate:.0%} of η₀). "
         f"The slides' decay=1e-4 would leave {slide_end:.3g} ({slide_end / topic.SLIDE_LEARNING_RATE:.0%} of 0.01): "

@@ -8,9 +8,9 @@ symmetry and train. Zero biases are fine: every run here starts with them.
 
 import streamlit as st
 
-from lab.admission import SLOTS
 from lab.topics import initialisation as topic
 from ui.common import config_or_error, get_dataset, show_keras_code
+from ui.service import compute
 from ui.present import chart, more_settings
 from ui.presets import run_requested
 
@@ -20,9 +20,7 @@ RESULT_KEY = "init_results"
 @st.cache_data(max_entries=16, show_spinner="Training each initialisation (only the first time on this server)...")
 def _compare_initialisers(names: tuple, config, _dataset):
     # Cached: every session asking for the same initialisations and settings gets the same runs at once.
-    # A slot of the server's training queue: at most OPTLAB_MAX_TRAININGS trainings run at once.
-    with SLOTS.slot():
-        return topic.compare_initialisers(_dataset, names, config)
+    return compute(topic.compare_initialisers, _dataset, names, config)
 
 
 preset_run = run_requested()  # a lecture preset asks for the comparison to run once

@@ -7,29 +7,22 @@ with large weights it can grow (exploding). Batch normalisation rescales every
 layer and keeps the gradients of all layers alike.
 """
 
-import dataclasses
-
 import streamlit as st
 
-from lab.admission import train_shared
 from lab.topics import gradients as topic
+from lab.worker import lean_train
 from ui.common import config_or_error, get_dataset, show_keras_code
+from ui.service import compute
 from ui.present import chart, more_settings
 from ui.presets import run_requested
 
 RESULT_KEY = "grad_results"
 
 
-def _shared_trainer(config, dataset):
-    # Through the server's training queue and result cache. The test probabilities are dropped:
-    # this page never shows them, and each cached copy would carry 400 KB of them.
-    return dataclasses.replace(train_shared(config, dataset).result, test_probabilities=None)
-
-
 @st.cache_data(max_entries=16, show_spinner="Measuring and training the networks (only the first time on this server)...")
 def _depth_experiment(config, with_batch_norm: bool, _dataset):
     # Cached: every session asking for the same network gets the same measurements and runs at once.
-    return topic.depth_experiment(_dataset, config, with_batch_norm, trainer=_shared_trainer)
+    return compute(topic.depth_experiment, _dataset, config, with_batch_norm, trainer=lean_train)
 
 
 preset_run = run_requested()  # a lecture preset asks for the experiment to run once

@@ -6,13 +6,12 @@ normalises with the current batch's mean and variance; at test time it uses the
 moving averages it collected, which is why predictions do not depend on the batch.
 """
 
-import dataclasses
-
 import streamlit as st
 
-from lab.admission import SLOTS, train_shared
 from lab.topics import batch_norm as topic
+from lab.worker import lean_train
 from ui.common import config_or_error, get_dataset, show_keras_code
+from ui.service import compute
 from ui.present import chart, more_settings
 from ui.presets import run_requested
 
@@ -21,27 +20,18 @@ TIMING_KEY = "bn_step_seconds"
 STATS_KEY = "bn_statistics"
 
 
-def _shared_trainer(config, dataset):
-    # Through the server's training queue and result cache. The test probabilities are dropped:
-    # this page never shows them, and each cached copy would carry 400 KB of them.
-    return dataclasses.replace(train_shared(config, dataset).result, test_probabilities=None)
-
-
 @st.cache_data(max_entries=16, show_spinner="Training and timing the models (only the first time on this server)...")
 def _train_and_time(placements: tuple, config, _dataset):
     # Cached: every session asking for the same models gets the same runs and timings at once.
-    results = topic.compare_placements(_dataset, placements, config, trainer=_shared_trainer)
-    # The timing trains too, so it takes a slot of the server's queue (the runs above took theirs).
-    with SLOTS.slot():
-        return results, topic.time_per_step(_dataset, {placement: result.config for placement, result in results.items()})
+    results = compute(topic.compare_placements, _dataset, placements, config, trainer=lean_train)
+    timings = compute(topic.time_per_step, _dataset, {placement: result.config for placement, result in results.items()})
+    return results, timings
 
 
 @st.cache_data(max_entries=16, show_spinner="Training a model with batch norm before each activation "
                                             "(only the first time on this server)...")
 def _batch_statistics(config, _dataset):
-    # A slot of the server's training queue: at most OPTLAB_MAX_TRAININGS trainings run at once.
-    with SLOTS.slot():
-        return topic.batch_statistics(_dataset, config)
+    return compute(topic.batch_statistics, _dataset, config)
 
 
 preset_run = run_requested()  # a lecture preset asks for both experiments to run once

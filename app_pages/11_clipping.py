@@ -16,6 +16,7 @@ from lab.claims import markdown_list
 from lab.topics import clipping
 from ui import present, presets
 from ui.common import get_dataset, show_keras_code
+from ui.service import compute, session_id
 from ui.training import wait_text
 
 CALC_KEY = "clip_comparison"
@@ -29,7 +30,8 @@ PLAIN_NUMBER = "{:g}".format
 @st.cache_data(max_entries=16, show_spinner=False)
 def clip_comparison(vector: tuple, threshold: float) -> clipping.ClipComparison:
     # Identical requests (every student opening the same link) are clipped once per server.
-    return clipping.compare_clipping(np.array(vector, dtype=np.float64), threshold)
+    # A real Keras optimizer clips it, in the worker, without waiting behind trainings.
+    return compute(clipping.compare_clipping, np.array(vector, dtype=np.float64), threshold, quick=True)
 
 
 # A lecture preset asks once, on the run that opens it, for the page's experiments to run.
@@ -137,7 +139,8 @@ if train_both or preset_run:
     with st.status("Training...", expanded=False) as status:
         def shared_train(run, data):
             # Through the server-wide queue and result cache; results may be shared, so they are read-only.
-            return train_shared(run, data, on_wait=lambda info: status.update(label=wait_text(info))).result
+            return train_shared(run, on_wait=lambda info: status.update(label=wait_text(info)),
+                                owner=session_id()).result
 
         results = clipping.train_with_and_without_clipping(
             config, dataset, on_start=lambda label: status.update(label=f"Training {label} clipping..."),

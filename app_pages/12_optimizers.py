@@ -8,11 +8,12 @@ ever grows, so its steps shrink too early.
 
 import streamlit as st
 
-from lab.admission import SLOTS, train_shared
+from lab.admission import train_shared
 from lab.config import OPTIMIZERS
 from lab.topics import optimizers2d as opt
 from ui import present, presets
 from ui.common import get_dataset, show_keras_code
+from ui.service import compute, session_id
 from ui.training import wait_text
 
 TRAJECTORIES_KEY = "opt_trajectories"
@@ -26,15 +27,14 @@ PLAIN_NUMBER = "{:g}".format
 @st.cache_data(max_entries=16, show_spinner=False)
 def trajectories(surface_key: str, optimizers: tuple, settings: opt.OptimizerSettings, steps: int) -> dict:
     # Identical requests (every student opening the same link) are computed once per server.
-    return opt.run_trajectories(surface_key, optimizers, settings, steps)
+    # Real Keras optimizers step on the surface, in the worker, without waiting behind trainings.
+    return compute(opt.run_trajectories, surface_key, optimizers, settings, steps, quick=True)
 
 
 @st.cache_data(max_entries=16, show_spinner="Training with model.fit (a few seconds)...")
 def adagrad_logs(_dataset, learning_rate: float, epochs: int, compare: bool) -> list:
     # The dataset is the one shared Fashion-MNIST; its name is not hashed (the leading underscore).
-    # A slot of the server's training queue: at most OPTLAB_MAX_TRAININGS trainings run at once.
-    with SLOTS.slot():
-        return opt.adagrad_comparison(_dataset, learning_rate, epochs, compare)
+    return compute(opt.adagrad_comparison, _dataset, learning_rate, epochs, compare)
 
 
 # A lecture preset asks once, on the run that opens it, for the surface and the race to run
@@ -160,7 +160,8 @@ if start_race or preset_run:
 
         def shared_train(config, data):
             # Through the server-wide queue and result cache; results may be shared, so they are read-only.
-            return train_shared(config, data, on_wait=lambda info: bar.progress(0.0, text=wait_text(info))).result
+            return train_shared(config, on_wait=lambda info: bar.progress(0.0, text=wait_text(info)),
+                                owner=session_id()).result
 
         st.session_state[RACE_KEY] = opt.race(
             configs, dataset, trainer=shared_train,

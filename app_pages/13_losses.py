@@ -13,6 +13,7 @@ from lab.data import CLASS_NAMES
 from lab.topics import losses
 from ui import present, presets
 from ui.common import get_dataset, show_keras_code
+from ui.service import compute
 from ui.training import train_live
 
 REGRESSION_KEY = "loss_regression"
@@ -31,13 +32,14 @@ def regression_fits(_dataset, outliers: int) -> dict:
     # is the one shared Fashion-MNIST; its name is not hashed (the leading underscore).
     clean = losses.brightness_data(_dataset)
     data = losses.add_outliers(clean, outliers)
-    return {"outliers": outliers, "data": data, "fits": losses.fit_all(data), "clean_fits": losses.fit_all(clean)}
+    return {"outliers": outliers, "data": data, "fits": compute(losses.fit_all, data),
+            "clean_fits": compute(losses.fit_all, clean)}
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def custom_fits(_dataset, delta: float, outliers: int) -> dict:
     # As above: one fit per distinct (delta, outliers) per server.
-    return {"delta": delta, "outliers": outliers, **losses.custom_loss_training(_dataset, delta, outliers)}
+    return {"delta": delta, "outliers": outliers, **compute(losses.custom_loss_training, _dataset, delta, outliers)}
 
 
 # A lecture preset asks once, on the run that opens it, for sections 1 and 5 (the line fits) to run;
@@ -106,7 +108,7 @@ try:
 except ValueError as error:
     st.warning(f"{error}; using equal weights instead.")
     probabilities = losses.normalise([1] * CLASSES)
-ce = losses.cross_entropy(probabilities, true_class)
+ce = compute(losses.cross_entropy, probabilities, true_class, quick=True)
 with second:
     st.metric("Cross-entropy (nats)", f"{ce:.4f}",
               help="Equal to -ln p(true class); Keras clips p at 1e-7, so the largest value is about 16.1.")
@@ -172,10 +174,10 @@ with st.form("loss_agreement_form"):
 if compare:
     config = losses.agreement_config()
     dataset = get_dataset(config.dataset)
-    result = train_live(config, dataset)
+    result = train_live(config)
     st.session_state[AGREEMENT_KEY] = {
         "config": config, "pair": pair,
-        "values": losses.crossentropy_agreement(result.test_probabilities, dataset.y_test, pair),
+        "values": compute(losses.crossentropy_agreement, result.test_probabilities, dataset.y_test, pair, quick=True),
     }
 
 agreement = st.session_state.get(AGREEMENT_KEY)

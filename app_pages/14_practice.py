@@ -65,7 +65,7 @@ def _show_attempt(key: str) -> None:
 
 def _train(config):
     # train_live goes through the server's training queue and shows live curves.
-    return train_live(config, get_dataset(config.dataset))
+    return train_live(config)
 
 
 done, total = practice.progress(st.session_state[PASSED_KEY])

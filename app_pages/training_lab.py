@@ -11,6 +11,7 @@ import streamlit as st
 
 from lab import runs as lab_runs
 from lab.config import CLIP_MODES, DATASETS, INITIALIZERS, LOSSES, OPTIMIZER_PARAMETERS, OPTIMIZERS, lecture_config
+from lab.cost import describe_seconds
 from lab.plots import (
     compare_figure, confusion_matrix_figure, curves_figure, gradient_norms_figure, learning_rate_figure,
     per_class_accuracy_figure, prediction_figure,
@@ -18,6 +19,7 @@ from lab.plots import (
 from ui.common import DATASET_LABELS, get_dataset, show_keras_code
 from ui.present import chart, more_settings, presenting
 from ui.presets import run_requested
+from ui.service import warm_start
 from ui.share import accept_other_spellings
 from ui.training import (
     LAB_DEFAULT, LAB_OPTIONS, SOURCE_TEXT, apply_lab_config, config_from_lab_state, init_lab_widgets,
@@ -99,8 +101,25 @@ def settings_form(fold: bool) -> bool:
         details = more_settings("All settings") if fold else contextlib.nullcontext()
         with details:
             _form_columns()
-        return st.form_submit_button("Train", type="primary", key="lab_train", icon=":material/play_arrow:",
-                                     width="stretch")
+        pressed = st.form_submit_button("Train", type="primary", key="lab_train", icon=":material/play_arrow:",
+                                        width="stretch")
+        _estimate_caption()
+    return pressed
+
+
+def _estimate_caption() -> None:
+    """How long the settings as last applied would train here, against the server's per-run limit."""
+    try:
+        config = config_from_lab_state(st.session_state)
+    except ValueError:
+        return  # the form shows what is wrong when Train is pressed
+    service = warm_start()
+    seconds, limit = service.estimate(config), service.max_run_seconds
+    text = f"Estimated time: {describe_seconds(seconds)} on this server (limit {limit:g} s per run)."
+    if seconds > limit:
+        st.warning(text + " Use fewer images, epochs or units to train.", icon=":material/timer_off:")
+    else:
+        st.caption(text)
 
 
 def _form_columns() -> None:

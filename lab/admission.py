@@ -1,16 +1,10 @@
-"""Admission control: at most N trainings at once per server, a fair queue, and no duplicate work.
+"""Sharing trainings between sessions: a result cache, and no duplicate work.
 
-All Streamlit sessions share one process and, on a free cloud container, about
-two cores. `TrainingSlots` caps how many trainings run at the same time
-(`OPTLAB_MAX_TRAININGS`, default 2); the others wait in first-come order and
-are told their place in the queue through an `on_wait` callback, which is also
-where a waiting Streamlit page notices that its user moved on. A slot is
-always given back in a `finally`, whether the run completed, diverged, was
-cancelled or was interrupted by an exception.
-
-`SharedTraining.train` puts the pieces together: a config already in the
-result cache is served at once; a config that another session is training
-right now is waited for instead of trained twice; anything else takes a slot.
+`SharedTraining.train` serves a config already in the result cache at once;
+a config that another session is training right now is waited for instead of
+trained twice; anything else goes to the training service (lab.service),
+which owns the only queue and the training slots and runs the training in its
+worker process.
 """
 
 from __future__ import annotations
@@ -19,31 +13,20 @@ import json
 import logging
 import os
 import threading
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass
-from typing import Callable, Iterator, Optional
+from typing import Callable, Optional
 
-from lab.cache import CACHEABLE, RESULT_CACHE, ResultCache, int_from_env
+from lab.cache import CACHEABLE, RESULT_CACHE, ResultCache
 from lab.config import TrainConfig
+from lab.service import WaitInfo, get_service
 
-MAX_TRAININGS_ENV = "OPTLAB_MAX_TRAININGS"
 # When set, the counters are written to this JSON file after every request, so the
 # class-load benchmark can read them from outside the server process.
 STATS_FILE_ENV = "OPTLAB_STATS_FILE"
-DEFAULT_MAX_TRAININGS = 2
-POLL_SECONDS = 0.25  # how often a waiting session hears its place (and can be interrupted)
+POLL_SECONDS = 0.25  # how often a session waiting for an identical run hears about it
 
 _LOG = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class WaitInfo:
-    """What a waiting session is told: its place in the queue, or that it waits for an identical run."""
-
-    kind: str  # "queue" (waiting for a free slot) or "identical" (another session trains this config)
-    position: int  # 1 = next in line; 0 for "identical"
-    running: int  # trainings running now
-    capacity: int  # the cap
 
 
 @dataclass(frozen=True)
@@ -52,103 +35,6 @@ class Served:
 
     result: object  # lab.training.TrainResult
     source: str  # "trained", "cache" (finished earlier) or "shared" (waited for another session's identical run)
-
-
-def max_trainings_from_env(environ=None) -> int:
-    """The concurrency cap from OPTLAB_MAX_TRAININGS, or 2 when unset or invalid.
-
-    Args:
-        environ: mapping to read (os.environ by default).
-    Returns:
-        an int in [1, 64].
-    """
-    return int_from_env(MAX_TRAININGS_ENV, DEFAULT_MAX_TRAININGS, 1, 64, environ)
-
-
-class TrainingSlots:
-    """A counting gate with a first-come queue whose waiters can see their place."""
-
-    def __init__(self, capacity: int = DEFAULT_MAX_TRAININGS):
-        if capacity < 1:
-            raise ValueError(f"capacity must be at least 1, got {capacity}")
-        self.capacity = capacity
-        self._condition = threading.Condition()
-        self._running = 0
-        self._waiting: list[object] = []
-        self.peak_running = 0  # the most trainings ever admitted at once
-
-    @property
-    def running(self) -> int:
-        """Trainings holding a slot now.
-
-        Returns:
-            an int in [0, capacity].
-        """
-        with self._condition:
-            return self._running
-
-    @property
-    def waiting(self) -> int:
-        """Sessions queued for a slot now.
-
-        Returns:
-            an int.
-        """
-        with self._condition:
-            return len(self._waiting)
-
-    def _try_admit(self, ticket: object) -> Optional[int]:
-        """Admit `ticket` if it is among the first waiters that fit; else return its place (1-based)."""
-        position = self._waiting.index(ticket)
-        if position < self.capacity - self._running:
-            self._waiting.remove(ticket)
-            self._running += 1
-            self.peak_running = max(self.peak_running, self._running)
-            return None
-        return position + 1
-
-    @contextmanager
-    def slot(self, on_wait: Optional[Callable[[WaitInfo], None]] = None,
-             poll_seconds: float = POLL_SECONDS) -> Iterator[None]:
-        """Hold one training slot for the body of a `with` block, waiting in line if all are taken.
-
-        Args:
-            on_wait: called with a WaitInfo about every `poll_seconds` while waiting; an
-                exception it raises (such as Streamlit's rerun signal) leaves the queue cleanly.
-            poll_seconds: the interval between on_wait calls.
-        Returns:
-            a context manager; the slot is released in its `finally`.
-        """
-        ticket = object()
-        admitted = False
-        with self._condition:
-            self._waiting.append(ticket)
-        try:
-            while True:
-                with self._condition:
-                    position = self._try_admit(ticket)
-                    if position is None:
-                        admitted = True
-                        break
-                    info = WaitInfo("queue", position, self._running, self.capacity)
-                    if on_wait is None:
-                        self._condition.wait(timeout=poll_seconds)
-                        continue
-                on_wait(info)  # outside the lock: it may be slow, or raise
-                with self._condition:
-                    if self._try_admit(ticket) is None:
-                        admitted = True
-                        break
-                    self._condition.wait(timeout=poll_seconds)
-            yield
-        finally:
-            with self._condition:
-                if admitted:
-                    self._running -= 1
-                elif ticket in self._waiting:
-                    self._waiting.remove(ticket)
-                self._condition.notify_all()
-
 
 class _Flight:
     """One training in progress: waiters block on `done`, then read `result` (None if it was cancelled)."""
@@ -161,8 +47,10 @@ class _Flight:
 class SharedTraining:
     """Cache first, then one training per distinct config at a time, within the slot cap."""
 
-    def __init__(self, slots: TrainingSlots, cache: ResultCache):
-        self.slots, self.cache = slots, cache
+    def __init__(self, cache: ResultCache, trainer: Optional[Callable] = None):
+        # trainer(config, on_progress=, should_stop=, on_wait=, owner=) -> TrainResult;
+        # the training service's by default, looked up when first needed.
+        self.cache, self._trainer = cache, trainer
         self._lock = threading.Lock()
         self._in_flight: dict[TrainConfig, _Flight] = {}
         self._stats_lock = threading.Lock()
@@ -194,33 +82,30 @@ class SharedTraining:
     def _wait_for_identical(self, flight: "_Flight", on_wait, poll_seconds: float) -> None:
         while not flight.done.wait(timeout=poll_seconds):
             if on_wait is not None:
-                on_wait(WaitInfo("identical", 0, self.slots.running, self.slots.capacity))
+                on_wait(WaitInfo("identical", 0, 0, 0))
 
-    def train(self, config: TrainConfig, dataset, on_progress=None, should_stop=None,
-              on_wait: Optional[Callable[[WaitInfo], None]] = None, trainer=None,
+    def train(self, config: TrainConfig, on_progress=None, should_stop=None,
+              on_wait: Optional[Callable[[WaitInfo], None]] = None, owner: Optional[str] = None,
               poll_seconds: float = POLL_SECONDS) -> Served:
         """Train `config`, or serve it from the cache or from another session's identical run.
 
         Args:
             config: the run's settings.
-            dataset: the shared Dataset.
-            on_progress: passed to the trainer (lab.training.train's TrainProgress callback).
-            should_stop: passed to the trainer.
-            on_wait: told the queue position while waiting (see TrainingSlots.slot).
-            trainer: the training function, lab.training.train by default.
-            poll_seconds: how often on_wait is called.
+            on_progress: receives lab.training.TrainProgress snapshots.
+            should_stop: True cancels the run.
+            on_wait: told the queue position, or that the worker is warming up.
+            owner: the session (its earlier training is cancelled by the service).
+            poll_seconds: how often on_wait is called while waiting for an identical run.
         Returns:
             a Served with the result and whether it was trained, cached or shared.
         """
         try:
-            return self._train(config, dataset, on_progress, should_stop, on_wait, trainer, poll_seconds)
+            return self._train(config, on_progress, should_stop, on_wait, owner, poll_seconds)
         finally:
             self.write_stats()
 
-    def _train(self, config, dataset, on_progress, should_stop, on_wait, trainer, poll_seconds) -> Served:
-        if trainer is None:
-            from lab.training import train as trainer  # TensorFlow loads here, not on import
-
+    def _train(self, config, on_progress, should_stop, on_wait, owner, poll_seconds) -> Served:
+        trainer = self._trainer or get_service().train
         served = self._from_cache(config, "cache")
         if served is not None:
             return served
@@ -239,8 +124,7 @@ class SharedTraining:
             served = self._from_cache(config, "cache")  # finished between our look-up and our claim
             if served is not None:
                 return served
-            with self.slots.slot(on_wait, poll_seconds):
-                result = trainer(config, dataset, on_progress=on_progress, should_stop=should_stop)
+            result = trainer(config, on_progress=on_progress, should_stop=should_stop, on_wait=on_wait, owner=owner)
             with self._lock:
                 self.trained += 1
             self.cache.put(result)
@@ -272,30 +156,30 @@ class SharedTraining:
         """Counters for dashboards and the class-load benchmark.
 
         Returns:
-            dict with trained, served_from_cache, running, waiting, capacity, peak_running and cached.
+            dict with trained, served_from_cache and cached, plus the service's counters when it runs.
         """
+        from lab import service
+
         with self._lock:
             counts = {"trained": self.trained, "served_from_cache": self.served_from_cache}
-        return {**counts, "running": self.slots.running, "waiting": self.slots.waiting,
-                "capacity": self.slots.capacity, "peak_running": self.slots.peak_running,
-                "cached": len(self.cache)}
+        running = service.get_service().stats() if service._SERVICE is not None else {}
+        return {**counts, **running, "cached": len(self.cache)}
 
 
-SLOTS = TrainingSlots(max_trainings_from_env())
-TRAINING = SharedTraining(SLOTS, RESULT_CACHE)
+TRAINING = SharedTraining(RESULT_CACHE)
 
 
-def train_shared(config: TrainConfig, dataset, on_progress=None, should_stop=None,
-                 on_wait: Optional[Callable[[WaitInfo], None]] = None) -> Served:
-    """Train through the process-wide cache and concurrency cap.
+def train_shared(config: TrainConfig, on_progress=None, should_stop=None,
+                 on_wait: Optional[Callable[[WaitInfo], None]] = None, owner: Optional[str] = None) -> Served:
+    """Train through the process-wide result cache and the training service.
 
     Args:
         config: the run's settings.
-        dataset: the shared Dataset.
-        on_progress: the trainer's progress callback.
-        should_stop: the trainer's cancel poll.
-        on_wait: told the queue position while waiting.
+        on_progress: receives TrainProgress snapshots.
+        should_stop: True cancels the run.
+        on_wait: told the queue position.
+        owner: the session.
     Returns:
         a Served (result and source).
     """
-    return TRAINING.train(config, dataset, on_progress=on_progress, should_stop=should_stop, on_wait=on_wait)
+    return TRAINING.train(config, on_progress=on_progress, should_stop=should_stop, on_wait=on_wait, owner=owner)

@@ -34,7 +34,7 @@ MAX_TEST_IMAGES = 10_000  # the largest test set (Fashion-MNIST, MNIST)
 MAX_UPLOAD_BYTES = 4 * 1024 * 1024
 FILE_FORMAT = "optimisation-lab-runs"
 FILE_VERSION = 1
-STATUSES = ("completed", "early_stopped", "diverged", "cancelled", "stopped")
+STATUSES = ("completed", "early_stopped", "diverged", "cancelled", "stopped", "time_budget")
 SOURCES = ("trained", "cache", "shared", "imported")
 
 OPTIMIZER_LABELS = {
@@ -613,7 +613,7 @@ def explain(record: RunRecord, chance: float = 0.1) -> list[Note]:
     if record.status == "diverged":
         return [Note("error", divergence_advice(config, record.detail))]
     notes = []
-    if record.status in ("stopped", "cancelled"):
+    if record.status in ("stopped", "cancelled", "time_budget"):
         missing = "" if record.test_accuracy is not None else " It ended before the test set could be evaluated."
         notes.append(Note("warning", f"{record.detail}{missing}"))
     if record.status == "early_stopped":

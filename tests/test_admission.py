@@ -1,4 +1,7 @@
-"""lab.admission and lab.cache with real threads: the cap, the queue, release on errors, the shared cache."""
+"""lab.admission and lab.cache with real threads and real training: the shared cache and no duplicate work.
+
+The queue and the training slots belong to the training service (tests/test_service.py).
+"""
 
 import threading
 import time
@@ -6,9 +9,10 @@ import time
 import numpy as np
 import pytest
 
-from lab.admission import SharedTraining, TrainingSlots, max_trainings_from_env
+from lab.admission import SharedTraining
 from lab.cache import ResultCache, cache_size_from_env
 from lab.config import TrainConfig
+from lab.service import service_from_env
 from lab.training import train
 
 TINY = dict(train_size=300, validation_size=200, epochs=1, seed=31)
@@ -18,107 +22,24 @@ class Interrupt(BaseException):
     """Stands in for Streamlit's StopException, which also derives from BaseException."""
 
 
-def _hold(slots: TrainingSlots, seconds: float, active: list, peak: list, lock: threading.Lock, on_wait=None):
-    with slots.slot(on_wait=on_wait, poll_seconds=0.02):
-        with lock:
-            active.append(1)
-            peak.append(len(active))
-        time.sleep(seconds)
-        with lock:
-            active.pop()
+def _trainer(dataset, calls=None, started=None, pause=0.0):
+    """A real trainer with the service's signature, counting its calls."""
 
+    def trainer(config, on_progress=None, should_stop=None, on_wait=None, owner=None):
+        if calls is not None:
+            calls.append(1)
+        if started is not None:
+            started.set()
+        time.sleep(pause)
+        return train(config, dataset, on_progress=on_progress, should_stop=should_stop)
 
-def test_at_most_capacity_trainings_run_at_once():
-    slots = TrainingSlots(capacity=2)
-    active, peak, lock = [], [], threading.Lock()
-    threads = [threading.Thread(target=_hold, args=(slots, 0.15, active, peak, lock)) for _ in range(6)]
-    start = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=10)
-    elapsed = time.perf_counter() - start
-    assert max(peak) == 2 and slots.peak_running == 2 and len(peak) == 6
-    assert elapsed >= 3 * 0.15  # six holds of 0.15 s, two at a time
-    assert slots.running == 0 and slots.waiting == 0
-
-
-def test_waiters_see_their_place_and_are_served_first_come_first_served():
-    slots = TrainingSlots(capacity=1)
-    release = threading.Event()
-    order, positions = [], {"B": [], "C": []}
-
-    def first():
-        with slots.slot():
-            order.append("A")
-            release.wait(timeout=10)
-
-    def waiter(name):
-        with slots.slot(on_wait=lambda info: positions[name].append(info.position), poll_seconds=0.02):
-            order.append(name)
-
-    a = threading.Thread(target=first)
-    a.start()
-    while slots.running < 1:
-        time.sleep(0.005)
-    b = threading.Thread(target=waiter, args=("B",))
-    b.start()
-    while slots.waiting < 1:
-        time.sleep(0.005)
-    c = threading.Thread(target=waiter, args=("C",))
-    c.start()
-    while not positions["C"]:
-        time.sleep(0.005)
-    assert positions["B"][-1] == 1 and positions["C"][-1] == 2
-    release.set()
-    for thread in (a, b, c):
-        thread.join(timeout=10)
-    assert order == ["A", "B", "C"]
-    assert positions["C"] == sorted(positions["C"], reverse=True)  # C only ever moves up the queue
-
-
-def test_slot_is_released_when_the_body_fails():
-    slots = TrainingSlots(capacity=1)
-    with pytest.raises(Interrupt):
-        with slots.slot():
-            raise Interrupt()
-    assert slots.running == 0
-    with slots.slot():  # the freed slot is usable again
-        assert slots.running == 1
-
-
-def test_an_interrupted_waiter_leaves_the_queue():
-    slots = TrainingSlots(capacity=1)
-    release = threading.Event()
-    holder = threading.Thread(target=_hold_until, args=(slots, release))
-    holder.start()
-    while slots.running < 1:
-        time.sleep(0.005)
-    calls = []
-
-    def on_wait(info):
-        calls.append(info)
-        if len(calls) == 3:
-            raise Interrupt()  # the user moved a widget while waiting
-
-    with pytest.raises(Interrupt):
-        with slots.slot(on_wait=on_wait, poll_seconds=0.01):
-            pytest.fail("must not be admitted while the slot is held")
-    assert slots.waiting == 0 and [info.kind for info in calls] == ["queue"] * 3
-    release.set()
-    holder.join(timeout=10)
-    assert slots.running == 0
-
-
-def _hold_until(slots, event):
-    with slots.slot():
-        event.wait(timeout=10)
+    return trainer
 
 
 @pytest.mark.parametrize("text, expected", [("", 2), ("3", 3), (" 1 ", 1), ("0", 2), ("-4", 2), ("two", 2), ("65", 2)])
 def test_capacity_comes_from_the_environment(text, expected):
-    assert max_trainings_from_env({"OPTLAB_MAX_TRAININGS": text}) == expected
-    assert max_trainings_from_env({}) == 2
+    assert service_from_env({"OPTLAB_MAX_TRAININGS": text}).max_trainings == expected
+    assert service_from_env({}).max_trainings == 2
 
 
 def test_cache_size_comes_from_the_environment():
@@ -180,28 +101,23 @@ def _with_config(result, config, stop_reason=None):
 
 
 def test_identical_config_is_served_from_the_cache(fashion):
-    shared = SharedTraining(TrainingSlots(2), ResultCache(4))
+    shared = SharedTraining(ResultCache(4), _trainer(fashion))
     config = TrainConfig(**{**TINY, "seed": 41})
-    first = shared.train(config, fashion)
+    first = shared.train(config)
     start = time.perf_counter()
-    second = shared.train(config, fashion)
+    second = shared.train(config)
     assert first.source == "trained" and second.source == "cache"
     assert second.result is first.result and time.perf_counter() - start < 0.05
     assert shared.stats()["trained"] == 1 and shared.stats()["served_from_cache"] == 1
 
 
 def test_two_sessions_training_the_same_config_train_it_once(fashion):
-    shared = SharedTraining(TrainingSlots(2), ResultCache(4))
-    config = TrainConfig(**{**TINY, "seed": 42})
     started, calls, served, waits = threading.Event(), [], {}, []
-
-    def counting_train(*args, **kwargs):
-        calls.append(1)
-        started.set()
-        return train(*args, **kwargs)
+    shared = SharedTraining(ResultCache(4), _trainer(fashion, calls, started))
+    config = TrainConfig(**{**TINY, "seed": 42})
 
     def session(name, on_wait=None):
-        served[name] = shared.train(config, fashion, trainer=counting_train, on_wait=on_wait, poll_seconds=0.02)
+        served[name] = shared.train(config, on_wait=on_wait, poll_seconds=0.02)
 
     first = threading.Thread(target=session, args=("first",))
     first.start()
@@ -217,60 +133,60 @@ def test_two_sessions_training_the_same_config_train_it_once(fashion):
 
 
 def test_a_waiter_trains_itself_when_the_identical_run_fails(fashion):
-    shared = SharedTraining(TrainingSlots(2), ResultCache(4))
-    config = TrainConfig(**{**TINY, "seed": 43})
-    started, release = threading.Event(), threading.Event()
+    started, release, calls = threading.Event(), threading.Event(), []
+    real = _trainer(fashion)
 
-    def failing(*args, **kwargs):
-        started.set()
-        release.wait(timeout=10)
-        raise Interrupt()  # the first session's user switched pages
+    def first_fails_then_trains(config, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            started.set()
+            release.wait(timeout=10)
+            raise Interrupt()  # the first session's user switched pages
+        return real(config, **kwargs)
+
+    shared = SharedTraining(ResultCache(4), first_fails_then_trains)
+    config = TrainConfig(**{**TINY, "seed": 43})
 
     def first():
         with pytest.raises(Interrupt):
-            shared.train(config, fashion, trainer=failing)
+            shared.train(config)
 
     thread = threading.Thread(target=first)
     thread.start()
     started.wait(timeout=10)
     timer = threading.Timer(0.2, release.set)
     timer.start()
-    served = shared.train(config, fashion, poll_seconds=0.02)
+    served = shared.train(config, poll_seconds=0.02)
     thread.join(timeout=10)
     assert served.source == "trained" and served.result.stop_reason == "completed"
-    assert shared.slots.running == 0 and shared.stats()["trained"] == 1
+    assert len(calls) == 2 and shared.stats()["trained"] == 1
 
 
 def test_stats_file_for_the_class_load_benchmark(tmp_path, monkeypatch, fashion):
-    from lab.admission import STATS_FILE_ENV, SharedTraining, TrainingSlots
+    from lab.admission import STATS_FILE_ENV, SharedTraining
     from lab.cache import ResultCache
     from lab.config import TrainConfig
     import json
 
     path = tmp_path / "stats.json"
     monkeypatch.setenv(STATS_FILE_ENV, str(path))
-    shared = SharedTraining(TrainingSlots(2), ResultCache(4))
+    shared = SharedTraining(ResultCache(4), _trainer(fashion))
     config = TrainConfig(train_size=300, validation_size=200, epochs=1, seed=77)
-    shared.train(config, fashion)
-    shared.train(config, fashion)
+    shared.train(config)
+    shared.train(config)
     stats = json.loads(path.read_text())
     assert stats["trained"] == 1 and stats["served_from_cache"] == 1
 
 
 def test_waiters_get_an_identical_run_even_with_the_cache_off(fashion):
     # OPTLAB_RESULT_CACHE=0 is allowed: the result is handed to the waiter, not looked up in the cache.
-    shared = SharedTraining(TrainingSlots(2), ResultCache(0))
-    config = TrainConfig(**{**TINY, "seed": 44})
     started, calls, served = threading.Event(), [], {}
-
-    def counting_train(*args, **kwargs):
-        calls.append(1)
-        started.set()
-        time.sleep(0.3)  # long enough for the second session to start waiting
-        return train(*args, **kwargs)
+    # The pause is long enough for the second session to start waiting.
+    shared = SharedTraining(ResultCache(0), _trainer(fashion, calls, started, pause=0.3))
+    config = TrainConfig(**{**TINY, "seed": 44})
 
     def session(name):
-        served[name] = shared.train(config, fashion, trainer=counting_train, poll_seconds=0.02)
+        served[name] = shared.train(config, poll_seconds=0.02)
 
     first = threading.Thread(target=session, args=("first",))
     first.start()
@@ -287,8 +203,8 @@ def test_an_unwritable_stats_file_does_not_cost_the_run(tmp_path, monkeypatch, f
     from lab.admission import STATS_FILE_ENV
 
     monkeypatch.setenv(STATS_FILE_ENV, str(tmp_path / "no-such-folder" / "stats.json"))
-    shared = SharedTraining(TrainingSlots(1), ResultCache(2))
-    served = shared.train(TrainConfig(**{**TINY, "seed": 45}), fashion)
+    shared = SharedTraining(ResultCache(2), _trainer(fashion))
+    served = shared.train(TrainConfig(**{**TINY, "seed": 45}))
     assert served.source == "trained" and served.result.stop_reason == "completed"
 
 

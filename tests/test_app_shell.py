@@ -82,16 +82,3 @@ def test_lab_presets_make_their_point(data_dir):
     assert sgd_run.config.seed == adam_run.config.seed == 42
     assert sgd_run.history["val_accuracy"][-1] > sgd_run.history["val_accuracy"][0]
     assert adam_run.test_accuracy > sgd_run.test_accuracy + 0.04
-
-
-def test_a_script_run_leaves_keras_state_alone():
-    # Streamlit calls keras.backend.clear_session() after every script run unless app.py replaces that
-    # hook; with all sessions in one process it would reset Keras under other sessions' trainings.
-    from keras.src.backend.common import global_state
-    from streamlit.runtime.scriptrunner import script_runner
-
-    global_state.set_global_attribute("optlab_probe", "still here")
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
-    assert not app.exception
-    assert global_state.get_global_attribute("optlab_probe") == "still here"
-    assert script_runner._clean_problem_modules.__module__ == "ui.keras_state"

@@ -12,13 +12,9 @@ import math
 import numpy as np
 import pytest
 
-from lab.admission import train_shared
 from lab.config import TrainConfig
 from lab.topics import batch_norm, decay, gradients, initialisation, learning_rate
-
-
-def shared(config, dataset):
-    return train_shared(config, dataset).result
+from lab.training import train as shared  # the worker's trainer, here in the test process
 
 
 # ----------------------------------------------------------------------

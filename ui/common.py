@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lab.config import TrainConfig
-from lab.data import DataError, Dataset, load_dataset
+from lab.data import DataError, Dataset, ensure_local, find_dataset_folder, shared_dataset
 
 DATASET_LABELS = {"fashion_mnist": "Fashion-MNIST", "mnist": "MNIST"}
 
@@ -13,8 +13,15 @@ DATASET_LABELS = {"fashion_mnist": "Fashion-MNIST", "mnist": "MNIST"}
 @st.cache_resource(show_spinner="Loading the dataset (once per server)...")
 def _cached_dataset(name: str) -> Dataset:
     # cache_resource keeps one copy per server process, shared by all sessions;
-    # the arrays are uint8 and read-only, so sharing them is safe.
-    return load_dataset(name)
+    # the arrays are uint8 and read-only, so sharing them is safe. This copy is read
+    # with NumPy alone; the worker reads its own, and tasks name it (Dataset.__reduce__).
+    if find_dataset_folder(name) is None:
+        # Only Keras can download the files, and Keras runs in the worker; it leaves them in
+        # Keras's cache, where this process then reads them.
+        from ui.service import compute
+
+        compute(ensure_local, name, quick=True)
+    return shared_dataset(name)
 
 
 def get_dataset(name: str = "fashion_mnist") -> Dataset:
@@ -54,7 +61,7 @@ def show_keras_code(config: TrainConfig, expanded: bool = False) -> None:
         config: the run whose code to show.
         expanded: open the expander at once.
     """
-    from lab.optimizers import keras_code, old_spelling  # TensorFlow loads here, not at page import
+    from lab.optimizers import keras_code, old_spelling
 
     with st.expander("Show Keras code", expanded=expanded):
         st.code(keras_code(config), language="python")

@@ -5,9 +5,10 @@ version, `train_lab_run`, adds the learning-rate and gradient-norm charts, a
 Stop button, and records every run, including one the user interrupts, in the
 session's `lab.runs.RunHistory`.
 
-Both go through `lab.admission.train_shared`, so at most OPTLAB_MAX_TRAININGS
-trainings run at once in the whole server, waiting sessions see their place in
-the queue, and a configuration trained before is served from the cache.
+Both go through `lab.admission.train_shared` and so through the training
+service: the training runs in the worker process, at most OPTLAB_MAX_TRAININGS
+long trainings run at once in the whole server, waiting sessions see their
+place in the queue, and a configuration trained before is served from the cache.
 
 Rerun safety: when the user presses any widget during a run, Streamlit 1.67
 (with its default fastReruns) asks the running script to stop and starts the
@@ -39,6 +40,7 @@ import streamlit as st
 
 from lab.config import TrainConfig
 from lab.plots import curves_figure, gradient_norms_figure, learning_rate_figure
+from lab.service import RunRefused, WorkerStopped
 from ui.present import chart
 
 _chart_keys = itertools.count()
@@ -75,6 +77,9 @@ def wait_text(info) -> str:
     if info.kind == "identical":
         return ("Another session is training exactly these settings right now. "
                 "Its result will appear here as soon as it finishes.")
+    if info.kind == "warming":
+        return ("Warming up: the training worker is loading TensorFlow and the data (a few seconds, "
+                "once per server). Training starts automatically.")
     return (f"The server is busy ({info.running} of {info.capacity} trainings running). "
             f"You are number {info.position} in the queue; training starts automatically.")
 
@@ -88,7 +93,7 @@ SOURCE_TEXT = {
 # ----------------------------------------------------------------------
 # train_live: the small version for the topic pages
 # ----------------------------------------------------------------------
-def train_live(config: TrainConfig, dataset, should_stop=None):
+def train_live(config: TrainConfig, should_stop=None):
     """Train with a progress bar and live loss/accuracy charts; returns the TrainResult.
 
     Goes through the server-wide queue and result cache, so the result may be
@@ -96,12 +101,13 @@ def train_live(config: TrainConfig, dataset, should_stop=None):
 
     Args:
         config: the run to train.
-        dataset: the shared Dataset.
         should_stop: optional callable polled by the trainer.
     Returns:
-        the lab.training.TrainResult.
+        the lab.training.TrainResult; on a refused run or a worker failure the page shows
+        a message and stops.
     """
     from lab.admission import train_shared
+    from ui.service import session_id
 
     status = st.empty()
     bar = st.progress(0.0, text="Building the model and its graph...")
@@ -116,8 +122,14 @@ def train_live(config: TrainConfig, dataset, should_stop=None):
             chart(container=slot, figure=curves_figure(progress.history, progress.step_log, metric),
                               key=f"live_{metric}_{next(_chart_keys)}")
 
-    served = train_shared(config, dataset, on_progress=on_progress, should_stop=should_stop,
-                          on_wait=lambda info: status.info(wait_text(info), icon=":material/hourglass_top:"))
+    try:
+        served = train_shared(config, on_progress=on_progress, should_stop=should_stop, owner=session_id(),
+                              on_wait=lambda info: status.info(wait_text(info), icon=":material/hourglass_top:"))
+    except (RunRefused, WorkerStopped) as error:
+        status.empty()
+        bar.empty()
+        st.error(str(error), icon=":material/error:")
+        st.stop()
     status.empty()
     bar.progress(1.0, text=f"Done: {served.result.stop_detail} {SOURCE_TEXT.get(served.source, '')}")
     loss_slot.empty()
@@ -232,6 +244,7 @@ def train_lab_run(config: TrainConfig, dataset, runs, note: str = "", ab_of: Opt
     """
     from lab.admission import train_shared
     from lab.runs import record_from_progress, record_from_result
+    from ui.service import session_id
 
     panel = LivePanel(config)
     active = ActiveRun(runs.new_id())
@@ -243,10 +256,12 @@ def train_lab_run(config: TrainConfig, dataset, runs, note: str = "", ab_of: Opt
             panel.show(progress)
 
     try:
-        served = train_shared(config, dataset, on_progress=on_progress, should_stop=active.cancel.is_set,
-                              on_wait=panel.wait)
+        served = train_shared(config, on_progress=on_progress, should_stop=active.cancel.is_set,
+                              on_wait=panel.wait, owner=session_id())
         active.record = record_from_result(served.result, active.run_id, dataset.y_test, source=served.source,
                                            note=note, ab_of=ab_of)
+    except (RunRefused, WorkerStopped) as error:  # messages written for students, shown as they are
+        st.error(str(error), icon=":material/error:")
     except Exception as error:  # a real failure (not Streamlit's stop signal): a message, not a traceback
         st.error(f"Training failed: {error}")
     finally:

@@ -1,0 +1,99 @@
+"""What a training run will cost, estimated before it starts.
+
+A step of the lecture's MLP costs about the same per weight and per image,
+whatever the widths: its time is dominated by the matrix products, which do
+parameters x batch multiply-adds forward and about twice that backward. So
+one number, seconds per (parameter x image) of a training step, measured on
+this machine when the worker warms up (`lab.worker.warm_up`), predicts any
+run: steps x batch x parameters x that number, plus a fixed overhead per
+step, plus the forward passes over the validation and test images.
+"""
+
+from __future__ import annotations
+
+import math
+
+from lab.config import TrainConfig
+
+INPUTS = 28 * 28
+# Measured on the 2-core build machine (bench/bench_training.py): 1.2 ms per step of
+# 32 images on the 266,610-parameter lecture model. Used until the worker has timed its own.
+DEFAULT_SECONDS_PER_UNIT = 1.4e-10
+STEP_OVERHEAD_SECONDS = 2e-4  # the graph loop's own cost per step, which tiny models make visible
+FORWARD_SHARE = 1 / 3  # evaluating an image costs about a third of training on it
+TEST_IMAGES = 10_000
+
+
+def parameter_count(config: TrainConfig, classes: int = 10) -> int:
+    """Weights and biases of the model `config` describes, batch-norm scales and shifts included.
+
+    Args:
+        config: its hidden_units and batch_norm.
+        classes: units of the output layer.
+    Returns:
+        the number of trainable parameters.
+    """
+    widths = [INPUTS, *config.hidden_units, classes]
+    dense = sum(fan_in * fan_out + fan_out for fan_in, fan_out in zip(widths[:-1], widths[1:]))
+    normalised = 2 * sum(config.hidden_units) if config.batch_norm != "none" else 0
+    return dense + normalised
+
+
+def estimate_seconds(config: TrainConfig, seconds_per_unit: float = DEFAULT_SECONDS_PER_UNIT) -> float:
+    """Wall time of `config` on an otherwise idle worker.
+
+    Args:
+        config: the run's settings.
+        seconds_per_unit: one training step's seconds per parameter x image (measured at warm-up).
+    Returns:
+        seconds, for every planned epoch (early stopping can only make it shorter).
+    """
+    parameters = parameter_count(config)
+    steps = config.epochs * config.steps_per_epoch_estimate
+    images_trained = config.epochs * config.steps_per_epoch_estimate * config.batch_size
+    images_evaluated = config.epochs * config.validation_size + TEST_IMAGES
+    work = (images_trained + FORWARD_SHARE * images_evaluated) * parameters
+    return steps * STEP_OVERHEAD_SECONDS + work * seconds_per_unit
+
+
+def describe_seconds(seconds: float) -> str:
+    """A rounded duration for people: "under 1 s", "about 6 s", "about 4 min", "about 2 h".
+
+    Args:
+        seconds: a duration.
+    Returns:
+        a short phrase.
+    """
+    if seconds < 1:
+        return "under 1 s"
+    if seconds < 90:
+        return f"about {seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"about {seconds / 60:.0f} min"
+    return f"about {seconds / 3600:.1f} h"
+
+
+def over_budget_message(config: TrainConfig, estimate: float, budget: float) -> str:
+    """What to tell a student whose run would take longer than the server allows, and what to reduce.
+
+    Args:
+        config: the refused run.
+        estimate: its estimated seconds.
+        budget: the per-run limit in seconds.
+    Returns:
+        two sentences naming the fewest changes that fit.
+    """
+    share = budget / estimate
+    fixes = []
+    epochs = math.floor(config.epochs * share)
+    if epochs >= 1:
+        fixes.append(f"at most {epochs} epoch{'s' if epochs != 1 else ''}")
+    images = config.train_size or (config.steps_per_epoch_estimate * config.batch_size)
+    fewer_images = int(images * share) // 500 * 500
+    if fewer_images >= 500:
+        fixes.append(f"at most {fewer_images:,} training images")
+    if len(config.hidden_units) > 2 or max(config.hidden_units) > 300:
+        fixes.append("fewer or narrower hidden layers")
+    advice = ", or ".join(fixes) if fixes else "a smaller model and fewer images"
+    return (f"This run would take {describe_seconds(estimate)} on this shared server, and the limit is "
+            f"{budget:g} s per run so that everyone in the class gets a turn. Try {advice}.")

@@ -1,0 +1,218 @@
+"""lab.service with a real worker process: the queue, quick jobs, cancelling, faults and memory.
+
+The admission tests send `time.sleep` to a worker started without its warm-up
+(no TensorFlow), so they test the real process, pipe and queue in well under a
+second each; the training tests use the real worker on real Fashion-MNIST.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from lab.config import TrainConfig
+from lab.service import RunRefused, Superseded, TrainingService, WorkerStopped
+from tests.conftest import ROOT
+
+TINY = TrainConfig(train_size=500, validation_size=500, epochs=1, seed=5)
+
+
+@pytest.fixture
+def bare():
+    """A service whose worker skips the warm-up: jobs that need no Keras start at once."""
+    service = TrainingService(max_trainings=2, short_lane=1, warm=False).start()
+    assert service.wait_until_ready(60)
+    yield service
+    service.shutdown()
+
+
+@pytest.fixture(scope="module")
+def warm(data_dir):
+    service = TrainingService(max_trainings=2, warm=True).start()
+    assert service.wait_until_ready(180)
+    yield service
+    service.shutdown()
+
+
+def _in_threads(count, target):
+    threads = [threading.Thread(target=target, args=(index,)) for index in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+
+def test_long_trainings_are_capped_and_short_runs_have_their_own_lane(bare):
+    starts, ends = {}, {}
+
+    def job(index):
+        long = index < 3  # three long jobs first, then two short ones
+        time.sleep(0.01 * index)  # arrive in order
+        starts[index] = time.perf_counter()
+        bare.run(time.sleep, 0.6, kind="train", long=long)
+        ends[index] = time.perf_counter()
+
+    _in_threads(5, job)
+    assert bare.peak_running == 3  # two long ones and one short one at once
+    # The third long job waited for one of the first two; the first short one did not.
+    assert ends[2] - starts[2] > 1.1
+    assert ends[3] - starts[3] < 1.0
+    assert bare.stats()["running"] == 0 and bare.stats()["waiting"] == 0
+
+
+def test_waiters_hear_their_place_and_are_served_first_come_first_served(bare):
+    order, places = [], {}
+
+    def job(index):
+        time.sleep(0.05 * index)
+        bare.run(time.sleep, 0.3, kind="train", on_wait=lambda info: places.setdefault(index, info.position))
+        order.append(index)
+
+    _in_threads(4, job)
+    assert order == [0, 1, 2, 3]
+    assert places[2] == 1 and places[3] == 2
+
+
+def test_quick_jobs_do_not_wait_behind_trainings(bare):
+    blockers = [threading.Thread(target=bare.run, args=(time.sleep, 1.5), kwargs={"kind": "train"})
+                for _ in range(3)]
+    for thread in blockers:
+        thread.start()
+    time.sleep(0.2)
+    started = time.perf_counter()
+    assert bare.run(divmod, 7, 2, kind="quick") == (3, 1)
+    assert time.perf_counter() - started < 0.5
+    for thread in blockers:
+        thread.join(timeout=10)
+
+
+def test_errors_come_back_as_the_same_exception(bare):
+    with pytest.raises(ValueError, match="invalid literal"):
+        bare.run(int, "seven", kind="quick")
+    assert bare.run(int, "7", kind="quick") == 7  # the worker carries on
+
+
+def test_a_newer_training_of_the_same_session_replaces_its_queued_one(bare):
+    fillers = [threading.Thread(target=bare.run, args=(time.sleep, 0.8), kwargs={"kind": "train"})
+               for _ in range(3)]
+    for thread in fillers:
+        thread.start()
+    time.sleep(0.2)
+    outcome = {}
+
+    def first():
+        try:
+            bare.run(time.sleep, 0.1, kind="train", owner="session-a")
+            outcome["first"] = "ran"
+        except Superseded:
+            outcome["first"] = "superseded"
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    time.sleep(0.2)
+    bare.run(time.sleep, 0.1, kind="train", owner="session-a")
+    thread.join(timeout=10)
+    for filler in fillers:
+        filler.join(timeout=10)
+    assert outcome["first"] == "superseded"
+
+
+def test_a_killed_worker_fails_its_job_with_a_message_and_a_new_one_serves_the_next(bare):
+    old_pid = bare.worker_pid()
+    threading.Timer(0.3, os.kill, args=(old_pid, signal.SIGKILL)).start()  # as the OOM killer would
+    with pytest.raises(WorkerStopped, match="press Train again|Press Train again"):
+        bare.run(time.sleep, 5, kind="train")
+    assert bare.run(divmod, 9, 4, kind="quick") == (2, 1)
+    assert bare.worker_pid() != old_pid and bare.deaths == 1
+
+
+def test_a_worker_over_its_memory_ceiling_is_replaced_without_losing_queued_jobs():
+    service = TrainingService(max_trainings=1, short_lane=0, worker_max_mb=1, warm=False).start()
+    try:
+        pids, results = [], []
+
+        def job(index):
+            time.sleep(0.02 * index)
+            results.append(service.run(pow, 2, index, kind="train"))
+            pids.append(service.worker_pid())
+
+        _in_threads(4, job)
+        assert sorted(results) == [1, 2, 4, 8]  # every queued job ran
+        deadline = time.monotonic() + 10
+        while service.replacements < 4 and time.monotonic() < deadline:
+            time.sleep(0.05)  # the last replacement follows the last result
+        assert service.replacements == 4 and service.deaths == 0
+        assert len(set(pids)) >= 3  # the jobs ran in different workers
+    finally:
+        service.shutdown()
+
+
+def test_progress_crosses_the_process_boundary_and_stop_cancels_within_a_second(warm):
+    config = TrainConfig(train_size=10_000, epochs=20, seed=6)
+    times, stop_at = [], {}
+
+    def on_progress(progress):
+        times.append(time.perf_counter())
+
+    def should_stop():
+        if len(times) >= 6 and "at" not in stop_at:
+            stop_at["at"] = time.perf_counter()
+        return "at" in stop_at
+
+    result = warm.train(config, on_progress=on_progress, should_stop=should_stop)
+    ended = time.perf_counter()
+    gaps = [later - earlier for earlier, later in zip(times[:6], times[1:6])]
+    assert max(gaps) < 0.5  # at least twice a second
+    assert result.stop_reason == "cancelled" and ended - stop_at["at"] < 1.0
+
+
+def test_a_run_over_the_budget_is_refused_with_what_to_reduce(warm):
+    huge = TrainConfig(train_size=None, epochs=50, hidden_units=(1024,) * 10)
+    with pytest.raises(RunRefused, match="limit is 30 s per run") as refused:
+        warm.check_budget(huge)
+    assert "at most" in str(refused.value)
+    warm.check_budget(TrainConfig(train_size=10_000, epochs=5))  # the default fits
+
+
+def test_a_run_that_outlasts_the_budget_is_kept_as_time_budget(data_dir):
+    from lab.worker import train_task
+
+    result = train_task(TrainConfig(train_size=10_000, epochs=20, seed=8), budget_seconds=1.0)
+    assert result.stop_reason == "time_budget" and "time budget" in result.stop_detail
+    assert 0 < result.stop_step < 20 * 313 and result.test_accuracy is not None
+
+
+def test_the_estimate_is_within_a_factor_of_two_of_the_real_time(warm):
+    config = TrainConfig(train_size=5_000, epochs=2, seed=9)
+    started = time.perf_counter()
+    warm.train(config)
+    seconds = time.perf_counter() - started
+    assert 0.5 * seconds < warm.estimate(config) < 2.0 * seconds
+
+
+def test_the_server_process_never_imports_tensorflow(data_dir):
+    """Open every page, train on the Training Lab, then look at the server process's modules."""
+    code = (
+        "import sys\n"
+        "from streamlit.testing.v1 import AppTest\n"
+        "from ui.catalog import PAGES\n"
+        "app = AppTest.from_file('app.py', default_timeout=240).run()\n"
+        "for page in PAGES:\n"
+        "    app.switch_page(page.file).run()\n"
+        "    assert not app.exception, (page.file, app.exception)\n"
+        "lab = AppTest.from_file('app_pages/training_lab.py', default_timeout=240).run()\n"
+        "lab.select_slider(key='lab_train_size').set_value(1_000)\n"
+        "lab.slider(key='lab_epochs').set_value(1)\n"
+        "lab.number_input(key='lab_seed').set_value(11)\n"
+        "lab.button(key='lab_train').click().run()\n"
+        "assert not lab.exception, lab.exception\n"
+        "assert lab.session_state['training_lab_runs'].latest.status == 'completed'\n"
+        "print('tensorflow' in sys.modules, 'keras' in sys.modules)\n"
+    )
+    output = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert output.returncode == 0, output.stderr[-3000:]
+    assert output.stdout.strip().splitlines()[-1] == "False False"
