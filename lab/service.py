@@ -184,6 +184,7 @@ class TrainingService:
         self.replacements = 0  # workers replaced for memory
         self.deaths = 0  # workers that died under their jobs
         self.peak_running = 0
+        self.jobs = 0  # jobs ever sent to a worker, trainings and quick ones
         self._failed_starts = 0  # workers in a row that died before they were ready
 
     # -- the worker's life ----------------------------------------------
@@ -387,6 +388,8 @@ class TrainingService:
             raise ValueError(f"kind must be 'train' or 'quick', got {kind!r}")
         self.start()
         job = _Job(next(self._job_ids), kind, long, owner)
+        with self._condition:
+            self.jobs += 1
         self._admit(job, on_wait)
         sent = False
         try:
@@ -513,14 +516,14 @@ class TrainingService:
         """Counters for dashboards and the benchmarks.
 
         Returns:
-            dict with running, waiting, capacity, peak_running, replacements, deaths,
+            dict with running, waiting, capacity, peak_running, jobs, replacements, deaths,
             worker_mb and warm_seconds.
         """
         with self._condition:
             worker = self._worker
             counts = {"running": len(self._running), "waiting": len(self._waiting),
                       "capacity": self.max_trainings, "peak_running": self.peak_running,
-                      "replacements": self.replacements, "deaths": self.deaths}
+                      "jobs": self.jobs, "replacements": self.replacements, "deaths": self.deaths}
         counts["worker_mb"] = round(worker.memory_bytes() / 2**20, 1) if worker else 0.0
         counts["warm_seconds"] = worker.info.get("seconds") if worker else None
         return counts

@@ -13,10 +13,8 @@ optimizer and graph, and seeds only its own initializers and shuffling.
 
 from __future__ import annotations
 
-import collections
 import functools
 import math
-import threading
 import time
 from dataclasses import dataclass
 from typing import Callable, Optional
@@ -27,6 +25,7 @@ from lab.lazy import tf
 
 from lab.config import OPTIMIZER_PARAMETERS, TrainConfig
 from lab.data import Dataset, split_indices
+from lab.engines import ENGINES
 from lab.models import build_loss, build_model, loss_needs_one_hot
 from lab.optimizers import build_optimizer
 
@@ -320,9 +319,7 @@ class _Graph:
 # "engine": a model, an optimizer and a traced chunk function. The learning rate
 # and decay live in variables read by Keras's own InverseTimeDecay, so they change
 # without a retrace; everything else Keras bakes into the graph is in the key.
-MAX_IDLE_ENGINES = 12
-_idle_engines: "collections.OrderedDict[tuple, list[_Engine]]" = collections.OrderedDict()
-_engines_lock = threading.Lock()
+# They live in lab.engines's one byte-bounded pool, with every other experiment's engines.
 
 
 def engine_key(config: TrainConfig, dataset: Dataset) -> tuple:
@@ -379,23 +376,13 @@ class _Engine:
 
 def _acquire_engine(config: TrainConfig, dataset: Dataset) -> _Engine:
     key = engine_key(config, dataset)
-    with _engines_lock:
-        engines = _idle_engines.get(key)
-        engine = engines.pop() if engines else None
-        if engines is not None and not engines:
-            del _idle_engines[key]
-    if engine is None:
-        engine = _Engine(key, config, dataset)
+    engine = ENGINES.take(key, lambda: _Engine(key, config, dataset))
     engine.reset(config, dataset.num_classes)
     return engine
 
 
 def _release_engine(engine: _Engine) -> None:
-    with _engines_lock:
-        _idle_engines.setdefault(engine.key, []).append(engine)
-        _idle_engines.move_to_end(engine.key)
-        while sum(len(engines) for engines in _idle_engines.values()) > MAX_IDLE_ENGINES:
-            _idle_engines.popitem(last=False)
+    ENGINES.give_back(engine.key, engine)
 
 
 # ----------------------------------------------------------------------

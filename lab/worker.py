@@ -171,3 +171,14 @@ def lean_train(config: TrainConfig, dataset):
     from lab.training import train
 
     return dataclasses.replace(train(config, dataset), test_probabilities=None)
+
+
+def engine_stats() -> dict:
+    """The worker's engine pool counters (lab.engines), for benchmarks and tests.
+
+    Returns:
+        a dict with idle engines, idle megabytes, engines created and engines evicted.
+    """
+    from lab.engines import ENGINES
+
+    return ENGINES.stats()

@@ -276,7 +276,8 @@ def test_preset_slides_decay(data_dir):
 
 
 def test_preset_zero_initialisation(data_dir):
-    from lab.topics.initialisation import ENGINES
+    from lab.service import get_service
+    from lab.worker import engine_stats
 
     app = open_preset("zero-init")
     runs = app.session_state["init_results"]
@@ -284,9 +285,12 @@ def test_preset_zero_initialisation(data_dir):
     assert zeros.distinct == {"hidden_1": 1, "hidden_2": 1} and zeros.test_accuracy < 0.15
     assert glorot.distinct == {"hidden_1": 300, "hidden_2": 100} and glorot.test_accuracy > 0.7
     assert "1 distinct neuron(s)" in texts(app.success)
-    created = ENGINES.created
-    open_preset("zero-init")  # served from the cache: no new engine, no new traced graph
-    assert ENGINES.created == created
+    service = get_service()
+    jobs, created = service.jobs, service.run(engine_stats, kind="quick")["created"]
+    assert created >= 1  # the worker's pool built the initialisation engines
+    open_preset("zero-init")  # served from the page cache: no job reaches the worker, no new engine
+    assert service.jobs == jobs + 1
+    assert service.run(engine_stats, kind="quick")["created"] == created
 
 
 def test_preset_vanishing_gradients(data_dir):

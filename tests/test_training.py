@@ -140,6 +140,7 @@ def test_dataset_mismatch_is_refused(fashion):
 def test_runs_sharing_an_engine_do_not_influence_each_other(fashion):
     """A run's result must not depend on which runs used the same traced graph before it."""
     from lab import training
+    from lab.engines import ENGINES
 
     first = train(TrainConfig(**SMALL), fashion)
     other = TrainConfig(**{**SMALL, "learning_rate": 0.2, "decay": 0.01, "seed": 99})
@@ -153,12 +154,13 @@ def test_runs_sharing_an_engine_do_not_influence_each_other(fashion):
 def test_equal_graph_shapes_trace_once(fashion):
     """TensorFlow never frees a traced function's memory, so runs reuse traces."""
     from lab import training
+    from lab.engines import ENGINES
 
     config = TrainConfig(train_size=500, validation_size=200, epochs=1, optimizer="rmsprop", seed=1)
     for seed, learning_rate, batch_size in ((1, 0.01, 32), (2, 0.05, 64), (3, 0.001, 16)):
         train(TrainConfig(**{**config.to_dict(), "seed": seed, "learning_rate": learning_rate,
                              "batch_size": batch_size}), fashion)
-    engines = training._idle_engines[training.engine_key(config, fashion)]
+    engines = ENGINES.idle(training.engine_key(config, fashion))
     assert len(engines) == 1
     assert engines[0].graph.run_chunk.experimental_get_tracing_count() == 1
 

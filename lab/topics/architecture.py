@@ -11,12 +11,9 @@ Three claims, each checked on real Fashion-MNIST:
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import OrderedDict
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Callable, Hashable, Iterator, Sequence
+from typing import Sequence
 
 from lab.lazy import keras
 import numpy as np
@@ -25,6 +22,7 @@ import plotly.graph_objects as go
 
 from lab.config import TrainConfig, float_literal
 from lab.data import Dataset, split_indices
+from lab.engines import ENGINES, EnginePool
 from lab.models import build_model, layer_table
 from lab.plots import COLORS
 
@@ -119,68 +117,11 @@ def build_classifier(hidden_units: Sequence[int], activation: str, seed: int) ->
 # ----------------------------------------------------------------------
 # Compiled models lent out for reuse
 # ----------------------------------------------------------------------
-class ModelPool:
-    """Compiled Keras models kept between runs, so that their traced graphs are reused.
-
-    Keras traces a new train and test function for every model that fit() and
-    evaluate() see, and TensorFlow never frees a traced function's memory, so a
-    new model per request would grow the server by megabytes per request. A run
-    therefore borrows a compiled model of the same architecture and compile
-    settings (its key), resets its weights and optimizer state, and gives it back.
-    Only a key never seen before (or evicted) traces anew.
-    """
-
-    def __init__(self, max_idle: int = 12):
-        self.max_idle = max_idle
-        self._idle: OrderedDict[Hashable, list] = OrderedDict()
-        self._lock = threading.Lock()
-        self.built = 0  # how many compiled models were ever built (each traced its own graphs)
-
-    @contextmanager
-    def borrow(self, key: Hashable, build: Callable[[], object]) -> Iterator[object]:
-        """Lend an idle entry with this key, or a new one from `build`, for the body of a `with` block.
-
-        Args:
-            key: what the traced graphs depend on (architecture and compile settings).
-            build: makes a new entry when none is idle; called outside the lock.
-        Returns:
-            a context manager yielding the entry; it is given back even when the body raises.
-        """
-        with self._lock:
-            entries = self._idle.get(key)
-            entry = entries.pop() if entries else None
-            if entries is not None and not entries:
-                del self._idle[key]
-        if entry is None:
-            entry = build()
-            with self._lock:
-                self.built += 1
-        try:
-            yield entry
-        finally:
-            self._give_back(key, entry)
-
-    def _give_back(self, key: Hashable, entry: object) -> None:
-        with self._lock:
-            self._idle.setdefault(key, []).append(entry)
-            self._idle.move_to_end(key)
-            while sum(len(entries) for entries in self._idle.values()) > self.max_idle:
-                oldest = next(iter(self._idle))
-                self._idle[oldest].pop(0)
-                if not self._idle[oldest]:
-                    del self._idle[oldest]
-
-    def idle(self) -> int:
-        """Entries waiting to be lent.
-
-        Returns:
-            a count.
-        """
-        with self._lock:
-            return sum(len(entries) for entries in self._idle.values())
-
-
-MODEL_POOL = ModelPool()
+# Keras traces a new train and test function for every model that fit() and
+# evaluate() see, and TensorFlow never frees a traced function's memory. A run
+# therefore borrows a compiled model of the same architecture and compile
+# settings (its key) from lab.engines's pool, resets its weights and optimizer
+# state, and gives it back. Only a key never seen before (or evicted) traces anew.
 
 
 def architecture_key(model: keras.Model) -> tuple:
@@ -239,7 +180,7 @@ def _compiled_classifier(model: keras.Model) -> _CompiledClassifier:
 
 def fit_classifier(model: keras.Model, dataset: Dataset, train_index: np.ndarray, validation_index: np.ndarray,
                    epochs: int, learning_rate: float, seed: int, batch_size: int = 64,
-                   pool: ModelPool = MODEL_POOL) -> list[float]:
+                   pool: EnginePool = ENGINES) -> list[float]:
     """Train with SGD, momentum 0.9 and a cosine-decaying learning rate, in a seeded batch order.
 
     The training runs on a pooled compiled twin of `model` (same architecture,

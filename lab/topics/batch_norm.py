@@ -117,7 +117,8 @@ def time_per_step(
     Returns:
         dict label -> seconds per step.
     """
-    from lab.topics.initialisation import ENGINES, graph_key
+    from lab.engines import ENGINES
+    from lab.topics.initialisation import graph_key
 
     now = {"wall": time.perf_counter, "cpu": time.process_time}[clock]
     best = {label: float("inf") for label in configs}

@@ -10,19 +10,16 @@ zero biases are fine.
 The page needs the trained weights, which `lab.training.train` does not return,
 so this module has a small seeded Keras training loop, `train_small_model`,
 which the batch-normalisation topic reuses. Its traced step is reused across
-runs through `EnginePool` (also used by the learning-rate range test and the
+runs through lab.engines's pool (as are the learning-rate range test and the
 batch-norm timing), because TensorFlow never frees the memory of a traced graph.
 """
 
 from __future__ import annotations
 
-import collections
 import dataclasses
-import threading
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import Callable, Hashable, Iterator, Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 import pandas as pd
@@ -30,6 +27,7 @@ import plotly.graph_objects as go
 
 from lab.config import TrainConfig
 from lab.data import Dataset, split_indices
+from lab.engines import ENGINES
 from lab.plots import COLORS, _figure
 
 INITIALISERS = {
@@ -61,56 +59,14 @@ def base_config(**overrides) -> TrainConfig:
 # each), so tracing a new one per request would grow a lecture's server without
 # bound. Runs whose graphs have the same shape therefore share an "engine" (a
 # model, an optimizer and a traced step), reset with each run's own seeded
-# weights, as lab.training does for its runs.
-MAX_IDLE_ENGINES = 12
+# weights, as lab.training does for its runs; lab.engines keeps them.
+#
 # TrainConfig fields that only change the starting weights, the data or the length
 # of a run. Everything else is baked into a traced graph or the optimizer.
 RUN_ONLY_FIELDS = frozenset({
     "seed", "kernel_initializer", "init_stddev", "train_size", "validation_size", "epochs", "batch_size",
     "log_every", "early_stopping_patience", "dataset",
 })
-
-
-class EnginePool:
-    """Idle engines by key; each is lent to one run at a time and given back afterwards."""
-
-    def __init__(self, max_idle: int = MAX_IDLE_ENGINES):
-        self.max_idle = max_idle
-        self._idle: "collections.OrderedDict[Hashable, list]" = collections.OrderedDict()
-        self._lock = threading.Lock()
-        self.created = 0  # engines built so far: each one traced new graphs
-
-    @contextmanager
-    def borrow(self, key: Hashable, create: Callable[[], object]) -> Iterator[object]:
-        """Lend an idle engine with this key, or a new one from `create()`, for the body of a `with` block.
-
-        Args:
-            key: engines with equal keys are interchangeable.
-            create: builds an engine when none is idle.
-        Returns:
-            a context manager yielding the engine; the engine goes back to the pool on exit.
-        """
-        with self._lock:
-            engines = self._idle.get(key)
-            engine = engines.pop() if engines else None
-            if engines is not None and not engines:
-                del self._idle[key]
-        if engine is None:
-            engine = create()
-            with self._lock:
-                self.created += 1
-        try:
-            yield engine
-        finally:
-            # Also after an interruption: every borrower resets the engine before using it.
-            with self._lock:
-                self._idle.setdefault(key, []).append(engine)
-                self._idle.move_to_end(key)
-                while sum(len(idle) for idle in self._idle.values()) > self.max_idle:
-                    self._idle.popitem(last=False)
-
-
-ENGINES = EnginePool()
 
 
 def graph_key(config: TrainConfig, num_classes: int) -> tuple:

@@ -245,7 +245,8 @@ def range_test(
     Returns:
         a RangeTest.
     """
-    from lab.topics.initialisation import ENGINES, graph_key
+    from lab.engines import ENGINES
+    from lab.topics.initialisation import graph_key
 
     if not 0 < min_rate < max_rate:
         raise ValueError(f"need 0 < min_rate < max_rate, got {min_rate} and {max_rate}")

@@ -13,13 +13,13 @@ from __future__ import annotations
 import functools
 import inspect
 import math
-import threading
 from dataclasses import dataclass
 from typing import Callable, Optional
 
 import numpy as np
 import plotly.graph_objects as go
 
+from lab.engines import ENGINES
 from lab.plots import COLORS
 
 REGRESSION_POINTS = 200
@@ -153,7 +153,6 @@ class _LineEngine:
     def __init__(self, loss: str):
         import keras
 
-        self.lock = threading.Lock()  # one fit at a time uses this model
         self.delta = keras.Variable(0.05, dtype="float32", trainable=False, name="delta")
         delta = self.delta
         fit_loss = keras_loss(loss) if loss != "custom" else (lambda y_true, y_pred: huber_loss(y_true, y_pred, delta))
@@ -182,12 +181,6 @@ class _LineEngine:
         self.model.stop_training = False
 
 
-@functools.lru_cache(maxsize=None)
-def _line_engine(loss: str) -> _LineEngine:
-    # One engine per loss name (three in all), kept for the life of the server.
-    return _LineEngine(loss)
-
-
 def fit_line(data: RegressionData, loss: str, delta: float = 0.05, steps: int = FIT_STEPS) -> LineFit:
     """Fit a one-unit Keras model (a line) to the data with the given loss.
 
@@ -202,8 +195,8 @@ def fit_line(data: RegressionData, loss: str, delta: float = 0.05, steps: int = 
     keras_loss(loss, delta)  # a clear ValueError for an unknown loss, before any engine is built
     x = np.tile(data.x, steps)[:, None]
     y = np.tile(data.y, steps)[:, None]
-    engine = _line_engine(loss)
-    with engine.lock:
+    # One engine per loss name (three in all); lab.engines's pool keeps them between fits.
+    with ENGINES.borrow(("line", loss), lambda: _LineEngine(loss)) as engine:
         engine.reset(delta)
         engine.model.fit(x, y, batch_size=len(data.x), epochs=1, shuffle=False, verbose=0)
         kernel, bias = engine.model.get_layer("line").get_weights()

@@ -13,10 +13,8 @@ accumulators during training to show its effective learning rate only falling.
 
 from __future__ import annotations
 
-import collections
 import dataclasses
 import math
-import threading
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
@@ -24,6 +22,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from lab.config import OPTIMIZER_PARAMETERS, OPTIMIZERS, TrainConfig, float_literal
+from lab.engines import ENGINES
 from lab.plots import COLORS
 
 LABELS = {"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov", "adagrad": "AdaGrad",
@@ -172,9 +171,7 @@ def _slot_variables(optimizer) -> dict:
 # learning rate (a variable inside the optimizer) or the number of steps share
 # one engine; everything Keras bakes into the graph (the surface, the
 # optimizer, its momentum, rho and betas) is in the key.
-MAX_SURFACE_ENGINES = 36  # six optimizers on three surfaces, twice over
-_surface_engines: "collections.OrderedDict[tuple, _SurfaceEngine]" = collections.OrderedDict()
-_surface_engines_lock = threading.Lock()
+# lab.engines's pool keeps them.
 
 
 def surface_engine_key(surface_key: str, config: TrainConfig) -> tuple:
@@ -200,7 +197,6 @@ class _SurfaceEngine:
 
         from lab.optimizers import build_optimizer
 
-        self.lock = threading.Lock()  # one request at a time moves the variable
         self.surface = surface
         self.variable = keras.Variable(np.array(surface.start, dtype=np.float32), name="theta")
         self.optimizer = build_optimizer(config)
@@ -233,18 +229,6 @@ class _SurfaceEngine:
             target.assign(source)
 
 
-def _surface_engine(surface: Surface, config: TrainConfig) -> _SurfaceEngine:
-    key = surface_engine_key(surface.key, config)
-    with _surface_engines_lock:
-        engine = _surface_engines.get(key)
-        if engine is None:
-            engine = _surface_engines[key] = _SurfaceEngine(surface, config)
-        _surface_engines.move_to_end(key)
-        while len(_surface_engines) > MAX_SURFACE_ENGINES:
-            _surface_engines.popitem(last=False)
-    return engine
-
-
 def run_trajectory(surface: Surface, optimizer_name: str, settings: OptimizerSettings, steps: int) -> Trajectory:
     """Move one 2-D keras.Variable with a real Keras optimizer for `steps` steps.
 
@@ -257,8 +241,9 @@ def run_trajectory(surface: Surface, optimizer_name: str, settings: OptimizerSet
         a Trajectory; it stops early if the point leaves the picture (|x| or |y| > 1000).
     """
     config = settings.config(optimizer_name)
-    engine = _surface_engine(surface, config)
-    with engine.lock:
+    key = surface_engine_key(surface.key, config)
+    # A borrowed engine is one request's alone, so no other request moves its variable meanwhile.
+    with ENGINES.borrow(key, lambda: _SurfaceEngine(surface, config)) as engine:
         engine.reset(config)
         points, losses, gradients, state, escaped_at = _walk(engine, steps)
     losses.append(float(surface.function(*points[-1].astype(np.float64))) if escaped_at is None else float("nan"))
@@ -768,7 +753,6 @@ class _FitEngine:
         from lab.models import build_model
         from lab.optimizers import build_optimizer
 
-        self.lock = threading.Lock()  # one run at a time trains this model
         self.model = build_model(config, num_classes)
         self.model.compile(optimizer=build_optimizer(config), loss="sparse_categorical_crossentropy",
                            metrics=["accuracy"])
@@ -791,21 +775,8 @@ class _FitEngine:
 # model.fit traces a training and a validation graph per model (about 9 MB that
 # TensorFlow never frees), so runs share a model per optimizer and its baked
 # hyperparameters; the learning rate is a variable and is reset per run.
-MAX_FIT_ENGINES = 6
-_fit_engines: "collections.OrderedDict[tuple, _FitEngine]" = collections.OrderedDict()
-_fit_engines_lock = threading.Lock()
-
-
-def _fit_engine(config: TrainConfig, num_classes: int) -> _FitEngine:
-    key = (num_classes, config.hidden_units, config.activation) + surface_engine_key("network", config)[1:]
-    with _fit_engines_lock:
-        engine = _fit_engines.get(key)
-        if engine is None:
-            engine = _fit_engines[key] = _FitEngine(config, num_classes)
-        _fit_engines.move_to_end(key)
-        while len(_fit_engines) > MAX_FIT_ENGINES:
-            _fit_engines.popitem(last=False)
-    return engine
+def _fit_engine_key(config: TrainConfig, num_classes: int) -> tuple:
+    return ("fit", num_classes, config.hidden_units, config.activation) + surface_engine_key("network", config)[1:]
 
 
 def effective_rate_experiment(config: TrainConfig, dataset, every: int = 10) -> EffectiveRateLog:
@@ -828,8 +799,8 @@ def effective_rate_experiment(config: TrainConfig, dataset, every: int = 10) -> 
     recorder = _effective_rate_recorder(every)
     # Shuffling in the index order keeps the run reproducible without a global seed.
     order = np.random.default_rng([config.seed, 3]).permutation(train_index)
-    engine = _fit_engine(config, dataset.num_classes)
-    with engine.lock:
+    with ENGINES.borrow(_fit_engine_key(config, dataset.num_classes),
+                        lambda: _FitEngine(config, dataset.num_classes)) as engine:
         engine.reset(config, dataset.num_classes)
         history = engine.model.fit(
             dataset.x_train[order], dataset.y_train[order], batch_size=config.batch_size, epochs=config.epochs,

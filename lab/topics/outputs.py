@@ -22,7 +22,8 @@ from plotly.subplots import make_subplots
 from lab.data import Dataset, split_indices
 from lab.models import layer_table
 from lab.plots import COLORS
-from lab.topics.architecture import MODEL_POOL, architecture_key, reset_optimizer
+from lab.engines import ENGINES
+from lab.topics.architecture import architecture_key, reset_optimizer
 
 IMAGE_SIDE = 28
 HIDDEN_UNITS = 64
@@ -225,8 +226,8 @@ def run_task(task: str, dataset: Dataset, train_size: int = 10_000, epochs: int 
     x_valid = dataset.x_train[validation_index]
     y_valid = task_targets(task, x_valid, dataset.y_train[validation_index])
     train_loss, validation_loss = [], []
-    # Training runs on a pooled compiled twin, so that its traced graphs serve every request (see ModelPool).
-    with MODEL_POOL.borrow(("task", task, architecture_key(model)), lambda: _compiled_twin(model, spec.loss)) as twin:
+    # Training runs on a pooled compiled twin, so that its traced graphs serve every request (see lab.engines).
+    with ENGINES.borrow(("task", task, architecture_key(model)), lambda: _compiled_twin(model, spec.loss)) as twin:
         twin.set_weights(model.get_weights())
         reset_optimizer(twin.optimizer, _adam(), twin.trainable_variables)
         for epoch in range(epochs):
