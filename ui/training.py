@@ -244,8 +244,14 @@ def train_lab_run(config: TrainConfig, dataset, runs, note: str = "", ab_of: Opt
     """
     from lab.admission import train_shared
     from lab.runs import record_from_progress, record_from_result
-    from ui.service import session_id
+    from ui.service import session_id, warm_start
 
+    try:
+        # Refused before a run number is taken, so a refusal leaves no gap in the numbering.
+        warm_start().check_budget(config)
+    except RunRefused as error:
+        st.error(str(error), icon=":material/timer_off:")
+        return None
     panel = LivePanel(config)
     active = ActiveRun(runs.new_id())
     st.session_state[ACTIVE_KEY] = active
