@@ -110,8 +110,8 @@ class SharedTraining:
         if served is not None:
             return served
         while True:
-            flight, owner = self._claim(config)
-            if owner:
+            flight, leads = self._claim(config)
+            if leads:
                 break
             self._wait_for_identical(flight, on_wait, poll_seconds)
             # Handed over directly, so waiters get it even with the cache off or already evicted.

@@ -220,3 +220,32 @@ def test_the_cache_keeps_a_thinned_step_log_of_long_runs(tiny_result):
     kept = cache.get(long_run.config).step_log
     assert len(kept) == CACHED_STEP_POINTS and kept[-1]["step"] == long_log[-1]["step"]
     assert len(long_run.step_log) == 3 * CACHED_STEP_POINTS  # the trainer's own copy is untouched
+
+
+def test_two_sessions_training_at_once_through_the_service_both_complete():
+    """Each session's training carries its own owner to the service, so one never supersedes the other."""
+    service = service_from_env({})
+    owners = []
+
+    def trainer(config, **kwargs):
+        owners.append(kwargs["owner"])
+        return service.train(config, **kwargs)
+
+    shared = SharedTraining(ResultCache(max_entries=4), trainer=trainer)
+    configs = {f"session-{seed}": TrainConfig(**{**TINY, "train_size": 2_000, "seed": seed}) for seed in (41, 42)}
+    results = {}
+
+    def session(owner):
+        results[owner] = shared.train(configs[owner], on_progress=lambda progress: None, owner=owner)
+
+    try:
+        threads = [threading.Thread(target=session, args=(owner,)) for owner in configs]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+    finally:
+        service.shutdown()
+    assert sorted(owners) == sorted(configs)
+    assert {owner: served.result.stop_reason for owner, served in results.items()} == {
+        owner: "completed" for owner in configs}
