@@ -216,3 +216,14 @@ def test_the_server_process_never_imports_tensorflow(data_dir):
     output = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert output.returncode == 0, output.stderr[-3000:]
     assert output.stdout.strip().splitlines()[-1] == "False False"
+
+
+def test_the_queue_message_explains_the_short_lane():
+    """Three running of two allowed happens (the short lane); the message must not read as a contradiction."""
+    from lab.service import WaitInfo
+    from ui.training import wait_text
+
+    text = wait_text(WaitInfo("queue", 2, 3, 2))
+    assert text.startswith("The server is busy (3 trainings running; it trains 2 at once, plus one short run).")
+    assert "You are number 2 in the queue" in text
+    assert "1 training running;" in wait_text(WaitInfo("queue", 1, 1, 2))

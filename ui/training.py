@@ -80,7 +80,9 @@ def wait_text(info) -> str:
     if info.kind == "warming":
         return ("Warming up: the training worker is loading TensorFlow and the data (a few seconds, "
                 "once per server). Training starts automatically.")
-    return (f"The server is busy ({info.running} of {info.capacity} trainings running). "
+    # Short runs have a lane of their own beside the capacity, so "3 of 2" can happen: say it plainly.
+    running = f"{info.running} training{'s' if info.running != 1 else ''} running"
+    return (f"The server is busy ({running}; it trains {info.capacity} at once, plus one short run). "
             f"You are number {info.position} in the queue; training starts automatically.")
 
 
