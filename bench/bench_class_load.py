@@ -2,6 +2,7 @@
 
 Usage (from the project root; loopback only):
     OPTLAB_DATA_DIR=../shared/data python -m bench.bench_class_load [--sessions 30] [--scenario both] [--client both]
+    OPTLAB_DATA_DIR=../shared/data python -m bench.bench_class_load --scenario fairness --client websocket
 
 It starts `streamlit run app.py` on a free 127.0.0.1 port and drives N sessions
 at the same time, as one of two kinds of client:
@@ -15,14 +16,21 @@ at the same time, as one of two kinds of client:
 
 Scenario "preset": every session trains the default configuration, as a class
 does when the lecturer shares one link. Scenario "distinct": every session trains
-its own configuration (a different seed), the worst case for the server. For each
-it prints errors, p50/p95 seconds from pressing Train to the final result, peak
-server RSS, how many trainings ran against how many were served from the cache,
+its own configuration (a different seed). Scenario "shapes": every session also
+has its own hidden widths and optimizer, so every run traces new graphs, the worst
+case for memory. For each it prints errors, p50/p95 seconds from pressing Train to
+the final result, the peak RSS of the server and its training worker together,
+how many trainings ran against how many were served from the cache,
 and the CPU seconds of the server and of everything else while the class ran.
 Before the class arrives, one warm-up run (another seed) loads TensorFlow, the
 data and the traced graph, as a lecturer trying the app before the lecture does;
 it is not counted. Targets: zero errors, peak RSS <= 2.5 GB, identical presets
-trained once, p95 <= 10 s for the preset scenario.
+trained once, p95 <= 10 s for the preset scenario, p95 <= 30 s for distinct.
+
+Scenario "fairness": two sessions start the longest run the per-run budget
+allows (all 55,000 images, 10 x 1,024 units... cut to what fits), and once both
+are training, five more sessions train the default; it prints the five's seconds.
+Target: each of the five finishes within 45 s.
 """
 
 from __future__ import annotations
@@ -47,7 +55,7 @@ RESULT = "[data-testid='stMetricLabel']:has-text('Test accuracy')"
 
 
 class PeakRss(threading.Thread):
-    """Samples the server's resident memory every 0.2 s and keeps the peak."""
+    """Samples the resident memory of the server and its children (the worker) every 0.2 s, keeping the peak."""
 
     def __init__(self, pid: int):
         super().__init__(daemon=True)
@@ -55,10 +63,13 @@ class PeakRss(threading.Thread):
 
     def run(self) -> None:
         while self.running:
+            total = 0
             try:
-                self.peak = max(self.peak, self.process.memory_info().rss)
+                for each in (self.process, *self.process.children(recursive=True)):
+                    total += each.memory_info().rss
             except psutil.Error:
-                return
+                pass  # a worker being replaced; the next sample counts its successor
+            self.peak = max(self.peak, total)
             time.sleep(0.2)
 
 
@@ -111,15 +122,31 @@ async def one_websocket_session(url: str, query: str, timeout_ms: int) -> tuple[
             finished = await session.run((trigger(opened.buttons["Train"]),), until_metric="Test accuracy",
                                          timeout=timeout_ms / 1000)
             seconds = time.perf_counter() - start
-            return (None, finished.exception) if finished.exception else (seconds, None)
+            if finished.exception or finished.errors:
+                return None, finished.exception or finished.errors[0]
+            return seconds, None
     except Exception as error:  # a timeout or a dropped connection is an error of this session
         return None, f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+
+
+SHAPE_OPTIMIZERS = ("SGD", "Momentum", "Adam", "RMSprop", "AdaGrad", "Nesterov")
+
+
+def session_query(scenario: str, index: int) -> str:
+    """The shared link a session opens: the default, a seed of its own, or a shape of its own too."""
+    if scenario == "preset":
+        return ""
+    query = f"?lab_seed={1000 + index}"
+    if scenario == "shapes":
+        width = 120 + 6 * index
+        query += f"&lab_hidden_units={width}%2C+{width // 2}&lab_optimizer={SHAPE_OPTIMIZERS[index % 6]}"
+    return query
 
 
 async def run_scenario(url: str, sessions: int, scenario: str, timeout_ms: int, on_class_start=None,
                        client: str = "browser"):
     """Warm the server with one run, then all sessions at once; returns their (seconds, error) pairs."""
-    queries = ["" if scenario == "preset" else f"?lab_seed={1000 + index}" for index in range(sessions)]
+    queries = [session_query(scenario, index) for index in range(sessions)]
     if client == "websocket":
         _, error = await one_websocket_session(url, "?lab_seed=7", timeout_ms)
         if error:
@@ -189,6 +216,62 @@ def measure(scenario: str, sessions: int, timeout_s: float = 600, client: str = 
     }
 
 
+async def fairness_sessions(url: str, timeout_ms: int, students: int = 5) -> dict:
+    """Two sessions start the longest runs the budget allows; then `students` default runs are timed."""
+    warm, error = await one_websocket_session(url, "?lab_seed=7", timeout_ms)
+    if error:
+        raise RuntimeError(f"warm-up run failed: {error}")
+    long_query = "?lab_train_size=all&lab_hidden_units=1024%2C+1024&lab_epochs={epochs}&lab_seed={seed}"
+    epochs = await longest_epochs(url, long_query, timeout_ms)
+    long_runs = [asyncio.create_task(one_websocket_session(url, long_query.format(epochs=epochs, seed=seed),
+                                                           timeout_ms)) for seed in (1, 2)]
+    await asyncio.sleep(3.0)  # both long runs hold the training slots by now
+    short = await asyncio.gather(*(one_websocket_session(url, f"?lab_seed={2000 + index}", timeout_ms)
+                                   for index in range(students)))
+    long = await asyncio.gather(*long_runs)
+    return {"epochs": epochs, "students": short, "long": long}
+
+
+async def longest_epochs(url: str, long_query: str, timeout_ms: int) -> int:
+    """The most epochs of the long run that the server accepts, read from its refusal of 50."""
+    import re
+
+    async with StreamlitSession(url, "training-lab", long_query.format(epochs=50, seed=3)) as session:
+        opened = await session.run(timeout=timeout_ms / 1000)
+        refused = await session.run((trigger(opened.buttons["Train"]),), timeout=timeout_ms / 1000)
+    match = re.search(r"Try at most (\d+) epoch", " ".join(refused.texts))
+    if not match:
+        raise RuntimeError(f"the 50-epoch run was not refused: {refused.texts[:3]}")
+    return max(1, int(match.group(1)) - 1)  # one epoch of margin: later runs refine the step-time estimate
+
+
+def measure_fairness(timeout_s: float = 300) -> dict:
+    """Run the fairness scenario against a fresh server.
+
+    Args:
+        timeout_s: per-session limit.
+    Returns:
+        dict with the long runs' epochs, the students' seconds and errors, and the long runs' outcomes.
+    """
+    process, url = start_server()
+    try:
+        outcome = asyncio.run(fairness_sessions(url, int(timeout_s * 1000)))
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    return outcome
+
+
+def report_fairness(outcome: dict) -> str:
+    """One line of figures for README.md."""
+    seconds = [f"{value:.1f}" for value, error in outcome["students"] if error is None]
+    errors = [error for _, error in outcome["students"] if error is not None]
+    long = [f"{value:.1f}" if error is None else error for value, error in outcome["long"]]
+    return (f"fairness  two long runs (all images, 1024-1024, {outcome['epochs']} epochs) took {', '.join(long)} s; "
+            f"five default runs started behind them finished in {', '.join(seconds)} s "
+            f"(max {max(value for value, error in outcome['students'] if error is None):.1f} s); errors {len(errors)}")
+
+
 def report(figures: dict) -> str:
     """One line of figures for README.md."""
     p50 = f"{figures['p50']:.1f}" if figures["p50"] is not None else "-"
@@ -205,12 +288,16 @@ def report(figures: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sessions", type=int, default=30)
-    parser.add_argument("--scenario", choices=("preset", "distinct", "both"), default="both")
+    parser.add_argument("--scenario", choices=("preset", "distinct", "shapes", "fairness", "both"), default="both",
+                        help="both: preset and distinct")
     parser.add_argument("--client", choices=("websocket", "browser", "both"), default="both",
                         help="websocket: Streamlit's protocol, nothing drawn (the server's view); browser: "
                              "headless Chromium contexts on the same cores (adds their rendering)")
     args = parser.parse_args()
     os.environ.setdefault("OPTLAB_DATA_DIR", str(Path(__file__).resolve().parents[1].parent / "shared" / "data"))
+    if args.scenario == "fairness":
+        print(report_fairness(measure_fairness()))
+        return
     clients = ("websocket", "browser") if args.client == "both" else (args.client,)
     scenarios = ("preset", "distinct") if args.scenario == "both" else (args.scenario,)
     for client, scenario in ((client, scenario) for client in clients for scenario in scenarios):

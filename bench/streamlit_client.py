@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 import websockets
+from streamlit.proto.Alert_pb2 import Alert
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
@@ -21,10 +22,12 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 @dataclass
 class ScriptRun:
-    """What one script run sent: its buttons by label, the metric labels, and any exception."""
+    """What one script run sent: its buttons by label, the metric labels, alert texts and any exception."""
 
     buttons: dict[str, str] = field(default_factory=dict)  # label -> widget id
     metrics: list[str] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)  # bodies of st.error, st.warning, st.info, st.success
+    errors: list[str] = field(default_factory=list)  # bodies of st.error alone
     exception: Optional[str] = None
 
 
@@ -52,7 +55,7 @@ class StreamlitSession:
 
         Args:
             widget_states: widget values to send, e.g. a button's trigger.
-            until_metric: keep reading across runs until a metric with this label arrives.
+            until_metric: keep reading across runs until a metric with this label (or an st.error) arrives.
             timeout: seconds before giving up.
         Returns:
             the ScriptRun seen (the last one when until_metric made it read several).
@@ -74,7 +77,8 @@ class StreamlitSession:
             if kind == "delta" and forward.delta.WhichOneof("type") == "new_element":
                 _record(forward.delta.new_element, seen)
             elif kind == "script_finished":
-                if until_metric is None or until_metric in seen.metrics or seen.exception:
+                # An st.error (a refused run, a stopped worker) ends the wait too: no metric will come.
+                if until_metric is None or until_metric in seen.metrics or seen.exception or seen.errors:
                     return seen
 
 
@@ -90,6 +94,10 @@ def _record(element, seen: ScriptRun) -> None:
         seen.buttons[element.button.label] = element.button.id
     elif kind == "metric":
         seen.metrics.append(element.metric.label)
+    elif kind == "alert":
+        seen.texts.append(element.alert.body)
+        if element.alert.format == Alert.ERROR:
+            seen.errors.append(element.alert.body)
     elif kind == "exception":
         seen.exception = f"{element.exception.type}: {element.exception.message}"
 
