@@ -280,7 +280,7 @@ def report(figures: dict) -> str:
             f"errors {len(figures['errors'])}  "
             f"p50 {p50} s  p95 {p95} s  peak RSS {figures['peak_rss_mb']:.0f} MB  "
             f"trained {figures['trained']}  served from cache {figures['served_from_cache']}\n"
-            f"{'':8s} CPU while the class ran ({figures['wall_s']:.0f} s wall, 2 cores): server "
+            f"{'':8s} CPU while the class ran ({figures['wall_s']:.0f} s wall, 2 cores): server and its worker "
             f"{figures['server_cpu_s']:.0f} s ({figures['server_cpu_s'] / figures['sessions']:.2f} s per session), "
             f"load generator and the rest {figures['browser_cpu_s']:.0f} s")
 
