@@ -4,11 +4,14 @@ Usage (from the project root, with Debian's Chromium installed):
     OPTLAB_DATA_DIR=../shared/data python -m bench.bench_first_point [--repeats 3] [--epochs 4]
 
 It starts `streamlit run app.py` on a free loopback port (file watcher off, as in
-production), warms it up with one training, then:
+production), opens the Training Lab as soon as the server answers and presses
+Train at once, as the first student of a lecture does while the training worker
+is still warming up (targets: the first curve point 3 s after the press, 4 s
+after the server started), then:
 
 1. presses Train on the default run (10k images, SGD) `--repeats` times, each with
    a fresh seed so the result cache cannot answer, and measures in the browser the
-   time from the click to the first point of the live loss curve (target: 1.5 s);
+   time from the click to the first point of the live loss curve (target: 1.0 s);
 2. trains the full lecture configuration (55k images) for `--epochs` epochs and
    times, in the browser, when each "Epoch k/N" appears on the progress bar; the
    median of the later epochs is compared with `lab.training.train` on the same
@@ -93,9 +96,10 @@ def train_once(page, seed: int) -> dict:
     page.evaluate("() => { window.__lab.clicked = null; window.__lab.firstPoint = null; window.__lab.epochs = []; }")
     page.get_by_role("button", name="Train", exact=True).click()
     page.wait_for_function("() => window.__lab.firstPoint !== null", timeout=120_000, polling=50)
+    first_point_at = time.perf_counter()  # this process's clock, within one 50 ms poll of the browser's
     page.wait_for_selector("[data-testid='stMetric']", timeout=300_000)
     page.wait_for_selector(IDLE, timeout=300_000)
-    return page.evaluate("() => window.__lab")
+    return {**page.evaluate("() => window.__lab"), "first_point_at": first_point_at}
 
 
 def backend_seconds_per_epoch(epochs: int, seed: int) -> list[float]:
@@ -120,13 +124,16 @@ def main() -> None:
     args = parser.parse_args()
     SCREENSHOTS.mkdir(exist_ok=True)
     process, url = start_server(("--server.fileWatcherType", "none"))
+    server_ready = time.perf_counter()  # the server answers /_stcore/health; its worker is warming up
     seed = int(time.time()) % 100_000 * 10  # fresh seeds: the server's cache must not answer
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
             page = browser.new_page(viewport={"width": 1280, "height": 720})
             open_lab(page, url)
-            cold = train_once(page, seed)  # warm-up: TensorFlow import, dataset, first graphs
+            # The first student: opens the lab as soon as the server answers and presses Train at once,
+            # while the worker is still importing TensorFlow and tracing the default engine.
+            cold = train_once(page, seed)
             first_points = []
             for repeat in range(args.repeats):
                 timings = train_once(page, seed + 1 + repeat)
@@ -146,11 +153,12 @@ def main() -> None:
     backend = backend_seconds_per_epoch(args.epochs, seed + 100)
     print(f"machine: {os.cpu_count()} cores, load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} "
           "(1 / 5 / 15 min) at the end of the browser part")
-    print(f"cold first run (includes TensorFlow import): first point after "
-          f"{(cold['firstPoint'] - cold['clicked']) / 1000:.2f} s")
+    print(f"cold server, first Train press right after the server started: first curve point "
+          f"{(cold['firstPoint'] - cold['clicked']) / 1000:.2f} s after the press (target <= 3 s), "
+          f"{cold['first_point_at'] - server_ready:.2f} s after the server answered (target <= 4 s)")
     print(f"warm server, default run (10k images, SGD): Train -> first curve point, {args.repeats} runs: "
           + ", ".join(f"{value:.2f}" for value in first_points)
-          + f" s; median {statistics.median(first_points):.2f} s (target <= 1.5 s)")
+          + f" s; median {statistics.median(first_points):.2f} s (target <= 1.0 s)")
     later_browser = statistics.median(browser_epochs[1:] or browser_epochs)
     later_backend = statistics.median(backend[1:] or backend)
     print(f"lecture config (55k images, SGD, batch 32), {args.epochs} epochs:")
