@@ -6,7 +6,7 @@ control in your own hands. This page imports no TensorFlow, so it opens at once.
 
 import streamlit as st
 
-from lab.presets import all_presets
+from lab.preset_lists import all_presets
 from ui.catalog import by_url_path
 
 st.title("Optimisation Lab")

@@ -27,7 +27,7 @@ def open_in_app(file_name: str, query: dict | None = None, preset: str | None = 
 
 def open_preset(slug: str) -> AppTest:
     """Open a lecture preset the way its link does, and check that its note shows and its settings apply."""
-    from lab.presets import by_slug
+    from lab.preset_lists import by_slug
     from ui.catalog import by_url_path
 
     preset = by_slug(slug)

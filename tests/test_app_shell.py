@@ -3,7 +3,7 @@
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lab.presets import all_presets
+from lab.preset_lists import all_presets
 from tests.conftest import ROOT
 from ui import catalog
 
@@ -63,7 +63,7 @@ def test_home_links_every_preset():
 
 def open_preset(slug: str) -> AppTest:
     """Open a preset the way its link does: `?preset=<slug>` on its page, through app.py."""
-    from lab.presets import by_slug
+    from lab.preset_lists import by_slug
 
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
     app.query_params["preset"] = slug

@@ -288,7 +288,7 @@ def test_practice_settings_come_from_the_link_and_bad_ones_get_a_notice(data_dir
 # ----------------------------------------------------------------------
 def open_preset(slug: str, file_name: str) -> AppTest:
     """Open a lecture preset the way its link does, and check its note and settings."""
-    from lab.presets import by_slug
+    from lab.preset_lists import by_slug
 
     app = open_through_app(file_name, preset=slug)
     preset = by_slug(slug)

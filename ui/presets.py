@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lab.presets import by_slug
+from lab.preset_lists import by_slug
 
 _RUN_KEY = "_preset_run"  # the slug whose experiment the page should run on this script run
 
