@@ -49,7 +49,7 @@ import psutil
 from playwright.async_api import async_playwright
 
 from bench.streamlit_client import StreamlitSession, trigger
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, IDLE, start_server
+from devtools.local_server import CHROMIUM, CHROMIUM_ARGS, IDLE, start_server
 
 RESULT = "[data-testid='stMetricLabel']:has-text('Test accuracy')"
 

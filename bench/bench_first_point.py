@@ -35,7 +35,7 @@ from playwright.sync_api import sync_playwright
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("OPTLAB_DATA_DIR", str(ROOT.parent / "shared" / "data"))
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, start_server  # noqa: E402
+from devtools.local_server import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, start_server  # noqa: E402
 
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 # Records, in browser time, the Train click, the first live loss point and each "Epoch k" on the bar.

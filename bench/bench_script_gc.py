@@ -23,7 +23,7 @@ from pathlib import Path
 import psutil
 
 from bench.streamlit_client import StreamlitSession
-from tests.browser.conftest import start_server
+from devtools.local_server import start_server
 
 
 def own_cpu_seconds(process: psutil.Process) -> float:

@@ -1,0 +1,1 @@
+"""Helpers for the tests and the benchmarks alike; the app never imports them."""
