@@ -49,7 +49,7 @@ import psutil
 from playwright.async_api import async_playwright
 
 from bench.streamlit_client import StreamlitSession, trigger
-from devtools.local_server import CHROMIUM, CHROMIUM_ARGS, IDLE, start_server
+from devtools.local_server import CHROMIUM, CHROMIUM_ARGS, IDLE, start_server, tree_cpu_seconds
 
 RESULT = "[data-testid='stMetricLabel']:has-text('Test accuracy')"
 
@@ -97,18 +97,6 @@ def _busy_seconds() -> float:
     """CPU seconds the whole machine has spent busy (all cores, all processes) since boot."""
     times = psutil.cpu_times()
     return sum(times) - times.idle - getattr(times, "iowait", 0.0)
-
-
-def cpu_seconds(process: psutil.Process) -> float:
-    """User plus system CPU seconds of a process and its children so far (0 once it is gone)."""
-    total = 0.0
-    for each in (process, *process.children(recursive=True)):
-        try:
-            times = each.cpu_times()
-            total += times.user + times.system
-        except psutil.Error:
-            pass
-    return total
 
 
 async def one_websocket_session(url: str, query: str, timeout_ms: int) -> tuple[float | None, str | None]:
@@ -189,7 +177,7 @@ def measure(scenario: str, sessions: int, timeout_s: float = 600, client: str = 
     server, marks = psutil.Process(process.pid), {}
 
     def readings():
-        return time.perf_counter(), cpu_seconds(server), _busy_seconds()
+        return time.perf_counter(), tree_cpu_seconds(server), _busy_seconds()
 
     def class_start():
         marks["start"] = readings()

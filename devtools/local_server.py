@@ -55,3 +55,23 @@ def start_server(extra_args: tuple[str, ...] = (), env: dict | None = None) -> t
             time.sleep(0.3)
     process.kill()
     raise RuntimeError(f"streamlit did not become healthy within 60 s; see {log.name}")
+
+
+def tree_cpu_seconds(process) -> float:
+    """User plus system CPU seconds of a process and its children (the training worker) so far.
+
+    Args:
+        process: a psutil.Process.
+    Returns:
+        seconds; a child that has gone meanwhile counts 0.
+    """
+    import psutil
+
+    total = 0.0
+    for each in (process, *process.children(recursive=True)):
+        try:
+            times = each.cpu_times()
+            total += times.user + times.system
+        except psutil.Error:
+            pass
+    return total

@@ -11,6 +11,7 @@ import time
 import psutil
 import pytest
 
+from devtools.local_server import tree_cpu_seconds
 from tests.browser.conftest import open_page, screenshot, start_server, wait_idle
 
 pytestmark = pytest.mark.browser
@@ -96,18 +97,6 @@ def server_process(server_url: str) -> psutil.Process:
         if "streamlit" in " ".join(command) and port in command:
             return child
     raise AssertionError(f"no streamlit server child process on port {port}")
-
-
-def tree_cpu_seconds(process: psutil.Process) -> float:
-    """CPU seconds of the server and its children (the training worker) so far."""
-    total = 0.0
-    for each in (process, *process.children(recursive=True)):
-        try:
-            times = each.cpu_times()
-            total += times.user + times.system
-        except psutil.Error:
-            pass
-    return total
 
 
 def cpu_percent(process: psutil.Process, seconds: float) -> float:
