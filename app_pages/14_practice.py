@@ -8,11 +8,10 @@ lab/topics/practice.py judges the result; progress is kept for the session.
 import streamlit as st
 
 from lab.config import OPTIMIZERS
-from lab.plots import curves_figure
 from lab.topics import practice
 from ui import present, presets
 from ui.common import get_dataset, show_keras_code
-from ui.training import train_live
+from ui.training import result_curves, train_live
 
 PASSED_KEY = "practice_passed"
 ATTEMPTS_KEY = "practice_attempts"
@@ -56,9 +55,9 @@ def _show_attempt(key: str) -> None:
                    "**Train and check** to pass the exercise yourself.")
     if result is not None:
         left, right = st.columns(2)
-        present.chart(curves_figure(result.history, result.step_log, "loss"), container=left,
+        present.chart(result_curves(result, "loss"), container=left,
                       key=f"practice_{key}_loss")
-        present.chart(curves_figure(result.history, result.step_log, "accuracy"), container=right,
+        present.chart(result_curves(result, "accuracy"), container=right,
                       key=f"practice_{key}_accuracy")
         show_keras_code(result.config)
 

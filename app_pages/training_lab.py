@@ -13,7 +13,7 @@ from lab import runs as lab_runs
 from lab.config import CLIP_MODES, DATASETS, INITIALIZERS, LOSSES, OPTIMIZER_PARAMETERS, OPTIMIZERS, lecture_config
 from lab.cost import describe_seconds
 from lab.plots import (
-    compare_figure, confusion_matrix_figure, curves_figure, gradient_norms_figure, learning_rate_figure,
+    compare_figure, confusion_matrix_figure, gradient_norms_figure, learning_rate_figure,
     per_class_accuracy_figure, prediction_figure,
 )
 from ui.common import DATASET_LABELS, get_dataset, show_keras_code
@@ -23,7 +23,7 @@ from ui.service import warm_start
 from ui.share import accept_other_spellings
 from ui.training import (
     LAB_DEFAULT, LAB_OPTIONS, SOURCE_TEXT, apply_lab_config, config_from_lab_state, init_lab_widgets,
-    normalized, settle_interrupted_run, train_lab_run,
+    normalized, result_curves, settle_interrupted_run, train_lab_run,
 )
 
 RUNS_KEY = "training_lab_runs"  # the session's lab.runs.RunHistory
@@ -186,8 +186,8 @@ def show_run(record) -> None:
     with tabs[0]:
         if tabs[0].open:
             left, right = st.columns(2)
-            chart(container=left, figure=curves_figure(record.history, record.step_log, "loss"), key="lab_run_loss")
-            chart(container=right, figure=curves_figure(record.history, record.step_log, "accuracy"), key="lab_run_accuracy")
+            chart(container=left, figure=result_curves(record, "loss"), key="lab_run_loss")
+            chart(container=right, figure=result_curves(record, "accuracy"), key="lab_run_accuracy")
     with tabs[1]:
         if tabs[1].open:
             show_gradients(record)

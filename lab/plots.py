@@ -27,37 +27,75 @@ def _figure(title: str, x_title: str, y_title: str, log_y: bool = False) -> go.F
 
 
 def curves_figure(
-    history: dict, step_log: Sequence[dict], metric: str = "loss", title: Optional[str] = None
+    history: dict, step_log: Sequence[dict], metric: str = "loss", title: Optional[str] = None,
+    first_steps: Optional[dict] = None, steps_per_epoch: Optional[int] = None, diverged_at: Optional[int] = None,
 ) -> go.Figure:
-    """Training and validation curves of one metric against epoch.
+    """Training and validation curves of one metric, from step 0 on.
 
-    The step log adds a fine-grained training line, so the curve grows during
-    the first epoch already; validation points appear at each epoch's end.
+    The first steps' own batch values start the curve at the initial weights, the
+    step log's running means continue it during the first epoch, and validation
+    points appear at each epoch's end. A run that diverged before its first epoch
+    ended is drawn against step, its loss on a log axis, with the divergence marked.
 
     Args:
         history: per-epoch dict with keys such as "loss" and "val_loss".
-        step_log: step-log entries with "epoch" (fractional) and the metric.
+        step_log: step-log entries with "step", "epoch" (fractional) and the metric.
         metric: "loss" or "accuracy".
         title: optional figure title.
+        first_steps: per-step values of the first steps by metric; index i is step i.
+        steps_per_epoch: converts steps to epochs; without it the per-step values are left out.
+        diverged_at: the step at which the run diverged, marked on the figure.
     Returns:
-        a Figure with up to three traces: training (per step), training (per epoch), validation.
+        a Figure with up to four traces: per step, running, per epoch, validation.
     """
-    figure = _figure(title or metric.capitalize(), "epoch", metric)
+    epochs = list(history.get("epoch") or [])
+    per_step = [_finite_or_none(value) for value in (first_steps or {}).get(metric, [])]
+    # Steps read better than tiny fractions of an epoch when a run diverged before its first epoch ended.
+    against_step = diverged_at is not None and not epochs
+    scale = 1 if against_step else steps_per_epoch
+    figure = _figure(title or metric.capitalize(), "step" if against_step else "epoch", metric)
+    if per_step and scale:
+        figure.add_trace(go.Scatter(
+            x=[step / scale for step in range(len(per_step))], y=per_step, mode="lines",
+            name=f"training {metric} (per step)", line=dict(color=COLORS[5], width=2),
+            customdata=list(range(len(per_step))), hovertemplate="step %{customdata}: %{y:.4g}<extra></extra>",
+        ))
     if step_log:
         figure.add_trace(go.Scatter(
-            x=[entry["epoch"] for entry in step_log], y=[entry[metric] for entry in step_log],
-            mode="lines", name=f"training {metric} (running)", line=dict(color=COLORS[0], width=1), opacity=0.5,
+            x=[entry["step"] if against_step else entry["epoch"] for entry in step_log],
+            y=[entry[metric] for entry in step_log],
+            mode="lines", name=f"training {metric} (running)", line=dict(color=COLORS[0], width=2), opacity=0.8,
         ))
-    if history.get("epoch"):
+    if epochs:
         figure.add_trace(go.Scatter(
-            x=history["epoch"], y=history[metric], mode="lines+markers",
+            x=epochs, y=history[metric], mode="lines+markers",
             name=f"training {metric}", line=dict(color=COLORS[0], width=3),
         ))
         figure.add_trace(go.Scatter(
-            x=history["epoch"], y=history[f"val_{metric}"], mode="lines+markers",
+            x=epochs, y=history[f"val_{metric}"], mode="lines+markers",
             name=f"validation {metric}", line=dict(color=COLORS[1], width=3),
         ))
+    if diverged_at is not None and scale:
+        _mark_divergence(figure, metric, per_step, diverged_at, scale)
     return figure
+
+
+def _finite_or_none(value) -> Optional[float]:
+    value = float(value) if value is not None else None
+    return value if value is not None and np.isfinite(value) else None
+
+
+def _mark_divergence(figure: go.Figure, metric: str, per_step: list, diverged_at: int, scale: float) -> None:
+    """A dashed line and the words "diverged at step N" where the run diverged; losses go on a log axis."""
+    finite = [value for value in per_step if value is not None and value > 0]
+    if metric == "loss" and finite and max(finite) > 100 * min(finite):
+        # A diverging loss grows by many powers of ten; a linear axis would show a flat line and a spike.
+        figure.update_yaxes(type="log", exponentformat="power")
+    figure.add_vline(x=diverged_at / scale, line=dict(color=COLORS[3], width=2, dash="dash"))
+    figure.add_annotation(
+        x=diverged_at / scale, y=1, yref="paper", text=f"diverged at step {diverged_at:,}", showarrow=False,
+        xanchor="right", yanchor="top", font=dict(color=COLORS[3], size=14), name="divergence",
+    )
 
 
 def gradient_norms_figure(step_log: Sequence[dict], layer_names: Sequence[str], clipped: bool = False) -> go.Figure:

@@ -19,7 +19,7 @@ import io
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional, Sequence
 
 import numpy as np
@@ -28,6 +28,10 @@ from lab.config import FIELD_TYPES, OPTIMIZER_PARAMETERS, TrainConfig
 
 MAX_RUNS = 20  # runs kept per session; the oldest is dropped first
 MAX_STEP_POINTS = 300  # step-log entries kept per run (thinned evenly, the last always kept)
+# Per-step values kept from step 0: lab.training keeps whole chunks that start within its
+# first 100 steps, and a chunk has at most 1,000 steps (log_every's largest value).
+MAX_FIRST_STEPS = 1_100
+FIRST_STEP_METRICS = ("loss", "accuracy")
 SAMPLE_PER_CLASS = 20  # test images per class in the predictions sample
 SAMPLE_MISCLASSIFIED = 60  # extra misclassified test images in the sample
 MAX_TEST_IMAGES = 10_000  # the largest test set (Fashion-MNIST, MNIST)
@@ -81,6 +85,17 @@ class RunRecord:
     source: str = "trained"  # one of SOURCES
     note: str = ""  # e.g. "B of #3: learning_rate 0.01 -> 0.1"
     ab_of: Optional[int] = None  # the run this one is the same-seed B of
+    # Per-step "loss" and "accuracy" from step 0 (see lab.training.FIRST_STEPS); empty in older files.
+    first_steps: dict[str, list] = field(default_factory=dict)
+
+    @property
+    def diverged_at(self) -> Optional[int]:
+        """The step at which the run diverged.
+
+        Returns:
+            the stop step of a diverged run, else None.
+        """
+        return self.stop_step if self.status == "diverged" else None
 
     @property
     def per_class_accuracy(self) -> Optional[np.ndarray]:
@@ -140,6 +155,18 @@ def thin_step_log(step_log: Sequence[dict], max_points: int = MAX_STEP_POINTS) -
     return [dict(step_log[i]) for i in chosen]
 
 
+def copy_first_steps(first_steps: Optional[dict]) -> dict[str, list]:
+    """A bounded copy of a run's per-step values from step 0.
+
+    Args:
+        first_steps: a TrainResult's or TrainProgress's first_steps (may be None or empty).
+    Returns:
+        a dict of at most MAX_FIRST_STEPS values per metric of FIRST_STEP_METRICS.
+    """
+    first_steps = first_steps or {}
+    return {key: list(first_steps[key][:MAX_FIRST_STEPS]) for key in FIRST_STEP_METRICS if key in first_steps}
+
+
 def prediction_sample(labels: np.ndarray, predicted: np.ndarray, seed: int = 0) -> np.ndarray:
     """Test indices for the predictions gallery: a fixed per-class sample plus some mistakes.
 
@@ -193,7 +220,7 @@ def record_from_result(result, run_id: int, test_labels: np.ndarray, source: str
         test_loss=_finite_or_none(result.test_loss) if usable else None,
         test_accuracy=_finite_or_none(result.test_accuracy) if usable else None,
         confusion_matrix=matrix, sample_indices=sample, sample_probabilities=sample_probabilities,
-        source=source, note=note, ab_of=ab_of,
+        source=source, note=note, ab_of=ab_of, first_steps=copy_first_steps(getattr(result, "first_steps", None)),
     )
 
 
@@ -221,7 +248,7 @@ def record_from_progress(progress, config: TrainConfig, run_id: int, note: str =
         step_log=step_log, layer_names=list(progress.layer_names),
         steps_per_epoch=max(1, progress.total_steps // max(1, progress.epochs)),
         stop_step=progress.step, clipped_fraction=clipped, seconds=float(progress.seconds),
-        note=note, ab_of=ab_of,
+        note=note, ab_of=ab_of, first_steps=copy_first_steps(getattr(progress, "first_steps", None)),
     )
 
 
@@ -733,7 +760,7 @@ def record_to_dict(record: RunRecord) -> dict:
         "confusion_matrix": record.confusion_matrix, "sample_indices": record.sample_indices,
         "sample_probabilities": (None if record.sample_probabilities is None
                                  else np.round(record.sample_probabilities.astype(np.float64), 4)),
-        "note": record.note, "ab_of": record.ab_of,
+        "note": record.note, "ab_of": record.ab_of, "first_steps": record.first_steps,
     }
     return _clean(data)
 
@@ -840,6 +867,9 @@ RUN_SCHEMA = {
                            "items": {"type": "integer", "minimum": 0, "maximum": MAX_TEST_IMAGES - 1}},
         "sample_probabilities": {"type": ["array", "null"], "maxItems": 400, "items": _number_list(10, 0, 1, False)},
         "ab_of": {"type": ["integer", "null"], "minimum": 1},
+        # Optional, so files exported before it existed still import.
+        "first_steps": {"type": "object", "additionalProperties": False, "properties": {
+            "loss": _number_list(MAX_FIRST_STEPS, 0), "accuracy": _number_list(MAX_FIRST_STEPS, 0, 1)}},
     },
 }
 FILE_SCHEMA = {
@@ -920,6 +950,7 @@ def _record_from_dict(run: dict, config: TrainConfig) -> RunRecord:
         sample_indices=None if indices is None else np.array(indices, dtype=np.int64),
         sample_probabilities=None if probabilities is None else np.array(probabilities, dtype=np.float32),
         source="imported", note=run.get("note", ""), ab_of=run.get("ab_of"),
+        first_steps=copy_first_steps(run.get("first_steps")),
     )
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 from lab.lazy import keras
@@ -41,6 +41,10 @@ PROGRESS_INTERVAL = 0.25  # seconds between on_progress calls (at most 4 a secon
 # are part of what makes a run reproducible.
 CHUNK_WORK = 100 * 32 * 266_610
 EVAL_BATCH = 2_000  # images per forward pass when evaluating
+# Steps whose own batch loss and accuracy are kept one by one, from step 0. The
+# step log holds running means from step `log_every` on, so without these a run
+# that diverges within its first steps would have nothing to draw.
+FIRST_STEPS = 100
 
 
 @dataclass
@@ -55,6 +59,17 @@ class TrainProgress:
     history: dict[str, list[float]]  # per-epoch metrics of completed epochs
     step_log: list[dict]  # every `log_every` steps
     layer_names: list[str]
+    # Per-step "loss" and "accuracy" of the first FIRST_STEPS steps; index i is step i's batch.
+    first_steps: dict[str, list[float]] = field(default_factory=dict)
+
+    @property
+    def steps_per_epoch(self) -> int:
+        """Gradient steps in one epoch (the planned steps are whole epochs).
+
+        Returns:
+            a whole number, at least 1.
+        """
+        return max(1, self.total_steps // max(1, self.epochs))
 
     @property
     def fraction(self) -> float:
@@ -98,6 +113,9 @@ class TrainResult:
     confusion_matrix: Optional[np.ndarray] = None  # rows are true classes, columns predicted
     best_epoch: Optional[int] = None  # epoch whose weights were restored by early stopping
     first_progress_seconds: Optional[float] = None  # time to the first on_progress call
+    # Per-step "loss" and "accuracy" of the chunks that start within the first FIRST_STEPS steps;
+    # index i is step i's batch, whose loss was computed at the weights before step i.
+    first_steps: dict[str, list[float]] = field(default_factory=dict)
 
     @property
     def clipped_fraction(self) -> float:
@@ -404,6 +422,7 @@ class _Run:
         self.model, self.optimizer, self.graph = self.engine.model, self.engine.optimizer, self.engine.graph
         self.history = {key: [] for key in ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds")}
         self.step_log: list[dict] = []
+        self.first_steps: dict[str, list[float]] = {"loss": [], "accuracy": []}
         self.step = 0
         self.clipped_steps = 0
         self.reference_loss: Optional[float] = None
@@ -454,6 +473,7 @@ class _Run:
             # Count the chunk before checking it, so that a diverged run's stop step
             # and share of clipped steps include the steps it actually took.
             first_step = self.step
+            self._keep_first_steps(out, first_step, sizes)
             self.step += len(chunk)
             self.clipped_steps += int(out["clipped"].sum())
             self._check_divergence(out["loss"], epoch, first_step)
@@ -463,6 +483,14 @@ class _Run:
             if self.should_stop is not None and self.should_stop():
                 raise _Stop("cancelled", f"Stopped by request at epoch {epoch + 1}, step {self.step}.")
         self._end_epoch(epoch, loss_sum / seen, correct_sum / seen, time.perf_counter() - epoch_start)
+
+    def _keep_first_steps(self, out: dict, first_step: int, batch: int) -> None:
+        # Whole chunks are kept while they start within FIRST_STEPS, so the chunk in
+        # which a run diverges early is kept up to its last step.
+        if first_step >= FIRST_STEPS:
+            return
+        self.first_steps["loss"].extend(float(value) for value in out["loss"])
+        self.first_steps["accuracy"].extend(float(value) / batch for value in out["correct"])
 
     def _check_divergence(self, losses: np.ndarray, epoch: int, first_step: int) -> None:
         if self.reference_loss is None:
@@ -528,6 +556,7 @@ class _Run:
             total_steps=self.total_steps, seconds=now - self.start,
             history={k: list(v) for k, v in self.history.items()}, step_log=list(self.step_log),
             layer_names=list(self.graph.layer_names),
+            first_steps={k: list(v) for k, v in self.first_steps.items()},
         ))
 
     # -- the whole run --------------------------------------------------
@@ -554,6 +583,7 @@ class _Run:
             layer_names=list(self.graph.layer_names), stop_reason=reason, stop_epoch=len(self.history["epoch"]),
             stop_step=self.step, stop_detail=detail, steps_per_epoch=self.steps_per_epoch,
             clipped_steps=self.clipped_steps, seconds=0.0, best_epoch=best_epoch,
+            first_steps={k: list(v) for k, v in self.first_steps.items()},
         )
         self._test(result)
         result.seconds = time.perf_counter() - self.start

@@ -42,3 +42,23 @@ def test_confusion_matrix_has_class_names():
     heatmap = figure.data[0]
     assert heatmap.type == "heatmap" and list(heatmap.x) == ["a", "b", "c"]
     assert figure.layout.xaxis.title.text == "predicted class"
+
+
+def test_curves_start_at_step_0_from_the_first_steps():
+    first = {"loss": [2.3, 2.2, 2.0, 1.9], "accuracy": [0.1, 0.2, 0.3, 0.3]}
+    figure = plots.curves_figure(HISTORY, STEPS, "loss", first_steps=first, steps_per_epoch=100)
+    per_step = figure.data[0]
+    assert per_step.name == "training loss (per step)"
+    assert list(per_step.x) == [0, 0.01, 0.02, 0.03] and list(per_step.y) == first["loss"]
+    assert figure.layout.xaxis.title.text == "epoch" and not figure.layout.annotations
+
+
+def test_a_diverged_run_is_drawn_against_step_on_a_log_axis_and_marked():
+    first = {"loss": [2.3, 6.2, 18.0, 72.5, 4718.8, float("nan")]}
+    figure = plots.curves_figure({"epoch": []}, [], "loss", first_steps=first, steps_per_epoch=32, diverged_at=6)
+    per_step = figure.data[0]
+    assert list(per_step.x) == [0, 1, 2, 3, 4, 5] and per_step.y[0] == 2.3 and per_step.y[4] > 1000
+    assert per_step.y[5] is None  # NaN leaves a gap instead of breaking the axis
+    assert figure.layout.xaxis.title.text == "step" and figure.layout.yaxis.type == "log"
+    assert [a.text for a in figure.layout.annotations] == ["diverged at step 6"]
+    assert figure.layout.shapes[0].x0 == 6

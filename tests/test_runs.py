@@ -221,3 +221,33 @@ def test_training_lab_figures_show_runs_classes_and_predictions(record, fashion)
     predicted = int(np.argmax(row))
     assert card.layout.title.text.startswith("✓" if predicted == true else "✗")
     assert fashion.class_names[true] in card.layout.title.text
+
+
+def test_first_steps_travel_through_records_and_files_and_older_files_still_import(record, diverged, fashion):
+    bad = runs.record_from_result(diverged, 2, fashion.y_test)
+    assert bad.first_steps["loss"] == pytest.approx(diverged.first_steps["loss"], nan_ok=True)
+    assert bad.diverged_at == diverged.stop_step and record.diverged_at is None
+    restored = runs.runs_from_json(runs.runs_to_json([record, bad]).encode())
+    assert restored[0].first_steps["loss"] == pytest.approx(record.first_steps["loss"])
+    finite = [value for value in bad.first_steps["loss"] if np.isfinite(value)]
+    assert [value for value in restored[1].first_steps["loss"] if value is not None] == pytest.approx(finite)
+    # A file written before first_steps existed has no such key, and still imports.
+    document = _document(record)
+    del document["runs"][0]["first_steps"]
+    older = runs.runs_from_json(json.dumps(document).encode())[0]
+    assert older.first_steps == {} and older.history == record.history
+
+
+def test_a_diverged_record_draws_its_climbing_loss_from_step_0(fashion):
+    from ui.training import result_curves
+
+    result = train(TrainConfig(**{**SMALL, "epochs": 1, "learning_rate": 1.0}), fashion)
+    record = runs.record_from_result(result, 1, fashion.y_test)
+    figure = result_curves(record, "loss")
+    per_step = next(trace for trace in figure.data if trace.name == "training loss (per step)")
+    assert per_step.x[0] == 0 and figure.layout.xaxis.title.text == "step"
+    values = [value for value in per_step.y if value is not None]
+    assert max(values) > 100 * values[0]
+    assert figure.layout.annotations[0].text == f"diverged at step {record.stop_step}"
+    accuracy = result_curves(record, "accuracy")
+    assert accuracy.data and accuracy.data[0].x[0] == 0  # no longer an empty chart

@@ -171,3 +171,26 @@ def test_adagrad_starts_from_keras_initial_accumulators(fashion):
     first = train(config, fashion)
     second = train(config, fashion)
     assert first.history["loss"] == second.history["loss"]
+
+
+def test_a_diverged_run_keeps_every_step_from_step_0(fashion):
+    # Learning rate 1 diverges within the first chunk, before any step-log entry or epoch:
+    # the per-step losses are all there is to draw, so they must start at step 0 and climb.
+    result = train(TrainConfig(**SMALL, learning_rate=1.0, log_every=25), fashion)
+    assert result.stop_reason == "diverged" and result.stop_step <= 25 and not result.history["epoch"]
+    losses = result.first_steps["loss"]
+    assert len(losses) == len(result.first_steps["accuracy"]) >= result.stop_step
+    assert losses[0] == pytest.approx(np.log(10), rel=0.15)  # the initial weights guess about uniformly
+    assert max(losses[: result.stop_step]) > 100 * losses[0]
+
+
+def test_first_steps_match_the_step_log_of_a_normal_run(fashion):
+    from lab.training import FIRST_STEPS
+
+    result = train(TrainConfig(**{**SMALL, "train_size": 5_000, "epochs": 1}, log_every=5), fashion)
+    losses = result.first_steps["loss"]
+    assert result.stop_step > FIRST_STEPS + 5 and FIRST_STEPS <= len(losses) < FIRST_STEPS + 5
+    # A step-log entry's running loss is the mean of its chunk's batch losses.
+    entry = result.step_log[0]
+    assert entry["step"] == 5 and entry["loss"] == pytest.approx(np.mean(losses[:5]), rel=1e-5)
+    assert entry["batch_loss"] == pytest.approx(losses[4], rel=1e-6)

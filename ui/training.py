@@ -92,6 +92,34 @@ SOURCE_TEXT = {
 }
 
 
+def progress_curves(progress, metric: str):
+    """The live curves of a TrainProgress, from step 0 on.
+
+    Args:
+        progress: a lab.training.TrainProgress.
+        metric: "loss" or "accuracy".
+    Returns:
+        a Figure from lab.plots.curves_figure.
+    """
+    return curves_figure(progress.history, progress.step_log, metric,
+                         first_steps=getattr(progress, "first_steps", None), steps_per_epoch=progress.steps_per_epoch)
+
+
+def result_curves(result, metric: str):
+    """The curves of a finished run (a TrainResult or a lab.runs.RunRecord), its divergence marked.
+
+    Args:
+        result: a TrainResult (stop_reason) or a RunRecord (status).
+        metric: "loss" or "accuracy".
+    Returns:
+        a Figure from lab.plots.curves_figure.
+    """
+    reason = getattr(result, "stop_reason", None) or getattr(result, "status", None)
+    return curves_figure(result.history, result.step_log, metric, first_steps=getattr(result, "first_steps", None),
+                         steps_per_epoch=result.steps_per_epoch,
+                         diverged_at=result.stop_step if reason == "diverged" else None)
+
+
 # ----------------------------------------------------------------------
 # train_live: the small version for the topic pages
 # ----------------------------------------------------------------------
@@ -121,8 +149,7 @@ def train_live(config: TrainConfig, should_stop=None):
         status.empty()
         bar.progress(progress.fraction, text=progress_text(progress))
         for slot, metric in ((loss_slot, "loss"), (accuracy_slot, "accuracy")):
-            chart(container=slot, figure=curves_figure(progress.history, progress.step_log, metric),
-                              key=f"live_{metric}_{next(_chart_keys)}")
+            chart(container=slot, figure=progress_curves(progress, metric), key=f"live_{metric}_{next(_chart_keys)}")
 
     try:
         served = train_shared(config, on_progress=on_progress, should_stop=should_stop, owner=session_id(),
@@ -187,8 +214,7 @@ class LivePanel:
             return
         self.drawn_steps = progress.step
         for slot, metric in ((self.loss, "loss"), (self.accuracy, "accuracy")):
-            chart(container=slot, figure=curves_figure(progress.history, progress.step_log, metric),
-                              key=f"lab_live_{metric}_{next(_chart_keys)}")
+            chart(container=slot, figure=progress_curves(progress, metric), key=f"lab_live_{metric}_{next(_chart_keys)}")
         now = time.perf_counter()
         if progress.step_log and (now - self.last_detail >= DETAIL_CHART_SECONDS or progress.fraction >= 1):
             self.last_detail = now
