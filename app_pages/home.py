@@ -4,8 +4,10 @@ Teaching point: every claim of the lecture can be checked on real data with a
 control in your own hands. This page imports no TensorFlow, so it opens at once.
 """
 
+import pandas as pd
 import streamlit as st
 
+from lab.optimizers import SLIDE_MAPPING_ROWS
 from lab.preset_lists import all_presets
 from ui.catalog import by_url_path
 
@@ -57,19 +59,6 @@ if presets:
                                      query_params={"preset": item.slug}, help=item.point)
 
 st.subheader("Keras 2 on the slides, Keras 3 here")
-st.table(
-    {
-        "slide (Keras 2)": ["SGD(lr=0.01)", "SGD(lr=0.01, decay=1e-4)", "keras.optimizer.SGD(clipvalue=1.0)"],
-        "Keras 3": [
-            "SGD(learning_rate=0.01)",
-            "SGD(learning_rate=InverseTimeDecay(0.01, decay_steps=1, decay_rate=1e-4))",
-            "keras.optimizers.SGD(clipvalue=1.0)",
-        ],
-        "what happens with the old spelling": [
-            "error: unknown argument lr",
-            "decay= is ignored: Keras only warns, and the rate never decays",
-            "error: no module keras.optimizer",
-        ],
-    }
-)
+# The rows live in lab.optimizers, where a test builds each Keras 3 spelling and checks what the old one does.
+st.table(pd.DataFrame(SLIDE_MAPPING_ROWS, columns=["slide (Keras 2)", "Keras 3", "what happens with the old spelling"]))
 st.caption("Data: Fashion-MNIST by Zalando Research (MIT licence); MNIST by LeCun, Cortes and Burges.")

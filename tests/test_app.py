@@ -14,7 +14,11 @@ def test_home_opens_through_navigation():
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
     assert not app.exception
     assert app.title[0].value == "Optimisation Lab"
-    assert any("Keras 3" in table.value.columns for table in app.table)
+    mapping = next(table.value for table in app.table if "Keras 3" in table.value.columns)
+    rows = dict(zip(mapping["slide (Keras 2)"], mapping["what happens with the old spelling"]))
+    # lr= raises before decay= could be ignored, and the slide's Adam line maps to Adam, not SGD.
+    assert rows["SGD(lr=0.01, decay=1e-4)"].startswith("lr= raises ValueError first")
+    assert "keras.optimizers.Adam(lr=0.001, beta_1=0.9, beta_2=0.999)" in rows
 
 
 def test_home_does_not_import_tensorflow():
