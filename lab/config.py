@@ -29,6 +29,11 @@ INITIALIZERS = (
 )
 BATCH_NORM_PLACES = ("none", "before", "after")
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
+# How every page, table and legend names each optimizer.
+OPTIMIZER_LABELS = {
+    "sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov", "adagrad": "AdaGrad",
+    "rmsprop": "RMSprop", "adam": "Adam",
+}
 CLIP_MODES = ("none", "value", "norm", "global_norm")
 LOSSES = (
     "sparse_categorical_crossentropy",

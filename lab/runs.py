@@ -24,7 +24,7 @@ from typing import Any, Iterable, Optional, Sequence
 
 import numpy as np
 
-from lab.config import FIELD_TYPES, OPTIMIZER_PARAMETERS, TrainConfig
+from lab.config import FIELD_TYPES, OPTIMIZER_LABELS, OPTIMIZER_PARAMETERS, TrainConfig
 
 MAX_RUNS = 20  # runs kept per session; the oldest is dropped first
 MAX_STEP_POINTS = 300  # step-log entries kept per run (thinned evenly, the last always kept)
@@ -41,10 +41,6 @@ FILE_VERSION = 1
 STATUSES = ("completed", "early_stopped", "diverged", "cancelled", "stopped", "time_budget")
 SOURCES = ("trained", "cache", "shared", "imported")
 
-OPTIMIZER_LABELS = {
-    "sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov", "adagrad": "AdaGrad",
-    "rmsprop": "RMSprop", "adam": "Adam",
-}
 # A learning rate that trains the lecture's model stably with each optimizer:
 # the usual Keras defaults, and 0.1 for plain SGD as on the slides' sweep.
 SAFE_LEARNING_RATE = {

@@ -21,12 +21,11 @@ from typing import Callable, Optional
 import numpy as np
 import plotly.graph_objects as go
 
-from lab.config import OPTIMIZER_PARAMETERS, OPTIMIZERS, TrainConfig, float_literal
+from lab.config import OPTIMIZER_LABELS, OPTIMIZER_PARAMETERS, OPTIMIZERS, TrainConfig, float_literal
 from lab.engines import ENGINES
 from lab.plots import COLORS
 
-LABELS = {"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov", "adagrad": "AdaGrad",
-          "rmsprop": "RMSprop", "adam": "Adam"}
+LABELS = OPTIMIZER_LABELS  # the short name pages and tests use for this module's legends
 OPTIMIZER_COLORS = dict(zip(OPTIMIZERS, COLORS))
 ADAPTIVE = ("adagrad", "rmsprop", "adam")
 ESCAPE_LIMIT = 1e3  # a point this far from the origin has left the picture for good
