@@ -14,7 +14,9 @@ import streamlit as st
 from ui import catalog, present, presets, share
 from ui.service import warm_start
 
-st.set_page_config(page_title="Optimisation Lab", page_icon="assets/icon.png", layout="wide")
+# A projector link (?present=true) opens with the sidebar folded away, so the results get the whole width.
+st.set_page_config(page_title="Optimisation Lab", page_icon="assets/icon.png", layout="wide",
+                   initial_sidebar_state="collapsed" if present.requested_in_link() else "auto")
 
 
 def _navigation() -> dict[str, list]:

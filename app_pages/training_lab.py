@@ -23,7 +23,7 @@ from ui.service import warm_start
 from ui.share import accept_other_spellings
 from ui.training import (
     LAB_DEFAULT, LAB_OPTIONS, SOURCE_TEXT, apply_lab_config, config_from_lab_state, init_lab_widgets,
-    normalized, result_curves, settle_interrupted_run, train_lab_run,
+    PROJECTOR_CHART_HEIGHT, normalized, result_curves, settle_interrupted_run, train_lab_run,
 )
 
 RUNS_KEY = "training_lab_runs"  # the session's lab.runs.RunHistory
@@ -98,9 +98,12 @@ def settings_form(fold: bool) -> bool:
     choices()
     with st.form("lab_form", border=False, enter_to_submit=False):
         # The expander sits inside the form, so Train stays in sight when the details fold away.
+        if fold:
+            # The slide's knob stays in sight on a projector; the other settings fold away.
+            select(st, PARAMETER_LABELS["learning_rate"], "learning_rate", format_func=_parameter_text)
         details = more_settings("All settings") if fold else contextlib.nullcontext()
         with details:
-            _form_columns()
+            _form_columns(learning_rate_shown=fold)
         pressed = st.form_submit_button("Train", type="primary", key="lab_train", icon=":material/play_arrow:",
                                         width="stretch")
         _estimate_caption()
@@ -122,8 +125,12 @@ def _estimate_caption() -> None:
         st.caption(text)
 
 
-def _form_columns() -> None:
-    """The form's four columns: data, model, optimizer, and clipping, loss and training."""
+def _parameter_text(value) -> str:
+    return "0 (off)" if value == 0 else f"{value:g}"
+
+
+def _form_columns(learning_rate_shown: bool = False) -> None:
+    """The form's four columns: data, model, optimizer, and clipping, loss and training (without the learning rate when shown above)."""
     data, model, optimizer, rest = st.columns(4, gap="medium")
     data.markdown("**Data**")
     data.selectbox("Dataset", DATASETS, key="lab_dataset", format_func=DATASET_LABELS.get, **PERSIST)
@@ -142,8 +149,9 @@ def _form_columns() -> None:
         select(model, "Initial weight spread", "init_stddev")
     optimizer.markdown(f"**Optimizer: {lab_runs.OPTIMIZER_LABELS[st.session_state['lab_optimizer']]}**")
     for parameter in OPTIMIZER_PARAMETERS[st.session_state["lab_optimizer"]]:
-        select(optimizer, PARAMETER_LABELS[parameter], parameter,
-               format_func=lambda value: "0 (off)" if value == 0 else f"{value:g}")
+        if parameter == "learning_rate" and learning_rate_shown:
+            continue
+        select(optimizer, PARAMETER_LABELS[parameter], parameter, format_func=_parameter_text)
     rest.markdown("**Clipping, loss and training**")
     if st.session_state.get("lab_clip", "none") != "none":
         select(rest, f"Clip threshold ({CLIP_LABELS[st.session_state['lab_clip']]})", "clip_threshold")
@@ -174,20 +182,25 @@ def train(config, note: str = "", ab_of=None) -> None:
 # ----------------------------------------------------------------------
 def show_run(record) -> None:
     config = record.config
-    for note in lab_runs.explain(record):
-        getattr(st, note.kind)(note.text)
-    if record.source in SOURCE_TEXT:
-        st.caption(SOURCE_TEXT[record.source])
-    if record.note:
-        st.caption(record.note)
+    # On a projector the key numbers and the curves come first, so they fit the screen after Train.
+    notes = None if presenting() else st.container()
     show_metrics(record)
     tabs = st.tabs(["Curves", "Gradients and learning rate", "Test results", "Predictions"],
                    key="lab_result_tab", on_change="rerun")
+    with notes or st.container():
+        for note in lab_runs.explain(record):
+            getattr(st, note.kind)(note.text)
+        if record.source in SOURCE_TEXT:
+            st.caption(SOURCE_TEXT[record.source])
+        if record.note:
+            st.caption(record.note)
     with tabs[0]:
         if tabs[0].open:
             left, right = st.columns(2)
-            chart(container=left, figure=result_curves(record, "loss"), key="lab_run_loss")
-            chart(container=right, figure=result_curves(record, "accuracy"), key="lab_run_accuracy")
+            chart(container=left, figure=result_curves(record, "loss"), key="lab_run_loss",
+                  projector_height=PROJECTOR_CHART_HEIGHT)
+            chart(container=right, figure=result_curves(record, "accuracy"), key="lab_run_accuracy",
+                  projector_height=PROJECTOR_CHART_HEIGHT)
     with tabs[1]:
         if tabs[1].open:
             show_gradients(record)
@@ -381,42 +394,62 @@ def show_upload() -> None:
 # The page
 # ----------------------------------------------------------------------
 st.title("Training Lab")
-st.caption("The lecture's model (Flatten, Dense 300 relu, Dense 100 relu, Dense 10 softmax) trained live on "
-           "real images, with every knob from the slides.")
+results_first = presenting()
+if not results_first:
+    st.caption("The lecture's model (Flatten, Dense 300 relu, Dense 100 relu, Dense 10 softmax) trained live on "
+               "real images, with every knob from the slides.")
 init_lab_widgets()
 runs = _runs()
 stopped = settle_interrupted_run()  # a training the last interaction interrupted is kept as "stopped"
 if stopped is not None:
     _bump_version()
-presets()
-# On a projector the curves matter, so in presentation mode the form's details fold away;
-# the optimizer, initializer and clipping choices and the Train button stay in sight.
-with st.container(border=True):
-    submitted = settings_form(fold=presenting())
+# On a projector the results come first: the live chart and the key numbers fill the screen after
+# Train, and the form follows with only the learning rate and the three choices unfolded.
+results_area = st.container() if results_first else contextlib.nullcontext()
+controls = st.container() if results_first else contextlib.nullcontext()
+with controls:
+    if not results_first:
+        presets()
+    with st.container(border=True):
+        submitted = settings_form(fold=results_first)
+    if results_first:
+        presets()
 
-if stopped is not None:
-    st.warning(f"Run #{stopped.run_id} was stopped at step {stopped.stop_step:,}; what it trained so far is "
-               "kept below as a run marked 'stopped'.", icon=":material/stop_circle:")
-pending = st.session_state.pop(PENDING_KEY, None)
-if pending is not None:
-    train(*pending)
-elif submitted or run_requested():  # a lecture preset link counts as pressing Train
-    try:
-        config = config_from_lab_state(st.session_state)
-    except ValueError as error:
-        st.error(str(error))
+with results_area:
+    if stopped is not None:
+        st.warning(f"Run #{stopped.run_id} was stopped at step {stopped.stop_step:,}; what it trained so far is "
+                   "kept below as a run marked 'stopped'.", icon=":material/stop_circle:")
+    pending = st.session_state.pop(PENDING_KEY, None)
+    if pending is not None:
+        train(*pending)
+    elif submitted or run_requested():  # a lecture preset link counts as pressing Train
+        try:
+            config = config_from_lab_state(st.session_state)
+        except ValueError as error:
+            st.error(str(error))
+        else:
+            train(config)
+
+    if not runs.records:
+        st.info("Press **Train** to train the model; the default run takes a few seconds. Then change one "
+                "setting and train again to compare, or restore runs from a file below.")
     else:
-        train(config)
+        if not results_first:
+            st.header("Results")
+        ids = [r.run_id for r in reversed(runs.records)]
+        view_key = f"lab_view_run_{st.session_state.get(VERSION_KEY, 0)}"
 
-if not runs.records:
-    st.info("Press **Train** to train the model; the default run takes a few seconds. Then change one "
-            "setting and train again to compare, or restore runs from a file below.")
-else:
-    st.header("Results")
-    ids = [r.run_id for r in reversed(runs.records)]
-    shown = st.selectbox("Run", ids, key=f"lab_view_run_{st.session_state.get(VERSION_KEY, 0)}",
-                         format_func=lambda run_id: lab_runs.run_label(runs.get(run_id)))
-    show_run(runs.get(shown))
+        def run_picker():
+            return st.selectbox("Run", ids, key=view_key, format_func=lambda run_id: lab_runs.run_label(runs.get(run_id)))
+
+        if results_first:
+            # The picker goes below the curves; until it exists its key holds no value, which means the newest run.
+            show_run(runs.get(st.session_state.get(view_key)) or runs.get(ids[0]))
+            run_picker()
+        else:
+            show_run(runs.get(run_picker()))
+
+if runs.records:
     st.header(f"Runs in this session ({len(runs)} of at most {runs.max_runs})")
     compare_tab, ab_tab, manage_tab = st.tabs(["Compare", "Same-seed A/B", "Delete and download"])
     with compare_tab:

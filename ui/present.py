@@ -21,6 +21,8 @@ _PROJECTOR_CSS = """
   [data-testid="stMetricValue"] { font-size: 3rem; }
   h1 { font-size: 2.6rem !important; }
   [data-testid="stCaptionContainer"] { opacity: 1; }
+  /* Streamlit pads the top by 6rem, which the large type makes 120 px of a 720 px projector. */
+  [data-testid="stMainBlockContainer"] { padding-top: 2.5rem; }
 </style>
 """
 
@@ -34,6 +36,15 @@ def presenting() -> bool:
     return bool(st.session_state.get(PRESENT_KEY, False))
 
 
+def requested_in_link() -> bool:
+    """Whether the page's link asks for presentation mode (`?present=true`), before any widget exists.
+
+    Returns:
+        True when the query parameter says so.
+    """
+    return str(st.query_params.get(PRESENT_KEY, "")).lower() == "true"
+
+
 def sidebar_toggle() -> None:
     """The presentation-mode toggle, bound to the URL, and its style sheet when on."""
     st.sidebar.toggle(
@@ -44,18 +55,21 @@ def sidebar_toggle() -> None:
         st.html(_PROJECTOR_CSS)
 
 
-def chart(figure, container=None, **kwargs):
+def chart(figure, container=None, projector_height=None, **kwargs):
     """Draw a Plotly figure, restyled for a projector in presentation mode.
 
     Args:
         figure: a plotly.graph_objects.Figure from lab.
         container: where to draw (a column, an st.empty slot...); the page by default.
+        projector_height: the figure's height in pixels in presentation mode (Plotly's 450 by default).
         **kwargs: passed on to plotly_chart (e.g. key).
     Returns:
         what plotly_chart returns.
     """
     if presenting():
         figure = style_for_projector(figure)
+        if projector_height:
+            figure.update_layout(height=projector_height)
     return (container or st).plotly_chart(figure, **kwargs)
 
 

@@ -47,6 +47,8 @@ _chart_keys = itertools.count()
 
 ACTIVE_KEY = "training_lab_active"  # the ActiveRun of this session's Training Lab training, if any
 DETAIL_CHART_SECONDS = 0.9  # the learning-rate and gradient charts redraw at most this often
+# The live curves' height on a projector: with the progress bar above them they fit a 1280x720 screen.
+PROJECTOR_CHART_HEIGHT = 300
 
 
 # ----------------------------------------------------------------------
@@ -214,7 +216,8 @@ class LivePanel:
             return
         self.drawn_steps = progress.step
         for slot, metric in ((self.loss, "loss"), (self.accuracy, "accuracy")):
-            chart(container=slot, figure=progress_curves(progress, metric), key=f"lab_live_{metric}_{next(_chart_keys)}")
+            chart(container=slot, figure=progress_curves(progress, metric), key=f"lab_live_{metric}_{next(_chart_keys)}",
+                  projector_height=PROJECTOR_CHART_HEIGHT)
         now = time.perf_counter()
         if progress.step_log and (now - self.last_detail >= DETAIL_CHART_SECONDS or progress.fraction >= 1):
             self.last_detail = now
