@@ -133,10 +133,15 @@ def learning_rate_figure(step_log: Sequence[dict]) -> go.Figure:
         a Figure with one trace.
     """
     figure = _figure("Learning rate", "step", "learning rate")
+    rates = [entry["learning_rate"] for entry in step_log]
     figure.add_trace(go.Scatter(
-        x=[entry["step"] for entry in step_log], y=[entry["learning_rate"] for entry in step_log],
+        x=[entry["step"] for entry in step_log], y=rates,
         mode="lines", name="learning rate", line=dict(color=COLORS[2], width=3),
     ))
+    finite = [rate for rate in rates if rate is not None and np.isfinite(rate) and rate > 0]
+    if finite and max(finite) - min(finite) <= 1e-6 * max(finite):
+        # Plotly draws a constant series on an axis from -0.5 to 1 around it, so 0.01 looks like 0.
+        figure.update_yaxes(range=[0.5 * finite[0], 1.5 * finite[0]], tickformat="~g", nticks=5)
     return figure
 
 

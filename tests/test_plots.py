@@ -62,3 +62,12 @@ def test_a_diverged_run_is_drawn_against_step_on_a_log_axis_and_marked():
     assert figure.layout.xaxis.title.text == "step" and figure.layout.yaxis.type == "log"
     assert [a.text for a in figure.layout.annotations] == ["diverged at step 6"]
     assert figure.layout.shapes[0].x0 == 6
+
+
+def test_a_constant_learning_rate_is_drawn_on_an_axis_around_it():
+    steps = [{"step": s, "learning_rate": 0.01} for s in (25, 50, 75)]
+    figure = plots.learning_rate_figure(steps)
+    low, high = figure.layout.yaxis.range
+    assert low == 0.005 and high == 0.015  # not Plotly's -0.5..1, which shows 0.01 as "0"
+    decaying = plots.learning_rate_figure(STEPS)
+    assert decaying.layout.yaxis.range is None  # a changing rate keeps Plotly's fitted range
