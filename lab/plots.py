@@ -26,6 +26,57 @@ def _figure(title: str, x_title: str, y_title: str, log_y: bool = False) -> go.F
     return figure
 
 
+def readable_log_ticks(figure: go.Figure) -> go.Figure:
+    """Label every log axis of `figure` with powers of ten or 1-2-5 values, never Plotly's bare minor digits.
+
+    Args:
+        figure: a Figure whose traces are already added.
+    Returns:
+        the same Figure, changed in place.
+    """
+    for name, axis in figure.layout.to_plotly_json().items():
+        if not name[1:].startswith("axis") or axis.get("type") != "log":
+            continue
+        letter, reference = name[0], name[0] + name[5:]
+        values = []
+        for trace in figure.data:
+            if (getattr(trace, f"{letter}axis", None) or letter) != reference or getattr(trace, letter, None) is None:
+                continue
+            values.extend(_positive_numbers(getattr(trace, letter)))
+        if not values:
+            continue
+        low, high = min(values), max(values)
+        if high / low >= 10**2.5:
+            # Many powers of ten: one labelled tick per power, written 10^k.
+            figure.layout[name].update(tickmode="linear", dtick=1, exponentformat="power")
+            continue
+        ticks = _nice_ticks(low, high, (1, 2, 5))
+        if len(ticks) < 2:
+            ticks = _nice_ticks(low, high, range(1, 10))
+        if len(ticks) >= 2:
+            figure.layout[name].update(tickmode="array", tickvals=ticks, ticktext=[f"{tick:g}" for tick in ticks])
+    return figure
+
+
+def _positive_numbers(data) -> list[float]:
+    numbers = []
+    for value in np.ravel(np.asarray(data, dtype=object)):
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            continue
+        if np.isfinite(number) and number > 0:
+            numbers.append(number)
+    return numbers
+
+
+def _nice_ticks(low: float, high: float, mantissas) -> list[float]:
+    """Values m x 10^k (m from `mantissas`) between low and high, with some room either side."""
+    first, last = int(np.floor(np.log10(low))) - 1, int(np.ceil(np.log10(high))) + 1
+    ticks = [float(f"{m}e{k}") for k in range(first, last + 1) for m in mantissas]
+    return [tick for tick in ticks if low / 1.5 <= tick <= high * 1.5]
+
+
 def curves_figure(
     history: dict, step_log: Sequence[dict], metric: str = "loss", title: Optional[str] = None,
     first_steps: Optional[dict] = None, steps_per_epoch: Optional[int] = None, diverged_at: Optional[int] = None,
@@ -90,7 +141,8 @@ def _mark_divergence(figure: go.Figure, metric: str, per_step: list, diverged_at
     finite = [value for value in per_step if value is not None and value > 0]
     if metric == "loss" and finite and max(finite) > 100 * min(finite):
         # A diverging loss grows by many powers of ten; a linear axis would show a flat line and a spike.
-        figure.update_yaxes(type="log", exponentformat="power")
+        figure.update_yaxes(type="log")
+        readable_log_ticks(figure)
     figure.add_vline(x=diverged_at / scale, line=dict(color=COLORS[3], width=2, dash="dash"))
     figure.add_annotation(
         x=diverged_at / scale, y=1, yref="paper", text=f"diverged at step {diverged_at:,}", showarrow=False,
@@ -121,7 +173,7 @@ def gradient_norms_figure(step_log: Sequence[dict], layer_names: Sequence[str], 
                 x=steps, y=[entry["clipped_layer_norms"][index] for entry in step_log],
                 mode="lines", name=f"{name} after clipping", line=dict(color=color, width=2, dash="dash"),
             ))
-    return figure
+    return readable_log_ticks(figure)
 
 
 def learning_rate_figure(step_log: Sequence[dict]) -> go.Figure:
@@ -190,7 +242,7 @@ def compare_figure(series: Sequence[tuple[str, Sequence, Sequence]], metric: str
             x=list(xs), y=list(ys), mode="lines+markers" if x_axis == "epoch" else "lines", name=label,
             line=dict(color=COLORS[index % len(COLORS)], width=3), connectgaps=False,
         ))
-    return figure
+    return readable_log_ticks(figure)
 
 
 def per_class_accuracy_figure(accuracies: Sequence[float], class_names: Sequence[str]) -> go.Figure:

@@ -71,3 +71,32 @@ def test_a_constant_learning_rate_is_drawn_on_an_axis_around_it():
     assert low == 0.005 and high == 0.015  # not Plotly's -0.5..1, which shows 0.01 as "0"
     decaying = plots.learning_rate_figure(STEPS)
     assert decaying.layout.yaxis.range is None  # a changing rate keeps Plotly's fitted range
+
+
+def test_log_axes_label_powers_of_ten_or_1_2_5_values_never_bare_digits():
+    # Norms from 1 to 7.5: less than a decade, so 1-2-5 values written out in full.
+    narrow = plots.gradient_norms_figure(STEPS, ["hidden_1", "output"]).layout.yaxis
+    assert narrow.tickmode == "array" and list(narrow.ticktext) == ["1", "2", "5", "10"]
+    assert list(narrow.tickvals) == [1.0, 2.0, 5.0, 10.0]
+    # Losses over seven powers of ten: one tick per power, written as 10^k.
+    series = [("#1", [1, 2, 3], [2.3, 4e3, 1e7]), ("#2", [1, 2, 3], [0.9, 0.5, None])]
+    wide = plots.compare_figure(series, "loss", "step", log_y=True).layout.yaxis
+    assert wide.type == "log" and wide.dtick == 1 and wide.exponentformat == "power"
+    # Learning rates from 0.001 to 0.03: a decade and a half, labelled 0.001, 0.002, 0.005, 0.01, 0.02.
+    rates = plots.compare_figure([("#1", [1, 2], [0.001, 0.03])], "learning_rate", "step", log_y=True).layout.yaxis
+    assert list(rates.ticktext) == ["0.001", "0.002", "0.005", "0.01", "0.02"]
+
+
+def test_every_topic_log_axis_gets_readable_ticks():
+    # Each topic module that sets a log axis passes its figure through readable_log_ticks.
+    import importlib
+    import inspect
+    import pkgutil
+    import re
+
+    import lab.topics
+
+    for info in pkgutil.iter_modules(lab.topics.__path__):
+        source = inspect.getsource(importlib.import_module(f"lab.topics.{info.name}"))
+        logs = len(re.findall(r'type="log"|log_y=True', source))
+        assert source.count("return readable_log_ticks(figure)") >= min(logs, 1), info.name

@@ -20,7 +20,7 @@ from lab.lazy import tf
 from lab.config import TrainConfig, float_literal
 from lab.data import Dataset
 from lab.models import build_model
-from lab.plots import COLORS
+from lab.plots import COLORS, readable_log_ticks
 
 BATCH_SIZE = 32
 # Learning rates of the one-step sweep, from tiny to absurd (log-spaced).
@@ -326,7 +326,7 @@ def gradients_figure(result: BackpropResult) -> go.Figure:
                          title=f"Backward pass: largest kernel gradient at {result.largest_gradient_layer}",
                          xaxis_title="layer (input side first)", yaxis_title="gradient norm (log scale)", **_LAYOUT)
     figure.update_yaxes(type="log")
-    return figure
+    return readable_log_ticks(figure)
 
 
 def example_losses_figure(result: BackpropResult) -> go.Figure:
@@ -376,7 +376,7 @@ def sweep_figure(result: BackpropResult) -> go.Figure:
                          **_LAYOUT)
     figure.update_xaxes(type="log")
     figure.update_yaxes(type="log")
-    return figure
+    return readable_log_ticks(figure)
 
 
 def step_code(learning_rate: float, batch_seed: int) -> str:

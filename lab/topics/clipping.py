@@ -19,7 +19,7 @@ import plotly.graph_objects as go
 
 from lab.claims import Claim
 from lab.config import TrainConfig, float_literal
-from lab.plots import COLORS
+from lab.plots import COLORS, readable_log_ticks
 
 MAX_COMPONENTS = 1_000  # a gradient typed by hand never needs more; bounds the work
 MAX_MAGNITUDE = 1e18  # Keras clips in float32, where the squared norm of larger entries overflows
@@ -319,7 +319,7 @@ def clipping_loss_figure(results: dict) -> go.Figure:
         margin=dict(l=60, r=20, t=50, b=50), legend=dict(orientation="h", y=-0.2),
     )
     figure.update_yaxes(type="log")
-    return figure
+    return readable_log_ticks(figure)
 
 
 def clipping_code(config: TrainConfig) -> str:

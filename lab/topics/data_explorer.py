@@ -17,7 +17,7 @@ from plotly.subplots import make_subplots
 
 from lab.config import TrainConfig
 from lab.data import Dataset
-from lab.plots import COLORS
+from lab.plots import COLORS, readable_log_ticks
 
 DATASET_LABELS = {"fashion_mnist": "Fashion-MNIST", "mnist": "MNIST"}
 # Ink is dark on a light background, as in the slides and on a projector.
@@ -173,7 +173,7 @@ def pixel_histogram_figure(histograms: dict[str, np.ndarray], log_y: bool = True
                          margin=dict(l=60, r=20, t=50, b=50))
     if log_y:
         figure.update_yaxes(type="log")
-    return figure
+    return readable_log_ticks(figure)
 
 
 # ----------------------------------------------------------------------

@@ -20,7 +20,7 @@ import plotly.graph_objects as go
 
 from lab.config import TrainConfig
 from lab.data import Dataset, split_indices
-from lab.plots import COLORS, _figure
+from lab.plots import COLORS, _figure, readable_log_ticks
 
 WIDTH = 100  # units per hidden layer: with stddev 0.1 = 1/sqrt(100) a linear layer keeps the signal's scale
 STDDEV_OPTIONS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
@@ -256,7 +256,7 @@ def layer_norms_figure(runs: dict[str, DepthRun]) -> go.Figure:
                 x=list(run.trained_norms), y=list(run.trained_norms.values()), mode="lines+markers",
                 name=f"{describe(run.config)}: last epoch", line=dict(color=color, width=2, dash="dash"),
             ))
-    return figure
+    return readable_log_ticks(figure)
 
 
 def accuracy_figure(runs: dict[str, DepthRun]) -> go.Figure:

@@ -23,7 +23,7 @@ import plotly.graph_objects as go
 from lab.claims import Claim
 from lab.config import MAX_TRAIN_IMAGES, TrainConfig, float_literal
 from lab.data import Dataset, split_indices
-from lab.plots import COLORS, _figure
+from lab.plots import COLORS, _figure, readable_log_ticks
 
 # Learning rates a student can pick, spaced by about 3x so that the whole range
 # from "crawls" to "diverges" fits on one slider.
@@ -197,7 +197,7 @@ def loss_per_step_figure(results: dict) -> go.Figure:
                 x=[steps[-1]], y=[losses[-1]], mode="markers", name=f"lr={rate:g} stopped: diverged",
                 marker=dict(symbol="x", size=16, color=color), showlegend=False,
             ))
-    return figure
+    return readable_log_ticks(figure)
 
 
 # ----------------------------------------------------------------------
@@ -374,7 +374,7 @@ def range_test_figure(test: RangeTest, marks: Sequence[float] = ()) -> go.Figure
     if finite.size:
         # The exploding tail would squash the interesting part; show up to 1.5x the starting loss.
         figure.update_yaxes(range=[0, 1.5 * max(float(test.smoothed[0]), float(np.nanmin(finite)))])
-    return figure
+    return readable_log_ticks(figure)
 
 
 def range_test_code(min_rate: float, max_rate: float, steps: int, batch_size: int) -> str:

@@ -23,7 +23,7 @@ import plotly.graph_objects as go
 
 from lab.config import OPTIMIZER_LABELS, OPTIMIZER_PARAMETERS, OPTIMIZERS, TrainConfig, float_literal
 from lab.engines import ENGINES
-from lab.plots import COLORS
+from lab.plots import COLORS, readable_log_ticks
 
 LABELS = OPTIMIZER_LABELS  # the short name pages and tests use for this module's legends
 OPTIMIZER_COLORS = dict(zip(OPTIMIZERS, COLORS))
@@ -391,7 +391,7 @@ def loss_by_step_figure(trajectories: dict, surface_key: str) -> go.Figure:
                          yaxis_title="loss - minimum (log scale)", template="plotly_white",
                          margin=dict(l=60, r=20, t=50, b=50), legend=dict(orientation="h", y=-0.2))
     figure.update_yaxes(type="log", exponentformat="power")
-    return figure
+    return readable_log_ticks(figure)
 
 
 # ----------------------------------------------------------------------
@@ -925,4 +925,4 @@ def effective_rate_2d_figure(trajectories: dict) -> go.Figure:
                          template="plotly_white", margin=dict(l=60, r=20, t=50, b=50),
                          legend=dict(orientation="h", y=-0.2))
     figure.update_yaxes(type="log")
-    return figure
+    return readable_log_ticks(figure)
