@@ -98,9 +98,7 @@ st.code(
 )
 if config is not None and config.decay:
     st.caption("For the settings above:")
-    table = topic.spelling_table(config)
-    st.code("\n".join(f"# slide (Keras 2): {old}\n{new}\n" for old, new in zip(table["slide (Keras 2)"], table["Keras 3"])),
-            language="python", wrap_lines=True)
+    st.code(topic.spelling_code(config), language="python", wrap_lines=True)
 
 # ----------------------------------------------------------------------
 st.header("Training with and without decay")

@@ -108,7 +108,15 @@ def test_old_spelling_sits_next_to_the_keras3_schedule():
     row = table.iloc[1]
     assert row["slide (Keras 2)"] == "keras.optimizers.SGD(lr=0.01, decay=0.0001)"
     assert "InverseTimeDecay(0.01, decay_steps=1, decay_rate=0.0001)" in row["Keras 3"]
-    assert "ignored" in row["Keras 3"]
+    assert "ignored" not in row["Keras 3"] and "decay= is ignored" in row["what the slide spelling does"]
+
+
+def test_decay_is_ignored_is_said_of_the_slide_line_not_the_inverse_time_decay_line():
+    lines = decay.spelling_code(TrainConfig(learning_rate=0.01, decay=1e-4)).splitlines()
+    ignored = next(index for index, line in enumerate(lines) if "decay= is ignored" in line)
+    assert lines[ignored].startswith("#") and "SGD(lr=0.01, decay=0.0001)" in lines[ignored - 1]
+    schedule = next(line for line in lines if "InverseTimeDecay" in line)
+    assert not schedule.startswith("#") and "#" not in schedule
 
 
 def test_decay_lets_a_large_learning_rate_settle(fashion):

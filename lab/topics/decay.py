@@ -203,12 +203,29 @@ def spelling_table(config: TrainConfig) -> pd.DataFrame:
     Args:
         config: a config with decay > 0.
     Returns:
-        DataFrame with columns "slide (Keras 2)" and "Keras 3" (from lab.optimizers.old_spelling).
+        DataFrame with columns "slide (Keras 2)", "Keras 3" and "what the slide spelling does".
     """
     from lab.optimizers import old_spelling
 
-    pairs = old_spelling(config)
-    return pd.DataFrame(pairs, columns=["slide (Keras 2)", "Keras 3"])
+    # old_spelling appends what the slide spelling does to the Keras 3 code as a comment;
+    # here it gets a column of its own, so it cannot be read as a remark on the Keras 3 line.
+    rows = [(old, *new.partition("  # ")[::2]) for old, new in old_spelling(config)]
+    return pd.DataFrame(rows, columns=["slide (Keras 2)", "Keras 3", "what the slide spelling does"])
+
+
+def spelling_code(config: TrainConfig) -> str:
+    """The slides' spellings as commented-out code, each with what it does, above its Keras 3 line.
+
+    Args:
+        config: a config with decay > 0.
+    Returns:
+        Python source: per spelling, two comment lines and the Keras 3 code.
+    """
+    table = spelling_table(config)
+    return "\n".join(
+        f"# slide (Keras 2): {old}\n#   {what}\n{new}\n"
+        for old, new, what in zip(table["slide (Keras 2)"], table["Keras 3"], table["what the slide spelling does"])
+    )
 
 
 # ----------------------------------------------------------------------
