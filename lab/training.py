@@ -568,7 +568,8 @@ class _Run:
             _release_engine(self.engine)
 
     def _run(self) -> TrainResult:
-        reason, detail = "completed", f"Trained all {self.config.epochs} epochs."
+        epochs = self.config.epochs
+        reason, detail = "completed", "Trained the one epoch." if epochs == 1 else f"Trained all {epochs} epochs."
         try:
             for epoch in range(self.config.epochs):
                 self._run_epoch(epoch)

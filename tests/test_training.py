@@ -34,7 +34,7 @@ def test_same_config_gives_identical_curves(fashion):
 def test_result_holds_history_step_log_and_test_metrics(fashion):
     config = TrainConfig(**SMALL, log_every=8, decay=0.01)
     result = train(config, fashion)
-    assert result.history["epoch"] == [1, 2]
+    assert result.history["epoch"] == [1, 2] and result.stop_detail == "Trained all 2 epochs."
     assert set(result.history) == {"epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds"}
     assert result.layer_names == ["hidden_1", "hidden_2", "output"]
     entry = result.step_log[0]
@@ -190,6 +190,7 @@ def test_first_steps_match_the_step_log_of_a_normal_run(fashion):
     result = train(TrainConfig(**{**SMALL, "train_size": 5_000, "epochs": 1}, log_every=5), fashion)
     losses = result.first_steps["loss"]
     assert result.stop_step > FIRST_STEPS + 5 and FIRST_STEPS <= len(losses) < FIRST_STEPS + 5
+    assert result.stop_detail == "Trained the one epoch."  # not "Trained all 1 epochs."
     # A step-log entry's running loss is the mean of its chunk's batch losses.
     entry = result.step_log[0]
     assert entry["step"] == 5 and entry["loss"] == pytest.approx(np.mean(losses[:5]), rel=1e-5)
