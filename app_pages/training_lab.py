@@ -297,16 +297,16 @@ def show_compare(runs) -> None:
     x_col, metric_col, log_col = st.columns([1, 1, 1], vertical_alignment="bottom")
     x_axis = x_col.segmented_control("Against", ("epoch", "step"), key="lab_compare_x", default="epoch") or "epoch"
     metrics = lab_runs.EPOCH_METRICS if x_axis == "epoch" else lab_runs.STEP_METRICS
-    metric = metric_col.selectbox("Metric", metrics, key=f"lab_compare_metric_{x_axis}",
+    metric = metric_col.selectbox("Metric", metrics, key=f"lab_compare_metric_{x_axis}", format_func=lab_runs.metric_label,
                                   index=metrics.index("val_accuracy") if "val_accuracy" in metrics else 0)
     log_y = log_col.toggle("Log scale", key="lab_compare_log")
     series = [(f"#{r.run_id}", *lab_runs.metric_series(r, metric, x_axis)) for r in records]
-    chart(figure=compare_figure(series, metric, x_axis, log_y), key="lab_compare_chart")
+    chart(figure=compare_figure(series, lab_runs.metric_label(metric), x_axis, log_y), key="lab_compare_chart")
     differing = lab_runs.differing_settings(records)
     table = lab_runs.compare_table(records)
     st.dataframe(lab_runs.highlight_differences(table, differing), key="lab_compare_table")
     if len(records) > 1:
-        names = ", ".join(differing) if differing else "none: the runs have identical settings"
+        names = ", ".join(map(lab_runs.setting_label, differing)) if differing else "none: the runs have identical settings"
         st.caption(f"Highlighted settings differ between these runs: {names}.")
 
 

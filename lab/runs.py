@@ -52,6 +52,19 @@ STEP_KEYS = ("step", "epoch", "loss", "batch_loss", "accuracy", "learning_rate",
              "clipped_global_norm", "clipped", "layer_norms", "clipped_layer_norms")
 EPOCH_METRICS = ("loss", "val_loss", "accuracy", "val_accuracy", "learning_rate")
 STEP_METRICS = ("loss", "batch_loss", "accuracy", "learning_rate", "global_norm")
+# Words for students in place of the code's keys; a key without an entry reads with spaces for underscores.
+METRIC_LABELS = {
+    "loss": "training loss", "val_loss": "validation loss", "accuracy": "training accuracy",
+    "val_accuracy": "validation accuracy", "learning_rate": "learning rate", "batch_loss": "batch loss",
+    "global_norm": "gradient norm (all layers)",
+}
+SETTING_LABELS = {
+    "train_size": "training images", "validation_size": "validation images", "hidden_units": "hidden layers",
+    "kernel_initializer": "initializer", "init_stddev": "initial weight spread", "batch_norm": "batch normalisation",
+    "beta_1": "β₁", "beta_2": "β₂", "rho": "ρ", "epsilon": "ε", "clip": "clipping",
+    "early_stopping_patience": "early-stopping patience", "log_every": "log every (steps)",
+}
+UNUSED = "not used"  # a table cell for a parameter this run's optimizer, clipping or initializer does not read
 
 
 class RunFileError(ValueError):
@@ -368,6 +381,28 @@ def run_label(record: RunRecord) -> str:
     return f"#{record.run_id} {short_settings(record.config)} ({', '.join(outcome)})"
 
 
+def metric_label(metric: str) -> str:
+    """The words for a metric key, e.g. "validation accuracy" for "val_accuracy".
+
+    Args:
+        metric: a key of EPOCH_METRICS or STEP_METRICS.
+    Returns:
+        a short label.
+    """
+    return METRIC_LABELS.get(metric, metric.replace("_", " "))
+
+
+def setting_label(name: str) -> str:
+    """The words for a TrainConfig field, e.g. "training images" for "train_size".
+
+    Args:
+        name: a field name.
+    Returns:
+        a short label.
+    """
+    return SETTING_LABELS.get(name, name.replace("_", " "))
+
+
 def setting_values(config: TrainConfig) -> dict[str, Any]:
     """The config as table cells: unused optimizer and clipping parameters become None.
 
@@ -403,7 +438,7 @@ def differing_settings(records: Sequence[RunRecord]) -> list[str]:
 
 
 def compare_table(records: Sequence[RunRecord]):
-    """One row per run: outcome columns, then the settings, differing ones first.
+    """One row per run: outcome columns, then the settings (by their labels), differing ones first.
 
     Args:
         records: the runs to show.
@@ -421,7 +456,7 @@ def compare_table(records: Sequence[RunRecord]):
             "run": f"#{record.run_id}", "status": record.status.replace("_", " "),
             "test accuracy": record.test_accuracy, "val accuracy": record.final_val_accuracy,
             "epochs done": record.epochs_done, "seconds": round(record.seconds, 1),
-            **{name: settings[name] for name in differing + same},
+            **{setting_label(name): UNUSED if settings[name] is None else settings[name] for name in differing + same},
         })
     return pd.DataFrame(rows).set_index("run")
 
@@ -431,7 +466,7 @@ def highlight_differences(frame, differing: Sequence[str], color: str = "#FFE8A3
 
     Args:
         frame: a compare_table frame.
-        differing: column names to paint.
+        differing: field names of the settings to paint (their labelled columns).
         color: the background colour.
     Returns:
         a pandas Styler (st.dataframe shows its colours).
@@ -442,7 +477,7 @@ def highlight_differences(frame, differing: Sequence[str], color: str = "#FFE8A3
         _cell, subset=numbers)
     if "seconds" in frame.columns:
         styler = styler.format("{:.1f}", subset=["seconds"], na_rep="")
-    columns = [name for name in differing if name in frame.columns]
+    columns = [setting_label(name) for name in differing if setting_label(name) in frame.columns]
     if columns:
         styler = styler.set_properties(subset=columns, **{"background-color": color, "font-weight": "bold"})
     return styler

@@ -74,15 +74,24 @@ def test_compare_table_highlights_exactly_the_differing_settings(record):
     table = runs.compare_table([record, other])
     assert list(table.index) == ["#1", "#2"]
     assert list(table.columns[:7]) == ["status", "test accuracy", "val accuracy", "epochs done", "seconds",
-                                       "learning_rate", "dataset"]
-    assert table.loc["#1", "epochs"] == 2 and table.loc["#1", "train_size"] == 1_000
-    assert table.loc["#1", "momentum"] is None  # SGD does not use momentum
+                                       "learning rate", "dataset"]
+    # Columns and cells read as words, not as the code's keys or None.
+    assert table.loc["#1", "epochs"] == 2 and table.loc["#1", "training images"] == 1_000
+    assert table.loc["#1", "momentum"] == "not used"  # SGD does not use momentum
+    assert not [column for column in table.columns if "_" in column]
+    assert "None" not in table.astype(str).to_numpy().ravel().tolist()
     html = runs.highlight_differences(table, ["learning_rate"]).to_html()
     painted = [line for line in html.splitlines() if "background-color: #FFE8A3" in line]
     assert painted  # the style rule exists, and it applies to the learning_rate column only
     styles = runs.highlight_differences(table, ["learning_rate"])._compute().ctx
     columns = {table.columns[column] for (_, column) in styles}
-    assert columns == {"learning_rate"}
+    assert columns == {"learning rate"}
+
+
+def test_metric_and_setting_labels_are_words():
+    assert runs.metric_label("val_accuracy") == "validation accuracy"
+    assert runs.setting_label("train_size") == "training images"
+    assert all("_" not in runs.metric_label(metric) for metric in runs.EPOCH_METRICS + runs.STEP_METRICS)
 
 
 def test_json_round_trip_restores_the_runs(record, diverged, fashion):

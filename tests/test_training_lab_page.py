@@ -90,7 +90,7 @@ def test_training_draws_charts_keeps_the_run_and_compares_an_ab_pair(data_dir):
     assert run.step_log and run.test_accuracy is not None
     assert [m.label for m in app.metric][:3] == ["Test accuracy", "Test loss", "Validation accuracy"]
     titles = [json.loads(chart.proto.spec)["layout"]["title"]["text"] for chart in app.get("plotly_chart")]
-    assert {"Loss", "Accuracy", "val_accuracy by epoch"} <= set(titles)
+    assert {"Loss", "Accuracy", "validation accuracy by epoch"} <= set(titles)
     # A rerun redraws from session state and does not train again.
     app.run()
     assert len(app.session_state[RUNS_KEY]) == 1
@@ -116,7 +116,7 @@ def test_training_draws_charts_keeps_the_run_and_compares_an_ab_pair(data_dir):
     assert "B of #1: learning_rate 0.01 -> 0.001 (same seed)" == b.note
     compare = app.multiselect[0]
     assert compare.value == [a.run_id, b.run_id]
-    assert "Highlighted settings differ between these runs: learning_rate." in _texts(app.caption)
+    assert "Highlighted settings differ between these runs: learning rate." in _texts(app.caption)
 
 
 def test_a_divergent_run_is_explained(data_dir):
