@@ -162,6 +162,15 @@ def test_practice_page_checks_and_progress(data_dir):
     app.button(key="practice_diverge_run").click().run()
     assert not app.exception
     assert app.success[0].value.startswith("Passed. Diverged at learning rate 3")
+    # The diverged run's loss chart is no longer blank: its per-step loss climbs from step 0 to the marked step.
+    import json
+
+    specs = [json.loads(chart.proto.spec) for chart in app.get("plotly_chart")]
+    loss = next(spec for spec in specs if spec["layout"]["title"]["text"] == "Loss")
+    per_step = next(trace for trace in loss["data"] if trace["name"] == "training loss (per step)")
+    values = [value for value in per_step["y"] if value is not None]
+    assert per_step["x"][0] == 0 and max(values) > 10 * values[0]
+    assert loss["layout"]["annotations"][0]["text"].startswith("diverged at step")
     assert app.tabs[0].label.startswith("\u2705")
     assert app.get("progress")[0].proto.text == "1 of 4 exercises passed this session"
 
