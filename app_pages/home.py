@@ -8,10 +8,14 @@ import pandas as pd
 import streamlit as st
 
 from lab.optimizers import SLIDE_MAPPING_ROWS
-from lab.preset_lists import all_presets
-from ui.catalog import by_url_path
+from lab.preset_lists import all_presets, presets_by_page, split_in_two
+from ui.catalog import PAGES, by_url_path
 
 st.title("Optimisation Lab")
+st.page_link("app_pages/01_data.py", label="Start here: 1. The data, then the topics in lecture order",
+             icon=":material/play_circle:")
+st.page_link("app_pages/training_lab.py", label="Or train the lecture's model yourself: the Training Lab",
+             icon=":material/model_training:")
 st.markdown(
     """
 Train the lecture's own Keras model on **real Fashion-MNIST** images, live in your
@@ -47,16 +51,22 @@ st.markdown(
 """
 )
 
-presets = all_presets()
-if presets:
+groups = presets_by_page(all_presets(), [spec.url_path for spec in PAGES])
+if groups:
     st.subheader("Lecture presets")
-    st.markdown("One link per slide: it opens the page set up to make the slide's point and runs the "
-                "experiment. Once anyone has run a preset, it answers at once for everyone.")
+    st.markdown("One link per slide, grouped by page in the lecture's order: it opens the page set up to make "
+                "the slide's point and runs the experiment. Once anyone has run a preset, it answers at once "
+                "for everyone.")
+    # The first half of the pages goes down the left column and the rest down the right, so reading
+    # down a column follows the lecture.
     columns = st.columns(2)
-    for index, item in enumerate(presets):
-        page = by_url_path(item.page)
-        columns[index % 2].page_link(page.file, label=item.title, icon=":material/slideshow:",
-                                     query_params={"preset": item.slug}, help=item.point)
+    for column, half in zip(columns, split_in_two(groups)):
+        for url_path, items in half:
+            page = by_url_path(url_path)
+            column.markdown(f"**{page.title}**")
+            for item in items:
+                column.page_link(page.file, label=item.title, icon=":material/slideshow:",
+                                 query_params={"preset": item.slug}, help=item.point)
 
 st.subheader("Keras 2 on the slides, Keras 3 here")
 # The rows live in lab.optimizers, where a test builds each Keras 3 spelling and checks what the old one does.

@@ -9,8 +9,10 @@ of a tampered or stale link were ignored and what is used instead.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
+from urllib.parse import urlsplit
 
 # Query parameters every page accepts (the app's own, not a page's widgets).
 GLOBAL_PARAMETERS = ("present", "preset")
@@ -102,3 +104,21 @@ def rejected_settings(
             notices.append(f"{_quoted(f'{key}={raw}')} is not an allowed value, "
                            f"so the default {_quoted(str(values[key]))} is used.")
     return notices, unknown
+
+
+def is_local_link(url: str) -> bool:
+    """Whether a link points at the computer that shows it (localhost, 127.0.0.1, ::1), so no phone can open it.
+
+    Args:
+        url: an absolute or relative URL.
+    Returns:
+        True for a loopback or unspecified host; False for any other host, or a link without one.
+    """
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified

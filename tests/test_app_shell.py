@@ -59,6 +59,24 @@ def test_home_links_every_preset():
     assert all_presets()
     for item in all_presets():
         assert links[item.title] == f"preset={item.slug}"
+    assert next(iter(links)).startswith("Start here: 1. The data")
+
+
+def test_home_groups_presets_by_page_in_lecture_order_down_each_column():
+    from lab.preset_lists import presets_by_page, split_in_two
+
+    app = open_app()
+    page_order = [spec.url_path for spec in catalog.PAGES]
+    groups = presets_by_page(all_presets(), page_order)
+    assert [page for page, _ in groups] == [page for page in page_order if any(
+        item.page == page for item in all_presets())]
+    left, right = split_in_two(groups)
+    assert left + right == groups and abs(sum(len(items) for _, items in left)
+                                          - sum(len(items) for _, items in right)) <= 3
+    # Each column lists its pages' titles in lecture order, then their preset links.
+    headings = [element.value for element in app.markdown if element.value.startswith("**")]
+    titles = [f"**{catalog.by_url_path(page).title}**" for page, _ in groups]
+    assert [heading for heading in headings if heading in titles] == titles
 
 
 def open_preset(slug: str) -> AppTest:

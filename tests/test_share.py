@@ -54,3 +54,15 @@ def test_other_spellings_of_a_numeric_option_name_that_option():
     # The label itself, a number that is no option, and text are left to the widget (and to the notice).
     assert [option_spelled(raw, rates, label) for raw in ("1", "1.5", "abc", "nan", "")] == [None] * 5
     assert option_spelled("64.0", (32, 64), lambda value: f"{value:,}") == 64
+
+
+@pytest.mark.parametrize("url, local", [
+    ("http://localhost:8501/training-lab?lab_seed=1", True), ("http://127.0.0.1:8501/", True),
+    ("http://[::1]:8501/", True), ("http://0.0.0.0:8501/", True), ("http://app.localhost/", True),
+    ("https://optimisation-lab.streamlit.app/training-lab", False), ("http://192.168.1.20:8501/", False),
+    ("/training-lab?lab_seed=1", False),
+])
+def test_a_link_to_this_computer_is_recognised_for_the_qr_warning(url, local):
+    from lab.share import is_local_link
+
+    assert is_local_link(url) is local

@@ -8,7 +8,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import streamlit as st
 
-from lab.share import option_spelled, rejected_settings
+from lab.share import is_local_link, option_spelled, rejected_settings
 
 
 def snapshot() -> dict[str, list[str]]:
@@ -96,6 +96,11 @@ def share_popover() -> None:
         link = current_link()
         st.caption("Everyone who opens this link sees this page with these settings and the same seed.")
         st.code(link, language=None, wrap_lines=True)
+        if is_local_link(link):
+            st.warning("This link points at this computer, so phones and laptops in the room cannot open it. "
+                       "Share the app's network or deployed address instead (for example, start it with "
+                       "`streamlit run app.py --server.address 0.0.0.0` and use this computer's IP address).",
+                       icon=":material/wifi_off:")
         try:
             st.image(qr_png(link), caption="Scan from the projector", width=240)
         except ValueError:

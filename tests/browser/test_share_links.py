@@ -36,6 +36,8 @@ def test_share_popover_shows_the_link_and_a_qr_code(page, server_url):
     expect(link).to_contain_text("127.0.0.1")
     assert "present=" not in link.inner_text()
     expect(popover.locator("img")).to_have_count(1)
+    # A QR code of 127.0.0.1 would send a phone to itself: the popover says so.
+    expect(popover.get_by_test_id("stAlert")).to_contain_text("points at this computer")
     screenshot(page, "shell-share-popover")
 
 
