@@ -56,6 +56,14 @@ def open_page(page, url: str, path: str = "") -> None:
     wait_idle(page)
 
 
+def open_sidebar(page) -> None:
+    """Unfold the sidebar when it is folded (a ?present=true link opens with it folded)."""
+    expand = page.get_by_test_id("stExpandSidebarButton")
+    if expand.count() and expand.is_visible():
+        expand.click()
+        page.get_by_test_id("stSidebar").get_by_text("Presentation mode").wait_for(timeout=10_000)
+
+
 def screenshot(page, name: str) -> Path:
     """Save a full-page screenshot under screenshots/ and return its path."""
     path = SCREENSHOTS / f"{name}.png"

@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import open_page, screenshot, start_server, wait_idle
+from tests.browser.conftest import open_page, open_sidebar, screenshot, start_server, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -15,6 +15,7 @@ def test_presentation_mode_from_a_link_and_back(page, server_url):
     size = page.evaluate("getComputedStyle(document.documentElement).fontSize")
     assert size == "20px"
     screenshot(page, "shell-presentation-home")
+    open_sidebar(page)  # a projector link folds it away
     page.get_by_text("Presentation mode").click()
     wait_idle(page)
     assert "present=" not in page.url
@@ -29,6 +30,7 @@ def test_tampered_link_gets_a_notice(page, server_url):
 
 def test_share_popover_shows_the_link_and_a_qr_code(page, server_url):
     open_page(page, server_url, "?present=true")
+    open_sidebar(page)  # a projector link folds it away
     page.get_by_role("button", name="Share this experiment").click()
     popover = page.locator("[data-testid='stPopoverBody']")
     # The popover's elements arrive one after another, so wait for each instead of reading at once.
