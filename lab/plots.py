@@ -14,6 +14,10 @@ import plotly.graph_objects as go
 
 # Colour-blind-safe palette (Okabe-Ito), readable on a projector.
 COLORS = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
+# Reference lines and markers (a target, an original direction, a zero line): black vanishes on the
+# dark theme and white on the light one, so a mid grey that reads on both (contrast about 3:1 on
+# white and 6:1 on Streamlit's dark background).
+REFERENCE_COLOR = "#8C8C8C"
 # No template: Streamlit's own chart theme then follows its light or dark theme.
 _LAYOUT = dict(margin=dict(l=60, r=20, t=50, b=50), legend=dict(orientation="h", y=-0.2))
 

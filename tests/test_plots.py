@@ -100,3 +100,18 @@ def test_every_topic_log_axis_gets_readable_ticks():
         source = inspect.getsource(importlib.import_module(f"lab.topics.{info.name}"))
         logs = len(re.findall(r'type="log"|log_y=True', source))
         assert source.count("return readable_log_ticks(figure)") >= min(logs, 1), info.name
+
+
+def test_reference_lines_read_on_light_and_dark_themes():
+    """The clipping page's original direction, the slide's point, is grey and thick, never black."""
+    import numpy as np
+
+    from lab.plots import REFERENCE_COLOR
+    from lab.topics.clipping import ClipComparison, clipping_arrows_figure
+
+    comparison = ClipComparison(gradient=np.array([0.1, 10.0]), threshold=1.0,
+                                clipped={"value": np.array([0.1, 1.0]), "norm": np.array([0.0099995, 0.99995])},
+                                angles={"value": 39.7, "norm": 0.0})
+    original = clipping_arrows_figure(comparison).data[0]
+    assert original.name.startswith("direction of the original")
+    assert original.line.color == REFERENCE_COLOR and original.line.width >= 4 and original.line.dash == "dash"

@@ -24,7 +24,7 @@ from lab.config import TrainConfig, float_literal
 from lab.data import Dataset, split_indices
 from lab.engines import ENGINES, EnginePool
 from lab.models import build_model, layer_table
-from lab.plots import COLORS
+from lab.plots import COLORS, REFERENCE_COLOR
 
 INPUTS = 28 * 28
 # Deep linear networks have no saturating activation to damp a large early step and
@@ -443,7 +443,7 @@ def collapse_figure(checks: dict[str, CollapseCheck], points: int = 400) -> go.F
             marker=dict(color=COLORS[index + 1], size=5, opacity=0.5),
         ))
     figure.add_trace(go.Scatter(x=[low, high], y=[low, high], mode="lines", name="equal",
-                                line=dict(color="black", dash="dash", width=1)))
+                                line=dict(color=REFERENCE_COLOR, dash="dash", width=2)))
     figure.update_layout(title="Network output against x·W₁W₂W₃ + b (pre-softmax logits)",
                          xaxis_title="collapsed single matrix: logit", yaxis_title="deep network: logit", **_LAYOUT)
     return figure

@@ -20,7 +20,7 @@ from lab.lazy import tf
 from lab.config import TrainConfig, float_literal
 from lab.data import Dataset
 from lab.models import build_model
-from lab.plots import COLORS, readable_log_ticks
+from lab.plots import COLORS, REFERENCE_COLOR, readable_log_ticks
 
 BATCH_SIZE = 32
 # Learning rates of the one-step sweep, from tiny to absurd (log-spaced).
@@ -369,7 +369,7 @@ def sweep_figure(result: BackpropResult) -> go.Figure:
     rates = [float(sweep["learning_rate"].min()), float(sweep["learning_rate"].max())]
     figure.add_trace(go.Scatter(x=rates, y=[result.loss_before] * 2, mode="lines",
                                 name=f"loss before the step {result.loss_before:.3f}",
-                                line=dict(color="black", dash="dash", width=2)))
+                                line=dict(color=REFERENCE_COLOR, dash="dash", width=2)))
     figure.update_layout(title="One step, many learning rates (same batch, same starting weights)",
                          xaxis_title="learning rate η (log scale)",
                          yaxis_title="batch loss after the step (log scale)",

@@ -19,7 +19,7 @@ import plotly.graph_objects as go
 
 from lab.claims import Claim
 from lab.config import TrainConfig, float_literal
-from lab.plots import COLORS, readable_log_ticks
+from lab.plots import COLORS, REFERENCE_COLOR, readable_log_ticks
 
 MAX_COMPONENTS = 1_000  # a gradient typed by hand never needs more; bounds the work
 MAX_MAGNITUDE = 1e18  # Keras clips in float32, where the squared norm of larger entries overflows
@@ -175,7 +175,7 @@ def clipping_arrows_figure(comparison: ClipComparison) -> go.Figure:
     reference_length = max(np.linalg.norm(v) for v in comparison.clipped.values()) * 1.15
     direction = gradient / norm * reference_length if norm > 0 else gradient
     figure = go.Figure()
-    _arrow(figure, direction, f"direction of the original (length {norm:.6g}, shortened)", COLORS[7], dash="dot")
+    _arrow(figure, direction, f"direction of the original (length {norm:.6g}, shortened)", REFERENCE_COLOR, dash="dash")
     _arrow(figure, comparison.clipped["value"], f"clipvalue={comparison.threshold:g}", COLORS[3])
     _arrow(figure, comparison.clipped["norm"], f"clipnorm={comparison.threshold:g}", COLORS[0])
     figure.update_layout(

@@ -23,7 +23,7 @@ import plotly.graph_objects as go
 
 from lab.config import OPTIMIZER_LABELS, OPTIMIZER_PARAMETERS, OPTIMIZERS, TrainConfig, float_literal
 from lab.engines import ENGINES
-from lab.plots import COLORS, readable_log_ticks
+from lab.plots import COLORS, REFERENCE_COLOR, readable_log_ticks
 
 LABELS = OPTIMIZER_LABELS  # the short name pages and tests use for this module's legends
 OPTIMIZER_COLORS = dict(zip(OPTIMIZERS, COLORS))
@@ -356,10 +356,10 @@ def surface_figure(surface_key: str, trajectories: dict, upto: Optional[int] = N
             hovertemplate=f"{LABELS[name]}<br>x=%{{x:.4f}}<br>y=%{{y:.4f}}<extra></extra>",
         ))
     figure.add_trace(go.Scatter(x=[surface.start[0]], y=[surface.start[1]], mode="markers", name="start",
-                                marker=dict(symbol="circle-open", size=16, color="black", line=dict(width=3))))
+                                marker=dict(symbol="circle-open", size=16, color=REFERENCE_COLOR, line=dict(width=3))))
     figure.add_trace(go.Scatter(x=[m[0] for m in surface.minima], y=[m[1] for m in surface.minima], mode="markers",
                                 name="minimum", marker=dict(symbol="star", size=18, color="#F0E442",
-                                                            line=dict(color="black", width=1))))
+                                                            line=dict(color=REFERENCE_COLOR, width=1))))
     figure.update_layout(
         title=f"{surface.title}: {'all steps' if upto is None else f'first {upto} steps'}",
         xaxis_title="x", yaxis_title="y", template="plotly_white", height=560,

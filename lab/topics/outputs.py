@@ -21,7 +21,7 @@ from plotly.subplots import make_subplots
 
 from lab.data import Dataset, split_indices
 from lab.models import layer_table
-from lab.plots import COLORS
+from lab.plots import COLORS, REFERENCE_COLOR
 from lab.engines import ENGINES
 from lab.topics.architecture import architecture_key, reset_optimizer
 
@@ -354,7 +354,7 @@ def _regression_figure(result: TaskResult, points: int = 1_000) -> go.Figure:
         go.Scatter(x=truth, y=predicted, mode="markers", name="test images",
                    marker=dict(color=COLORS[0], size=5, opacity=0.5)),
         go.Scatter(x=[low, high], y=[low, high], mode="lines", name="perfect prediction",
-                   line=dict(color="black", dash="dash", width=1)),
+                   line=dict(color=REFERENCE_COLOR, dash="dash", width=2)),
     ])
     figure.update_layout(title="Predicted against true mean brightness (1,000 test images)",
                          xaxis_title="true mean brightness", yaxis_title="predicted (1 linear unit)", **_LAYOUT)

@@ -23,7 +23,7 @@ import plotly.graph_objects as go
 
 from lab.config import TrainConfig
 from lab.data import Dataset, split_indices
-from lab.plots import COLORS, curves_figure
+from lab.plots import COLORS, REFERENCE_COLOR, curves_figure
 
 # Larger type than Plotly's default, for the back row of a lecture hall.
 _LAYOUT = dict(template="plotly_white", font=dict(size=14), margin=dict(l=60, r=20, t=60, b=50),
@@ -479,7 +479,7 @@ def optimism_figure(draws: pd.DataFrame) -> go.Figure:
         values = draws.loc[draws["rule"] == rule, "optimism"] * 100
         figure.add_trace(go.Histogram(x=values, name=f"{rule}: mean {values.mean():+.2f} points",
                                       marker_color=COLORS[3 if index == 0 else 0], opacity=0.6, xbins=bins))
-    figure.add_vline(x=0, line=dict(color="black", dash="dash"))
+    figure.add_vline(x=0, line=dict(color=REFERENCE_COLOR, dash="dash"))
     figure.update_layout(barmode="overlay", title="Reported minus fresh accuracy over many cuts of the test set",
                          xaxis_title="optimism (percentage points; > 0 means the reported number is too good)",
                          yaxis_title="cuts", **_LAYOUT)
