@@ -16,7 +16,7 @@ def test_home_renders_without_errors(page, server_url):
 
 def test_training_lab_trains_and_draws_curves(page, server_url):
     open_page(page, server_url)
-    page.get_by_role("link", name="Training Lab").click()
+    page.get_by_test_id("stSidebarNavItems").get_by_role("link", name="Training Lab").click()
     wait_idle(page)
     page.get_by_role("button", name="Train", exact=True).click()
     page.wait_for_selector("[data-testid='stMetric']", timeout=120_000)

@@ -46,7 +46,7 @@ def lab_url(data_dir):
 def open_lab(page, server_url: str) -> None:
     # Through the sidebar, as a student arrives from Home (deep links have their own test).
     open_page(page, server_url)
-    page.get_by_role("link", name="Training Lab").click()
+    page.get_by_test_id("stSidebarNavItems").get_by_role("link", name="Training Lab").click()
     page.get_by_role("heading", name="Training Lab").wait_for(timeout=30_000)
     wait_idle(page)
     assert page.get_by_role("button", name="Train", exact=True).is_visible()
@@ -218,7 +218,7 @@ def test_pressing_a_widget_or_stop_mid_training_keeps_a_stopped_run_and_frees_th
     page.get_by_role("link", name="Home").click()
     page.get_by_role("heading", name="Optimisation Lab").wait_for(timeout=30_000)
     assert seconds_until_idle_cpu(server) < 2.5
-    page.get_by_role("link", name="Training Lab").click()
+    page.get_by_test_id("stSidebarNavItems").get_by_role("link", name="Training Lab").click()
     page.get_by_role("heading", name="Training Lab").wait_for(timeout=30_000)
     wait_idle(page, timeout=30_000)
     assert "#3 Momentum lr 0.01" in selectbox_text(page, "Run") and "(stopped" in selectbox_text(page, "Run")
