@@ -75,7 +75,6 @@ class EnginePool:
         self.max_idle_bytes = max_idle_bytes
         # key -> list of (engine, bytes); the order is least recently given back first.
         self._idle: "collections.OrderedDict[Hashable, list[tuple[object, int]]]" = collections.OrderedDict()
-        self._sizes: dict[int, int] = {}  # id(engine) -> bytes, measured once per engine
         self._lock = threading.Lock()
         self.created = 0  # engines built so far: each one traced new graphs
         self.evicted = 0
@@ -107,15 +106,13 @@ class EnginePool:
             key: the key it was taken with.
             engine: the engine.
         """
-        size = self._sizes.get(id(engine)) or engine_bytes(engine)
+        size = engine_bytes(engine)  # a walk over a few dozen variables, outside the lock
         with self._lock:
-            self._sizes[id(engine)] = size
             self._idle.setdefault(key, []).append((engine, size))
             self._idle.move_to_end(key)
             while self._idle and self._idle_bytes() > self.max_idle_bytes:
                 oldest = next(iter(self._idle))
-                dropped, _ = self._idle[oldest].pop(0)
-                self._sizes.pop(id(dropped), None)
+                self._idle[oldest].pop(0)
                 self.evicted += 1
                 if not self._idle[oldest]:
                     del self._idle[oldest]

@@ -12,6 +12,8 @@ from typing import Optional, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from lab.runs import finite_or_none
+
 # Colour-blind-safe palette (Okabe-Ito), readable on a projector.
 COLORS = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
 # Reference lines and markers (a target, an original direction, a zero line): black vanishes on the
@@ -104,7 +106,7 @@ def curves_figure(
         a Figure with up to four traces: per step, running, per epoch, validation.
     """
     epochs = list(history.get("epoch") or [])
-    per_step = [_finite_or_none(value) for value in (first_steps or {}).get(metric, [])]
+    per_step = [finite_or_none(value) for value in (first_steps or {}).get(metric, [])]
     # Steps read better than tiny fractions of an epoch when a run diverged before its first epoch ended.
     against_step = diverged_at is not None and not epochs
     scale = 1 if against_step else steps_per_epoch
@@ -133,11 +135,6 @@ def curves_figure(
     if diverged_at is not None and scale:
         _mark_divergence(figure, metric, per_step, diverged_at, scale)
     return figure
-
-
-def _finite_or_none(value) -> Optional[float]:
-    value = float(value) if value is not None else None
-    return value if value is not None and np.isfinite(value) else None
 
 
 def _mark_divergence(figure: go.Figure, metric: str, per_step: list, diverged_at: int, scale: float) -> None:

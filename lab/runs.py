@@ -135,13 +135,20 @@ class RunRecord:
             a float, or None before the first epoch ended.
         """
         values = self.history.get("val_accuracy") or []
-        return _finite_or_none(values[-1]) if values else None
+        return finite_or_none(values[-1]) if values else None
 
 
 # ----------------------------------------------------------------------
 # Building records
 # ----------------------------------------------------------------------
-def _finite_or_none(value) -> Optional[float]:
+def finite_or_none(value) -> Optional[float]:
+    """A number as a float, or None when it is missing, NaN or infinite (a gap in a table or a curve).
+
+    Args:
+        value: a number or None.
+    Returns:
+        a finite float, or None.
+    """
     if value is None:
         return None
     value = float(value)
@@ -226,10 +233,10 @@ def record_from_result(result, run_id: int, test_labels: np.ndarray, source: str
         step_log=thin_step_log(result.step_log), layer_names=list(result.layer_names),
         steps_per_epoch=result.steps_per_epoch, stop_step=result.stop_step,
         clipped_fraction=result.clipped_fraction, seconds=float(result.seconds),
-        test_loss=_finite_or_none(result.test_loss) if usable else None,
-        test_accuracy=_finite_or_none(result.test_accuracy) if usable else None,
+        test_loss=finite_or_none(result.test_loss) if usable else None,
+        test_accuracy=finite_or_none(result.test_accuracy) if usable else None,
         confusion_matrix=matrix, sample_indices=sample, sample_probabilities=sample_probabilities,
-        source=source, note=note, ab_of=ab_of, first_steps=copy_first_steps(getattr(result, "first_steps", None)),
+        source=source, note=note, ab_of=ab_of, first_steps=copy_first_steps(result.first_steps),
     )
 
 
@@ -257,7 +264,7 @@ def record_from_progress(progress, config: TrainConfig, run_id: int, note: str =
         step_log=step_log, layer_names=list(progress.layer_names),
         steps_per_epoch=max(1, progress.total_steps // max(1, progress.epochs)),
         stop_step=progress.step, clipped_fraction=clipped, seconds=float(progress.seconds),
-        note=note, ab_of=ab_of, first_steps=copy_first_steps(getattr(progress, "first_steps", None)),
+        note=note, ab_of=ab_of, first_steps=copy_first_steps(progress.first_steps),
     )
 
 
@@ -510,7 +517,7 @@ def metric_series(record: RunRecord, metric: str, x_axis: str) -> tuple[list, li
         ys = [entry.get(metric) for entry in record.step_log]
     else:
         raise ValueError(f"x_axis must be 'epoch' or 'step', got {x_axis!r}")
-    return list(xs), [_finite_or_none(y) for y in ys]
+    return list(xs), [finite_or_none(y) for y in ys]
 
 
 def gallery_selection(record: RunRecord, test_labels: np.ndarray, misclassified_only: bool = False,
@@ -824,7 +831,7 @@ def runs_to_csv(records: Sequence[RunRecord]) -> str:
         last = {key: (history.get(key) or [None])[-1] for key in ("loss", "accuracy", "val_loss", "val_accuracy")}
         rows.append({
             "run": record.run_id, "status": record.status, "test_accuracy": record.test_accuracy,
-            "test_loss": record.test_loss, **{f"final_{key}": _finite_or_none(v) for key, v in last.items()},
+            "test_loss": record.test_loss, **{f"final_{key}": finite_or_none(v) for key, v in last.items()},
             "epochs_done": record.epochs_done, "steps": record.stop_step, "seconds": round(record.seconds, 3),
             "clipped_fraction": record.clipped_fraction, "source": record.source, "note": record.note,
             **{name: value for name, value in record.config.to_dict().items() if name != "hidden_units"},

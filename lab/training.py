@@ -118,6 +118,15 @@ class TrainResult:
     first_steps: dict[str, list[float]] = field(default_factory=dict)
 
     @property
+    def diverged_at(self) -> Optional[int]:
+        """The step at which the run diverged.
+
+        Returns:
+            the stop step of a diverged run, else None.
+        """
+        return self.stop_step if self.stop_reason == "diverged" else None
+
+    @property
     def clipped_fraction(self) -> float:
         """Share of the steps at which clipping was active.
 

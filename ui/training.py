@@ -103,23 +103,21 @@ def progress_curves(progress, metric: str):
     Returns:
         a Figure from lab.plots.curves_figure.
     """
-    return curves_figure(progress.history, progress.step_log, metric,
-                         first_steps=getattr(progress, "first_steps", None), steps_per_epoch=progress.steps_per_epoch)
+    return curves_figure(progress.history, progress.step_log, metric, first_steps=progress.first_steps,
+                         steps_per_epoch=progress.steps_per_epoch)
 
 
 def result_curves(result, metric: str):
     """The curves of a finished run (a TrainResult or a lab.runs.RunRecord), its divergence marked.
 
     Args:
-        result: a TrainResult (stop_reason) or a RunRecord (status).
+        result: a TrainResult or a RunRecord (both have first_steps and diverged_at).
         metric: "loss" or "accuracy".
     Returns:
         a Figure from lab.plots.curves_figure.
     """
-    reason = getattr(result, "stop_reason", None) or getattr(result, "status", None)
-    return curves_figure(result.history, result.step_log, metric, first_steps=getattr(result, "first_steps", None),
-                         steps_per_epoch=result.steps_per_epoch,
-                         diverged_at=result.stop_step if reason == "diverged" else None)
+    return curves_figure(result.history, result.step_log, metric, first_steps=result.first_steps,
+                         steps_per_epoch=result.steps_per_epoch, diverged_at=result.diverged_at)
 
 
 # ----------------------------------------------------------------------
