@@ -7,6 +7,7 @@ their traces and axis titles without a browser.
 
 from __future__ import annotations
 
+import math
 from typing import Optional, Sequence
 
 import numpy as np
@@ -20,6 +21,7 @@ COLORS = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0
 # dark theme and white on the light one, so a mid grey that reads on both (contrast about 3:1 on
 # white and 6:1 on Streamlit's dark background).
 REFERENCE_COLOR = "#8C8C8C"
+MAX_LOG_LABELS = 8  # labelled powers of ten on one log axis; more overlap on a 300 px projector chart
 # No template: Streamlit's own chart theme then follows its light or dark theme.
 _LAYOUT = dict(margin=dict(l=60, r=20, t=50, b=50), legend=dict(orientation="h", y=-0.2))
 
@@ -53,8 +55,10 @@ def readable_log_ticks(figure: go.Figure) -> go.Figure:
             continue
         low, high = min(values), max(values)
         if high / low >= 10**2.5:
-            # Many powers of ten: one labelled tick per power, written 10^k.
-            figure.layout[name].update(tickmode="linear", dtick=1, exponentformat="power")
+            # Many powers of ten: labelled ticks at powers of ten, written 10^k. A diverged loss can
+            # span 30 of them, so every k-th power is labelled to keep at most MAX_LOG_LABELS.
+            every = max(1, math.ceil(math.log10(high / low) / MAX_LOG_LABELS))
+            figure.layout[name].update(tickmode="linear", dtick=every, exponentformat="power")
             continue
         ticks = _nice_ticks(low, high, (1, 2, 5))
         if len(ticks) < 2:

@@ -82,6 +82,9 @@ def test_log_axes_label_powers_of_ten_or_1_2_5_values_never_bare_digits():
     series = [("#1", [1, 2, 3], [2.3, 4e3, 1e7]), ("#2", [1, 2, 3], [0.9, 0.5, None])]
     wide = plots.compare_figure(series, "loss", "step", log_y=True).layout.yaxis
     assert wide.type == "log" and wide.dtick == 1 and wide.exponentformat == "power"
+    # A diverged loss over 30 powers of ten: every 4th power labelled, so the labels do not pile up.
+    diverged = plots.compare_figure([("#1", [0, 1, 2], [2.4, 1e10, 5e28])], "loss", "step", log_y=True).layout.yaxis
+    assert diverged.dtick == 4 and 29 / diverged.dtick <= plots.MAX_LOG_LABELS
     # Learning rates from 0.001 to 0.03: a decade and a half, labelled 0.001, 0.002, 0.005, 0.01, 0.02.
     rates = plots.compare_figure([("#1", [1, 2], [0.001, 0.03])], "learning_rate", "step", log_y=True).layout.yaxis
     assert list(rates.ticktext) == ["0.001", "0.002", "0.005", "0.01", "0.02"]
