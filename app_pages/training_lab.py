@@ -301,7 +301,12 @@ def show_compare(runs) -> None:
                                   index=metrics.index("val_accuracy") if "val_accuracy" in metrics else 0)
     log_y = log_col.toggle("Log scale", key="lab_compare_log")
     series = [(f"#{r.run_id}", *lab_runs.metric_series(r, metric, x_axis)) for r in records]
-    chart(figure=compare_figure(series, lab_runs.metric_label(metric), x_axis, log_y), key="lab_compare_chart")
+    if any(value is not None for _, _, ys in series for value in ys):
+        chart(figure=compare_figure(series, lab_runs.metric_label(metric), x_axis, log_y), key="lab_compare_chart")
+    else:  # e.g. a run that diverged before its first epoch ended: an empty chart would say nothing
+        st.info(f"No run here has a {lab_runs.metric_label(metric)} {'by epoch' if x_axis == 'epoch' else 'yet'}: "
+                "a run that stopped or diverged before its first epoch ended has values only by step. "
+                "Choose **step** under *Against*.", icon=":material/info:")
     differing = lab_runs.differing_settings(records)
     table = lab_runs.compare_table(records)
     st.dataframe(lab_runs.highlight_differences(table, differing), key="lab_compare_table")

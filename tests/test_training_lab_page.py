@@ -192,3 +192,13 @@ def test_a_link_may_spell_a_learning_rate_of_one_any_way(data_dir, spelling):
     refused = open_in_app("training_lab.py", {"lab_learning_rate": "1.5"})
     assert refused.select_slider(key="lab_learning_rate").value == 0.01
     assert any("`lab_learning_rate=1.5` is not an allowed value" in warning.value for warning in refused.warning)
+
+
+def test_a_run_that_diverged_before_its_first_epoch_is_compared_by_step_not_on_an_empty_chart(data_dir):
+    app = _open()
+    _small(app, seed=103, learning_rate=10.0).button(key="lab_train").click().run()
+    assert not app.exception
+    assert app.session_state[RUNS_KEY].latest.status == "diverged"
+    titles = [json.loads(chart.proto.spec)["layout"]["title"]["text"] for chart in app.get("plotly_chart")]
+    assert "validation accuracy by epoch" not in titles  # no epoch finished: nothing to draw by epoch
+    assert "Choose **step** under *Against*" in _texts(app.info)
