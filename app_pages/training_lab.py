@@ -14,7 +14,7 @@ from lab.config import CLIP_MODES, DATASETS, INITIALIZERS, LOSSES, OPTIMIZER_PAR
 from lab.cost import describe_seconds
 from lab.plots import (
     compare_figure, confusion_matrix_figure, gradient_norms_figure, learning_rate_figure,
-    per_class_accuracy_figure, prediction_figure,
+    per_class_accuracy_figure, prediction_figure, waiting_curves_figure,
 )
 from ui.common import DATASET_LABELS, get_dataset, show_keras_code
 from ui.present import chart, more_settings, presenting
@@ -23,7 +23,7 @@ from ui.service import warm_start
 from ui.share import accept_other_spellings
 from ui.training import (
     LAB_DEFAULT, LAB_OPTIONS, SOURCE_TEXT, apply_lab_config, config_from_lab_state, init_lab_widgets,
-    PROJECTOR_CHART_HEIGHT, normalized, result_curves, settle_interrupted_run, train_lab_run,
+    PROJECTOR_CHART_HEIGHT, lab_key, normalized, result_curves, settle_interrupted_run, train_lab_run,
 )
 
 RUNS_KEY = "training_lab_runs"  # the session's lab.runs.RunHistory
@@ -438,6 +438,8 @@ with results_area:
     if not runs.records:
         st.info("Press **Train** to train the model; the default run takes a few seconds. Then change one "
                 "setting and train again to compare, or restore runs from a file below.")
+        waiting = waiting_curves_figure("loss", st.session_state.get(lab_key("epochs"), 5))
+        chart(figure=waiting.update_layout(height=PROJECTOR_CHART_HEIGHT), key="lab_waiting_loss")
     else:
         if not results_first:
             st.header("Results")

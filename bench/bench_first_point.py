@@ -52,7 +52,9 @@ RECORDER = """() => {
     if (lab.firstPoint === null) {
       const loss = Array.from(panel.querySelectorAll('.js-plotly-plot')).find(el =>
         String(((el.layout || {}).title || {}).text || '').replace(/<[^>]+>/g, '') === 'Loss');
-      if (loss && (loss.data || []).some(trace => trace.x && trace.x.length > 0)) lab.firstPoint = performance.now();
+      // Plotly keeps NumPy columns as {bdata, dtype} objects, which have no length.
+      const points = values => Boolean(values && (values.length > 0 || values.bdata));
+      if (loss && (loss.data || []).some(trace => points(trace.x))) lab.firstPoint = performance.now();
     }
     const bar = panel.querySelector("[data-testid='stProgress']");
     const match = bar && bar.innerText.match(/Epoch (\\d+)\\/(\\d+)/);
@@ -70,7 +72,7 @@ RECORDER = """() => {
 def open_lab(page, url: str) -> None:
     page.goto(url)
     page.wait_for_selector(IDLE, timeout=60_000)
-    page.get_by_role("link", name="Training Lab").click()
+    page.get_by_test_id("stSidebarNavItems").get_by_role("link", name="Training Lab").click()
     page.get_by_role("heading", name="Training Lab").wait_for(timeout=30_000)
     page.wait_for_selector(IDLE, timeout=60_000)
     page.evaluate(RECORDER)

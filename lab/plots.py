@@ -141,6 +141,26 @@ def curves_figure(
     return figure
 
 
+def waiting_curves_figure(metric: str = "loss", epochs: int = 5) -> go.Figure:
+    """The empty axes of the live curves, shown before the first run, with where the curve will start.
+
+    Drawing it when the page opens also makes the browser load Plotly then, so the
+    first live point of the first run appears at once instead of after that download.
+
+    Args:
+        metric: "loss" or "accuracy".
+        epochs: the planned run's epochs, the x-axis range.
+    Returns:
+        a Figure with no traces, the live chart's axis titles and one annotation.
+    """
+    figure = _figure(metric.capitalize(), "epoch", metric)
+    figure.update_xaxes(range=[0, max(1, epochs)])
+    figure.update_yaxes(range=[0, 2.5] if metric == "loss" else [0, 1])
+    figure.add_annotation(text=f"Press Train: the {metric} of every mini-batch appears here, from step 0",
+                          x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False)
+    return figure
+
+
 def _mark_divergence(figure: go.Figure, metric: str, per_step: list, diverged_at: int, scale: float) -> None:
     """A dashed line and the words "diverged at step N" where the run diverged; losses go on a log axis."""
     finite = [value for value in per_step if value is not None and value > 0]

@@ -118,3 +118,12 @@ def test_reference_lines_read_on_light_and_dark_themes():
     original = clipping_arrows_figure(comparison).data[0]
     assert original.name.startswith("direction of the original")
     assert original.line.color == REFERENCE_COLOR and original.line.width >= 4 and original.line.dash == "dash"
+
+
+def test_waiting_curves_have_the_live_charts_axes_and_say_where_the_curve_starts():
+    figure = plots.waiting_curves_figure("loss", epochs=8)
+    assert len(figure.data) == 0
+    assert figure.layout.xaxis.title.text == "epoch" and figure.layout.yaxis.title.text == "loss"
+    assert tuple(figure.layout.xaxis.range) == (0, 8)
+    assert "from step 0" in figure.layout.annotations[0].text
+    assert tuple(plots.waiting_curves_figure("accuracy").layout.yaxis.range) == (0, 1)
