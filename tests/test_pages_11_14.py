@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from lab.topics import optimizers2d as opt
 from tests.conftest import ROOT
 
 TIMEOUT = 120
@@ -106,6 +107,9 @@ def test_optimizers_page_surface_race_and_adagrad(data_dir):
     race = table_with(app, "validation accuracy")
     assert set(race["optimizer"]) == {"SGD", "Adam"} and (race["validation accuracy"] > 0.1).all()
     assert {"opt_race_accuracy", "opt_race_steps"} <= set(chart_keys(app))
+    # The race's claims are about the default race; a two-optimizer race on 1,000 images does not state them.
+    race_notice = next(info.value for info in app.info if "Same start, same batches" in info.value)
+    assert not any(claim.text in race_notice for claim in opt.RACE_CLAIMS)
 
     app.slider(key="opt_adagrad_epochs").set_value(1)
     app.checkbox(key="opt_adagrad_compare").uncheck()
@@ -113,6 +117,18 @@ def test_optimizers_page_surface_race_and_adagrad(data_dir):
     assert not app.exception
     assert "opt_effective_chart" in chart_keys(app)
     assert any(label.startswith("AdaGrad: output layer's rate") for label in metrics(app))
+    notice = next(info.value for info in app.info if "AdaGrad's lines only go down" in info.value)
+    assert "would keep" in notice and not any(claim.text in notice for claim in opt.ADAGRAD_CLAIMS)
+
+
+def test_optimizers_page_states_the_race_claims_for_the_default_race(data_dir):
+    app = open_page("12_optimizers.py")
+    app.button(key="opt_race_run").click().run()
+    assert not app.exception
+    notice = next(info.value for info in app.info if "Same start, same batches" in info.value)
+    assert all(claim.text in notice for claim in opt.RACE_CLAIMS)
+    # The claims the page states are the ones tests/test_claims.py checks on the same default race.
+    assert opt.is_default_race(app.session_state["opt_race"])
 
 
 # ----------------------------------------------------------------------

@@ -21,6 +21,7 @@ from typing import Callable, Optional
 import numpy as np
 import plotly.graph_objects as go
 
+from lab.claims import Claim
 from lab.config import OPTIMIZER_LABELS, OPTIMIZER_PARAMETERS, OPTIMIZERS, TrainConfig, float_literal
 from lab.engines import ENGINES
 from lab.plots import COLORS, REFERENCE_COLOR, readable_log_ticks
@@ -926,3 +927,104 @@ def effective_rate_2d_figure(trajectories: dict) -> go.Figure:
                          legend=dict(orientation="h", y=-0.2))
     figure.update_yaxes(type="log")
     return readable_log_ticks(figure)
+
+
+# ----------------------------------------------------------------------
+# The page's outcome claims, checked on the real data by tests/test_claims.py
+# ----------------------------------------------------------------------
+# The page's default race and AdaGrad experiment; the claims are shown only for results of these.
+RACE_DEFAULTS = dict(train_size=2_000, epochs=2)
+ADAGRAD_DEFAULTS = dict(learning_rate=0.01, epochs=5, compare=True)
+
+
+def is_default_race(results: dict) -> bool:
+    """Whether a race ran every optimizer at the page's default size, so its claims apply.
+
+    Args:
+        results: from `race`.
+    Returns:
+        True for the default race.
+    """
+    default = race_configs(list(OPTIMIZERS), **RACE_DEFAULTS)
+    return set(results) == set(default) and all(results[name].config == config for name, config in default.items())
+
+
+def is_default_adagrad(logs: list) -> bool:
+    """Whether an AdaGrad experiment used the page's defaults, so its claims apply.
+
+    Args:
+        logs: from `adagrad_comparison`.
+    Returns:
+        True for the default experiment.
+    """
+    return ([log.optimizer for log in logs] == ["adagrad", "rmsprop"]
+            and logs[0].learning_rate == ADAGRAD_DEFAULTS["learning_rate"]
+            and len(logs[0].val_accuracy) == ADAGRAD_DEFAULTS["epochs"])
+
+
+def one_over_sqrt_t_ratio(log: EffectiveRateLog) -> float:
+    """What a rate falling like 1/sqrt(t) would keep from the reference step to the last record.
+
+    Args:
+        log: an EffectiveRateLog.
+    Returns:
+        sqrt(reference step / last step).
+    """
+    return math.sqrt(log.steps[log.reference_index()] / log.steps[-1])
+
+
+def claims_experiment(dataset, trainer: Optional[Callable] = None) -> dict:
+    """Run the default race and the default AdaGrad experiment, which the page's claims are about.
+
+    Args:
+        dataset: the shared dataset.
+        trainer: train(config, dataset) -> TrainResult for the race; lab.training.train by default.
+    Returns:
+        {"race": {name: TrainResult}, "adagrad": [EffectiveRateLog, EffectiveRateLog]}.
+    """
+    return {"race": race(race_configs(list(OPTIMIZERS), **RACE_DEFAULTS), dataset, trainer=trainer),
+            "adagrad": adagrad_comparison(dataset, **ADAGRAD_DEFAULTS)}
+
+
+def _final_accuracy(results: dict, name: str) -> float:
+    return float(results[name].history["val_accuracy"][-1])
+
+
+def _sgd_last_and_momentum_closes_most(experiment) -> bool:
+    results = experiment["race"]
+    accuracies = {name: _final_accuracy(results, name) for name in results}
+    best, sgd = max(accuracies.values()), accuracies["sgd"]
+    return min(accuracies, key=accuracies.get) == "sgd" and accuracies["momentum"] - sgd >= 0.75 * (best - sgd)
+
+
+def _adagrad_behind_momentum_and_adam(experiment) -> bool:
+    results = experiment["race"]
+    adagrad = _final_accuracy(results, "adagrad")
+    return adagrad < _final_accuracy(results, "momentum") and adagrad < _final_accuracy(results, "adam")
+
+
+def _adagrad_rate_falls_slowly(experiment) -> bool:
+    adagrad = experiment["adagrad"][0]
+    hidden = [adagrad.ratio(name) for name in adagrad.layer_names if name != "output"]
+    return (min(hidden) > 0.9 and adagrad.ratio("output") < min(hidden)
+            and adagrad.ratio("output") > 2 * one_over_sqrt_t_ratio(adagrad))
+
+
+def _rmsprop_rate_rises(experiment) -> bool:
+    return experiment["adagrad"][1].ratio("output") > 1.0
+
+
+RACE_CLAIMS = (
+    Claim("Plain SGD at 0.01 finishes last, and momentum alone closes most of its gap to the best optimizer "
+          "(at least three quarters).", _sgd_last_and_momentum_closes_most),
+    Claim("AdaGrad finishes behind Momentum and Adam.", _adagrad_behind_momentum_and_adam),
+)
+ADAGRAD_CLAIMS = (
+    Claim("AdaGrad's rate only falls, but slowly: the hidden layers keep more than 90% of their rate, and the "
+          "output layer, whose gradients are largest, falls the most, yet keeps more than twice what a rate "
+          "falling like 1/√t would keep. Keras starts *s* at 0.1, and the squared gradients of these few hundred "
+          "steps add little to that.", _adagrad_rate_falls_slowly),
+    Claim("RMSprop's *s* is a moving average of recent gradients, so its rate goes up again as the gradients "
+          "get smaller: its output layer ends above its rate at the reference step.", _rmsprop_rate_rises),
+)
+CLAIMS = RACE_CLAIMS + ADAGRAD_CLAIMS
