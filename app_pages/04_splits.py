@@ -9,6 +9,7 @@ makes the reported accuracy optimistic.
 
 import streamlit as st
 
+from lab.claims import markdown_list
 from lab.topics import splits as topic
 from ui import present, presets
 from ui.common import get_dataset, show_keras_code
@@ -101,6 +102,10 @@ else:
     columns[1].metric("Validation accuracy", f"{full.history['val_accuracy'][-1]:.1%}")
     columns[2].metric("Gap", f"{topic.generalisation_gap(full.history) * 100:.1f} points")
     columns[3].metric("Test accuracy after all epochs", f"{full.test_accuracy:.1%}")
+    st.markdown("The slides: performance is often training > validation > test, and that is acceptable if the "
+                "gap is small. " + topic.performance_order(full.history, full.test_accuracy))
+    if (full.config.train_size, full.config.epochs) == (topic.CLAIM_SIZES[0], 40):
+        st.markdown("Measured at these defaults and checked by the tests:\n" + markdown_list(topic.CLAIMS))
     left, right = st.columns(2)
     present.chart(topic.overfitting_figure(full.history, "accuracy"), container=left, key="splits_fit_accuracy")
     present.chart(topic.overfitting_figure(full.history, "loss"), container=right, key="splits_fit_loss")
@@ -134,8 +139,7 @@ else:
         f"{full.history['accuracy'][-1]:.0%} while validation accuracy stays at "
         f"{full.history['val_accuracy'][-1]:.0%}, "
         f"and {turn}. Early stopping ends the run {early.config.early_stopping_patience} epochs after its best "
-        "validation loss and restores those weights; a larger patience tolerates more noise but trains longer. "
-        "More training images shrink the gap."
+        "validation loss and restores those weights; a larger patience tolerates more noise but trains longer."
         + (" It watches the loss, not the accuracy: here the model trained to the end gets a few more test "
            "images right, yet its test loss is higher, because cross-entropy punishes confident mistakes: on the "
            "test images it gets wrong it is on average "

@@ -152,6 +152,10 @@ def test_splits_page_checks_the_split_and_runs_its_three_experiments(data_dir):
     fits = app.session_state["splits_fit_result"]
     assert len(fits["full"].history["epoch"]) == 15 and fits["early"].config.early_stopping_patience == 2
     assert metric(app, "Gap").endswith("points")
+    texts = [markdown.value for markdown in app.markdown]
+    assert any(text.startswith("The slides: performance is often training > validation > test") and "This run: training"
+               in text for text in texts)
+    assert not any("checked by the tests" in text for text in texts)  # 15 epochs: the claims are about 40
     app.slider(key="splits_patience_scrub").set_value(5).run()
     assert not app.exception
     assert any("Keras's own EarlyStopping" in caption.value and "agrees" in caption.value for caption in app.caption)

@@ -321,3 +321,12 @@ def test_one_step_records_forward_loss_backward_and_update(fashion):
         assert isinstance(figure, go.Figure) and len(figure.data) >= 1
     assert backprop.gradients_figure(result).layout.yaxis.type == "log"
     compile(backprop.step_code(0.01, 0), "step_code", "exec")
+
+
+def test_performance_order_names_the_order_and_judges_the_gap():
+    from lab.topics import splits
+
+    overfit = splits.performance_order({"accuracy": [0.99], "val_accuracy": [0.80]}, 0.82)
+    assert "training > test > validation" in overfit and "19 points, not small" in overfit
+    healthy = splits.performance_order({"accuracy": [0.86], "val_accuracy": [0.84]}, 0.83)
+    assert "training > validation > test" in healthy and "acceptable" in healthy

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from lab.claims import Claim
 from lab.config import TrainConfig
 from lab.data import Dataset, split_indices
 from lab.plots import COLORS, REFERENCE_COLOR, curves_figure
@@ -271,6 +272,27 @@ def fit_with_and_without_early_stopping(dataset: Dataset, train_size: int = 500,
         "full": trainer(overfitting_config(train_size, epochs, seed), dataset),
         "early": trainer(overfitting_config(train_size, epochs, seed, patience=patience), dataset),
     }
+
+
+SMALL_GAP = 0.05  # a training-validation gap below 5 points of accuracy reads as "small" on this page
+
+
+def performance_order(history: dict, test_accuracy: float) -> str:
+    """The slide's "training > validation > test" checked on one run, in words.
+
+    Args:
+        history: the run's TrainResult history.
+        test_accuracy: its accuracy on the test set.
+    Returns:
+        one Markdown sentence with the three accuracies, their order and whether the gap is small.
+    """
+    scores = {"training": history["accuracy"][-1], "validation": history["val_accuracy"][-1], "test": test_accuracy}
+    order = " > ".join(sorted(scores, key=scores.get, reverse=True))
+    gap = generalisation_gap(history)
+    verdict = (f"small (under {SMALL_GAP:.0%} points), which the slides call acceptable" if gap < SMALL_GAP else
+               f"{gap * 100:.0f} points, not small: the model has learnt its training images rather than the task")
+    return (f"This run: training {scores['training']:.1%}, validation {scores['validation']:.1%}, test "
+            f"{scores['test']:.1%}, so {order}. The training-validation gap is {verdict}.")
 
 
 def mistake_confidence(probabilities: np.ndarray, labels: np.ndarray) -> float:
@@ -527,3 +549,43 @@ print(tune[best], fresh[best])  # ... reports a number that fresh data does not 
 best = valid.argmax()       # choosing on validation keeps the test set honest
 print(tune[best], fresh[best])
 '''
+
+
+# ----------------------------------------------------------------------
+# The page's outcome claims, checked on the real data by tests/test_claims.py
+# ----------------------------------------------------------------------
+CLAIM_SIZES = (500, 5_000)  # the page's default training images, and its largest choice
+
+
+def claims_experiment(dataset: Dataset, trainer: Optional[Callable] = None) -> dict:
+    """Train the page's overfitting run (40 epochs, seed 1) on 500 and on 5,000 images.
+
+    Args:
+        dataset: the shared dataset.
+        trainer: train(config, dataset) -> TrainResult; lab.training.train by default.
+    Returns:
+        {train_size: TrainResult}.
+    """
+    if trainer is None:
+        from lab.training import train as trainer
+
+    return {size: trainer(overfitting_config(size), dataset) for size in CLAIM_SIZES}
+
+
+def _small_subset_overfits(runs) -> bool:
+    run = runs[CLAIM_SIZES[0]]
+    return generalisation_gap(run.history) > 3 * SMALL_GAP and run.history["val_accuracy"][-1] > run.test_accuracy - 0.03
+
+
+def _more_images_shrink_the_gap(runs) -> bool:
+    small, large = (generalisation_gap(runs[size].history) for size in CLAIM_SIZES)
+    return large < small - SMALL_GAP
+
+
+CLAIMS = (
+    Claim("On the default 500 images the training accuracy ends more than 15 points above the validation "
+          "accuracy, while validation and test accuracy stay close: the gap measures memorising.",
+          _small_subset_overfits),
+    Claim("More training images shrink the gap: on 5,000 images it is more than 5 points smaller than on 500, "
+          "after the same 40 epochs.", _more_images_shrink_the_gap),
+)
