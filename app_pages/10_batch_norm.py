@@ -8,6 +8,7 @@ moving averages it collected, which is why predictions do not depend on the batc
 
 import streamlit as st
 
+from lab.claims import markdown_list
 from lab.topics import batch_norm as topic
 from lab.worker import lean_train
 from ui.common import config_or_error, get_dataset, show_keras_code
@@ -50,7 +51,8 @@ right.latex(r"y_i = \gamma \hat x_i + \beta")
 left.latex(r"\hat\mu \leftarrow 0.99\,\hat\mu + 0.01\,\mu_B")
 right.latex(r"\hat\sigma^2 \leftarrow 0.99\,\hat\sigma^2 + 0.01\,\sigma_B^2")
 st.caption("Training normalises with the batch's μ_B and σ²_B and updates the moving averages μ̂ and σ̂² "
-           "(momentum 0.99); at test time (training=False) the moving averages take their place.")
+           "(momentum 0.99); at test time (training=False) the moving averages take their place. The scale γ and "
+           "the shift β are weights the optimizer learns (see the end of the page).")
 
 # ----------------------------------------------------------------------
 st.header("None, before or after the activation")
@@ -149,3 +151,14 @@ else:
     )
     with st.expander("Show Keras code"):
         st.code(topic.statistics_code(), language="python")
+
+    st.subheader("γ and β are learned")
+    chart(topic.scale_shift_figure(stats), key="bn_scale_shift_chart")
+    moved = stats.moved_share()
+    st.markdown(
+        f"Normalising forces every unit to mean 0 and variance 1; γ and β give that back where it helps. Keras "
+        f"starts them at 1 and 0. In this run {moved['gamma']:.0%} of the units' γ and {moved['beta']:.0%} of their "
+        f"β moved by more than {topic.MOVED_TOLERANCE:g}: small steps, at SGD's learning rate of "
+        f"{stats.config.learning_rate:g} over {stats.steps:,} steps, but steps of the loss's gradient.")
+    if stats.is_default:
+        st.markdown("Measured at these defaults and checked by the tests:\n" + markdown_list(topic.CLAIMS))

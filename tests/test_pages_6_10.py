@@ -152,6 +152,11 @@ def test_batch_norm_page(data_dir):
         "Moving statistics", "Batch statistics, 256 images", "Batch statistics, 1 image"]
     assert app.metric[2].value == f"{stats.test_accuracy_batch_of_one:.1%}"
     assert "0.99^64" in texts(app.success)
+    # γ and β: the histogram and the measured share are shown; the claims only for the default 5,000 images.
+    assert any(element.key == "bn_scale_shift_chart" for element in app.get("plotly_chart"))
+    shown = " ".join(markdown.value for markdown in app.markdown)
+    assert f"In this run {stats.moved_share()['gamma']:.0%} of the units' γ" in shown
+    assert not stats.is_default and "checked by the tests" not in shown
 
 
 # ----------------------------------------------------------------------

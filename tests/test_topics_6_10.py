@@ -330,3 +330,21 @@ def test_too_few_steps_leave_the_moving_statistics_behind(fashion):
     error = np.abs(short.moving_mean - short.population_mean).mean()
     assert error > 0.1  # far from the data's statistics
     assert short.test_accuracy_inference < short.test_accuracy_batches
+
+
+def test_scale_shift_figure_has_a_histogram_per_weight_and_the_start_values_marked():
+    import numpy as np
+
+    from lab.topics import batch_norm
+
+    stats = batch_norm.BatchStatistics(
+        steps=10, momentum=0.99, batch_size=32, batch_mean=np.zeros(3), batch_variance=np.ones(3),
+        population_mean=np.zeros(3), population_variance=np.ones(3), moving_mean=np.zeros(3),
+        moving_variance=np.ones(3), gamma=np.array([1.0, 1.01, 0.98]), beta=np.array([0.0, 0.0, 0.002]),
+        epsilon=1e-3, inference_matches_moving=0.0, training_matches_batch=0.0, test_accuracy_inference=0.5,
+        test_accuracy_batches=0.5, test_accuracy_batch_of_one=0.1, same_prediction_batch_of_one=True)
+    assert stats.moved_share() == {"gamma": 2 / 3, "beta": 1 / 3}
+    figure = batch_norm.scale_shift_figure(stats)
+    assert [trace.type for trace in figure.data] == ["histogram", "histogram"]
+    assert sorted(shape.x0 for shape in figure.layout.shapes) == [0.0, 1.0]
+    assert figure.layout.xaxis.title.text.startswith("value after training")

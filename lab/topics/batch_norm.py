@@ -23,9 +23,10 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from lab.claims import Claim
 from lab.config import TrainConfig
 from lab.data import Dataset, split_indices
-from lab.plots import COLORS, _LAYOUT, _figure
+from lab.plots import COLORS, REFERENCE_COLOR, _LAYOUT, _figure
 
 PLACEMENTS = {"none": "no batch norm", "before": "batch norm before activation", "after": "batch norm after activation"}
 SHORT_LABELS = {"none": "none", "before": "before activation", "after": "after activation"}
@@ -36,6 +37,7 @@ BASE_FIELDS = dict(train_size=5_000, validation_size=1_000, epochs=4, batch_size
 STATS_FIELDS = dict(train_size=5_000, validation_size=1_000, epochs=2, batch_size=32, learning_rate=0.01, seed=42,
                     batch_norm="before")
 BATCH_ONE_IMAGES = 200  # test images predicted one at a time in training mode
+MOVED_TOLERANCE = 1e-3  # a gamma or beta this far from its start value (1 or 0) has been changed by training
 
 
 def base_config(**overrides) -> TrainConfig:
@@ -283,6 +285,29 @@ class BatchStatistics:
     test_accuracy_batches: float  # whole test set in batches, training=True (batch statistics)
     test_accuracy_batch_of_one: float  # BATCH_ONE_IMAGES test images one at a time, training=True
     same_prediction_batch_of_one: bool  # whether every single-image prediction was the same class
+    trainable: tuple = ()  # the layer's weights the optimizer trains (Keras: gamma, beta)
+    non_trainable: tuple = ()  # the weights only the moving averages update (moving_mean, moving_variance)
+    config: Optional[TrainConfig] = None  # the run's settings
+
+    @property
+    def is_default(self) -> bool:
+        """Whether these are the page's default statistics (STATS_FIELDS), which its claims are about.
+
+        Returns:
+            True for the default run.
+        """
+        return self.config == TrainConfig(**STATS_FIELDS)
+
+    def moved_share(self, tolerance: float = MOVED_TOLERANCE) -> dict[str, float]:
+        """Share of units whose gamma left 1 and whose beta left 0 by more than `tolerance`.
+
+        Args:
+            tolerance: the smallest change that counts as moved.
+        Returns:
+            {"gamma": share, "beta": share}, each in [0, 1].
+        """
+        return {"gamma": float(np.mean(np.abs(self.gamma - 1) > tolerance)),
+                "beta": float(np.mean(np.abs(self.beta) > tolerance))}
 
     @property
     def leftover(self) -> float:
@@ -365,6 +390,9 @@ def batch_statistics(
         test_accuracy_batches=accuracy_batches,
         test_accuracy_batch_of_one=float(np.mean(single == dataset.y_test[:BATCH_ONE_IMAGES])),
         same_prediction_batch_of_one=bool(np.all(single == single[0])),
+        trainable=tuple(weight.name for weight in layer.trainable_weights),
+        non_trainable=tuple(weight.name for weight in layer.non_trainable_weights),
+        config=config,
     )
 
 
@@ -443,6 +471,25 @@ def statistics_figure(stats: BatchStatistics) -> go.Figure:
     return figure
 
 
+def scale_shift_figure(stats: BatchStatistics) -> go.Figure:
+    """Histograms of the first BN layer's learned gamma and beta, with their start values 1 and 0 marked.
+
+    Args:
+        stats: a BatchStatistics.
+    Returns:
+        a Figure with two panels (gamma, beta).
+    """
+    figure = make_subplots(rows=1, cols=2, subplot_titles=("γ (scale) per unit", "β (shift) per unit"))
+    for column, (values, start, color) in enumerate(((stats.gamma, 1.0, COLORS[0]), (stats.beta, 0.0, COLORS[2])), 1):
+        figure.add_trace(go.Histogram(x=values, nbinsx=40, marker_color=color, name="after training",
+                                      showlegend=column == 1), row=1, col=column)
+        figure.add_vline(x=start, line=dict(color=REFERENCE_COLOR, dash="dot", width=2), row=1, col=column)
+        figure.update_xaxes(title_text="value after training (dotted: start value)", row=1, col=column)
+        figure.update_yaxes(title_text="units", row=1, col=column)
+    figure.update_layout(title=f"γ and β are trained: {stats.steps} steps moved them from 1 and 0", **_LAYOUT)
+    return figure
+
+
 def statistics_code() -> str:
     """Keras 3 code that reads a BatchNormalization layer's statistics and compares them with a batch's.
 
@@ -465,3 +512,35 @@ print("moving variance", bn.moving_variance.numpy()[:5])
 # Test time uses the moving statistics (training=False is the default of predict/evaluate):
 test_accuracy = np.mean(model.predict(x_test).argmax(axis=1) == y_test)
 '''
+
+
+# ----------------------------------------------------------------------
+# The page's outcome claims, checked on the real data by tests/test_claims.py
+# ----------------------------------------------------------------------
+def claims_experiment(dataset: Dataset, trainer: Optional[Callable] = None) -> BatchStatistics:
+    """The statistics experiment at the page's defaults (STATS_FIELDS), which the γ and β claims are about.
+
+    Args:
+        dataset: the shared dataset.
+        trainer: unused (this experiment trains its own small model); accepted like every claims_experiment.
+    Returns:
+        a BatchStatistics.
+    """
+    return batch_statistics(dataset, TrainConfig(**STATS_FIELDS))
+
+
+def _scale_and_shift_are_trainable(stats: BatchStatistics) -> bool:
+    return set(stats.trainable) == {"gamma", "beta"} and set(stats.non_trainable) == {"moving_mean", "moving_variance"}
+
+
+def _training_moved_most_units(stats: BatchStatistics) -> bool:
+    return min(stats.moved_share().values()) > 0.5
+
+
+CLAIMS = (
+    Claim("γ and β are trainable weights: the optimizer updates them from the loss's gradient like any weight, "
+          "while μ̂ and σ̂² are not trained, only averaged.", _scale_and_shift_are_trainable),
+    Claim("Training moves them: after these two epochs more than half of the units have a γ that is no longer 1 "
+          "and a β that is no longer 0. The layer can so undo the normalisation where that helps the loss: the "
+          "slides' \"reverse linear scaling\".", _training_moved_most_units),
+)
