@@ -180,6 +180,12 @@ def train(config, note: str = "", ab_of=None) -> None:
 # ----------------------------------------------------------------------
 # One run's results
 # ----------------------------------------------------------------------
+def waiting_chart() -> None:
+    # Empty loss axes before the first run: the browser loads Plotly now, not when the first live point arrives.
+    waiting = waiting_curves_figure("loss", st.session_state.get(lab_key("epochs"), 5))
+    chart(figure=waiting.update_layout(height=PROJECTOR_CHART_HEIGHT), key="lab_waiting_loss")
+
+
 def show_run(record) -> None:
     config = record.config
     # On a projector the key numbers and the curves come first, so they fit the screen after Train.
@@ -438,8 +444,8 @@ with results_area:
     if not runs.records:
         st.info("Press **Train** to train the model; the default run takes a few seconds. Then change one "
                 "setting and train again to compare, or restore runs from a file below.")
-        waiting = waiting_curves_figure("loss", st.session_state.get(lab_key("epochs"), 5))
-        chart(figure=waiting.update_layout(height=PROJECTOR_CHART_HEIGHT), key="lab_waiting_loss")
+        if not results_first:
+            waiting_chart()
     else:
         if not results_first:
             st.header("Results")
@@ -456,6 +462,8 @@ with results_area:
         else:
             show_run(runs.get(run_picker()))
 
+if results_first and not runs.records:
+    waiting_chart()  # on a projector below the settings, so the learning-rate knob stays on the first screen
 if runs.records:
     st.header(f"Runs in this session ({len(runs)} of at most {runs.max_runs})")
     compare_tab, ab_tab, manage_tab = st.tabs(["Compare", "Same-seed A/B", "Delete and download"])

@@ -83,5 +83,7 @@ def test_batch_norm_page(page, server_url):
     open_topic(page, server_url, "batch-norm", "Batch normalisation")
     click_and_wait(page, "Train and time the models", ".js-plotly-plot", count=2)
     click_and_wait(page, "Train and read the statistics", "[data-testid='stMetric']", count=3)
-    assert page.locator(".js-plotly-plot").count() == 3
+    # Accuracy and seconds per epoch, the moving statistics, and the learned γ and β.
+    assert page.locator(".js-plotly-plot").count() == 4
+    page.get_by_role("heading", name="γ and β are learned").wait_for()
     whole_page_screenshot(page, "topic-10-batch-norm")
