@@ -10,20 +10,23 @@ import contextlib
 import streamlit as st
 
 from lab import runs as lab_runs
-from lab.config import CLIP_MODES, DATASETS, INITIALIZERS, LOSSES, OPTIMIZER_PARAMETERS, OPTIMIZERS, lecture_config
+from lab.config import (
+    ACTIVATIONS, BATCH_NORM_PLACES, CLIP_MODES, DATASETS, INITIALIZERS, LOSSES, MAX_EPOCHS, OPTIMIZER_LABELS,
+    OPTIMIZER_PARAMETERS, OPTIMIZERS, SETTINGS, lecture_config,
+)
 from lab.cost import describe_seconds
 from lab.plots import (
     compare_figure, confusion_matrix_figure, gradient_norms_figure, learning_rate_figure,
     per_class_accuracy_figure, prediction_figure, waiting_curves_figure,
 )
-from ui.common import DATASET_LABELS, get_dataset, show_keras_code
+from ui.common import get_dataset, show_keras_code
 from ui.present import chart, more_settings, presenting
 from ui.presets import run_requested
 from ui.service import warm_start
 from ui.share import accept_other_spellings
 from ui.training import (
     LAB_DEFAULT, LAB_OPTIONS, SOURCE_TEXT, apply_lab_config, config_from_lab_state, init_lab_widgets,
-    PROJECTOR_CHART_HEIGHT, lab_key, normalized, result_curves, settle_interrupted_run, train_lab_run,
+    PROJECTOR_CHART_HEIGHT, lab_key, result_curves, settle_interrupted_run, train_lab_run,
 )
 
 RUNS_KEY = "training_lab_runs"  # the session's lab.runs.RunHistory
@@ -35,16 +38,9 @@ GALLERY_SIZE = 12
 # Settings survive a visit to another page and travel in the URL, so a link reproduces the run.
 PERSIST = dict(persist_state="session", bind="query-params")
 
-CLIP_LABELS = {"none": "none", "value": "by value", "norm": "by norm (per tensor)", "global_norm": "by global norm"}
-BATCH_NORM_LABELS = {"none": "none", "before": "before the activation", "after": "after the activation"}
-LOSS_LABELS = {"sparse_categorical_crossentropy": "sparse categorical cross-entropy",
-               "categorical_crossentropy": "categorical cross-entropy (one-hot)", "mse": "MSE (mean squared error)",
-               "mae": "MAE (mean absolute error)"}
-PARAMETER_LABELS = {
-    "learning_rate": "Learning rate η", "decay": "Decay: η / (1 + decay · step)", "momentum": "Momentum β",
-    "rho": "ρ (decay of squared gradients)", "beta_1": "β₁ (first moment)", "beta_2": "β₂ (second moment)",
-    "epsilon": "ε (added to the denominator)",
-}
+CLIP_LABELS = SETTINGS["clip"].choice_labels
+BATCH_NORM_LABELS = SETTINGS["batch_norm"].choice_labels
+LOSS_LABELS = SETTINGS["loss"].choice_labels
 
 
 def _number(value) -> str:
@@ -69,8 +65,8 @@ def presets() -> None:
                    help="10,000 training images, SGD, learning rate 0.01, batch 32, 5 epochs: a few seconds.")
     buttons.button("Full lecture configuration (55k images)", key="lab_preset_lecture", icon=":material/school:",
                    on_click=apply_lab_config, args=(lecture_config(),),
-                   help="The slides' setup: all 55,000 training images, SGD, learning rate 0.01, batch 32 "
-                        "(5 epochs here; the slides use 30). A few seconds per epoch on a quiet server.")
+                   help="The slides' setup: all 55,000 training images, SGD, learning rate 0.01, batch 32, "
+                        "5 epochs. A few seconds per epoch on a quiet server.")
 
 
 def select(column, label: str, name: str, **kwargs):
@@ -87,10 +83,10 @@ def choices() -> None:
     columns = st.columns(4, gap="medium", vertical_alignment="bottom")
     columns[0].caption("These three choices change which settings the form shows. "
                        "Nothing trains until you press **Train**.")
-    columns[1].selectbox("Kernel initializer", INITIALIZERS, key="lab_kernel_initializer", **PERSIST)
-    columns[2].selectbox("Optimizer", OPTIMIZERS, key="lab_optimizer", format_func=lab_runs.OPTIMIZER_LABELS.get,
+    columns[1].selectbox(SETTINGS["kernel_initializer"].title, INITIALIZERS, key="lab_kernel_initializer", **PERSIST)
+    columns[2].selectbox(SETTINGS["optimizer"].title, OPTIMIZERS, key="lab_optimizer", format_func=OPTIMIZER_LABELS.get,
                          **PERSIST)
-    columns[3].selectbox("Gradient clipping", CLIP_MODES, key="lab_clip", format_func=CLIP_LABELS.get, **PERSIST)
+    columns[3].selectbox(SETTINGS["clip"].title, CLIP_MODES, key="lab_clip", format_func=CLIP_LABELS.get, **PERSIST)
 
 
 def settings_form(fold: bool) -> bool:
@@ -100,7 +96,7 @@ def settings_form(fold: bool) -> bool:
         # The expander sits inside the form, so Train stays in sight when the details fold away.
         if fold:
             # The slide's knob stays in sight on a projector; the other settings fold away.
-            select(st, PARAMETER_LABELS["learning_rate"], "learning_rate", format_func=_parameter_text)
+            select(st, SETTINGS["learning_rate"].title, "learning_rate", format_func=_parameter_text)
         details = more_settings("All settings") if fold else contextlib.nullcontext()
         with details:
             _form_columns(learning_rate_shown=fold)
@@ -133,32 +129,32 @@ def _form_columns(learning_rate_shown: bool = False) -> None:
     """The form's four columns: data, model, optimizer, and clipping, loss and training (without the learning rate when shown above)."""
     data, model, optimizer, rest = st.columns(4, gap="medium")
     data.markdown("**Data**")
-    data.selectbox("Dataset", DATASETS, key="lab_dataset", format_func=DATASET_LABELS.get, **PERSIST)
-    select(data, "Training images", "train_size", help="A stratified subset; 'all' is 55,000.")
-    select(data, "Validation images", "validation_size")
-    data.number_input("Seed", 0, 2**31 - 1, step=1, key="lab_seed", **PERSIST,
+    data.selectbox(SETTINGS["dataset"].title, DATASETS, key="lab_dataset", format_func=SETTINGS["dataset"].choice_labels.get,
+                  **PERSIST)
+    select(data, SETTINGS["train_size"].title, "train_size", help="A stratified subset; 'all' is 55,000.")
+    select(data, SETTINGS["validation_size"].title, "validation_size")
+    data.number_input(SETTINGS["seed"].title, 0, 2**31 - 1, step=1, key="lab_seed", **PERSIST,
                       help="Fixes the split, the initial weights and the batch order.")
     model.markdown("**Model**")
-    model.text_input("Hidden layers (units)", key="lab_hidden_units", max_chars=80, **PERSIST,
+    model.text_input(SETTINGS["hidden_units"].title, key="lab_hidden_units", max_chars=80, **PERSIST,
                      help="Widths of the Dense layers, input side first, e.g. 300, 100.")
-    model.selectbox("Activation", ("relu", "sigmoid", "tanh", "linear", "elu", "leaky_relu"),
-                    key="lab_activation", **PERSIST)
-    model.selectbox("Batch normalisation", ("none", "before", "after"), key="lab_batch_norm",
+    model.selectbox(SETTINGS["activation"].title, ACTIVATIONS, key="lab_activation", **PERSIST)
+    model.selectbox(SETTINGS["batch_norm"].title, BATCH_NORM_PLACES, key="lab_batch_norm",
                     format_func=BATCH_NORM_LABELS.get, **PERSIST)
     if st.session_state.get("lab_kernel_initializer") in ("random_normal", "random_uniform"):
-        select(model, "Initial weight spread", "init_stddev")
-    optimizer.markdown(f"**Optimizer: {lab_runs.OPTIMIZER_LABELS[st.session_state['lab_optimizer']]}**")
+        select(model, SETTINGS["init_stddev"].title, "init_stddev")
+    optimizer.markdown(f"**Optimizer: {OPTIMIZER_LABELS[st.session_state['lab_optimizer']]}**")
     for parameter in OPTIMIZER_PARAMETERS[st.session_state["lab_optimizer"]]:
         if parameter == "learning_rate" and learning_rate_shown:
             continue
-        select(optimizer, PARAMETER_LABELS[parameter], parameter, format_func=_parameter_text)
+        select(optimizer, SETTINGS[parameter].title, parameter, format_func=_parameter_text)
     rest.markdown("**Clipping, loss and training**")
     if st.session_state.get("lab_clip", "none") != "none":
         select(rest, f"Clip threshold ({CLIP_LABELS[st.session_state['lab_clip']]})", "clip_threshold")
-    select(rest, "Batch size", "batch_size")
-    rest.slider("Epochs", 1, 50, key="lab_epochs", **PERSIST)
-    rest.selectbox("Loss", LOSSES, key="lab_loss", format_func=LOSS_LABELS.get, **PERSIST)
-    select(rest, "Early-stopping patience", "early_stopping_patience",
+    select(rest, SETTINGS["batch_size"].title, "batch_size")
+    rest.slider(SETTINGS["epochs"].title, 1, MAX_EPOCHS, key="lab_epochs", **PERSIST)
+    rest.selectbox(SETTINGS["loss"].title, LOSSES, key="lab_loss", format_func=LOSS_LABELS.get, **PERSIST)
+    select(rest, SETTINGS["early_stopping_patience"].title, "early_stopping_patience",
            format_func=lambda value: "off" if value == 0 else f"{value} epochs",
            help="Stop when val_loss has not improved for this many epochs, and restore the best weights.")
 
@@ -324,7 +320,7 @@ def show_compare(runs) -> None:
 def _queue_ab(base_id: int, setting: str, value) -> None:
     base = _runs().get(base_id)
     try:
-        config = normalized(lab_runs.ab_config(base.config, setting, value))
+        config = lab_runs.ab_config(base.config, setting, value).canonical().with_log_points()
     except ValueError as error:
         st.session_state[AB_ERROR_KEY] = str(error)
         return

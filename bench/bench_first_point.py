@@ -111,10 +111,9 @@ def backend_seconds_per_epoch(epochs: int, seed: int) -> list[float]:
     from lab.config import lecture_config
     from lab.data import load_dataset
     from lab.training import train
-    from ui.training import normalized
 
     dataset = load_dataset("fashion_mnist")
-    config = normalized(dataclasses.replace(lecture_config(), epochs=epochs, seed=seed))
+    config = dataclasses.replace(lecture_config(), epochs=epochs, seed=seed).canonical().with_log_points()
     train(dataclasses.replace(config, epochs=1, train_size=1_000, seed=seed + 1), dataset)  # warm the graphs
     return train(config, dataset).history["seconds"]
 

@@ -58,6 +58,8 @@ class SharedTraining:
         self.served_from_cache = 0  # results served from the cache, including waits for identical runs
 
     def _claim(self, config: TrainConfig) -> tuple["_Flight", bool]:
+        # Keyed like the cache: runs that differ only in settings they do not use are one run.
+        config = config.canonical()
         with self._lock:
             flight = self._in_flight.get(config)
             if flight is not None:
@@ -66,6 +68,7 @@ class SharedTraining:
             return flight, True
 
     def _release(self, config: TrainConfig, flight: "_Flight") -> None:
+        config = config.canonical()
         with self._lock:
             if self._in_flight.get(config) is flight:
                 del self._in_flight[config]

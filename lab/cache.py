@@ -1,9 +1,10 @@
-"""A process-wide cache of finished training results, keyed by `TrainConfig`.
+"""A process-wide cache of finished training results, keyed by `TrainConfig.canonical()`.
 
 Training is deterministic for a given config (the seed fixes the split, the
 initial weights and the batch order), so when a second student trains exactly
 the same configuration the server hands back the first result at once instead
-of training again. The cache is a bounded LRU guarded by a lock, because every
+of training again. The key is the canonical config, so settings a run does not
+use (a momentum under Adam, say) do not split one run into several entries. The cache is a bounded LRU guarded by a lock, because every
 Streamlit session runs in its own thread of the same process.
 
 Cached results are shared between sessions, so they are treated as immutable:
@@ -53,12 +54,13 @@ class ResultCache:
         Returns:
             the shared, read-only TrainResult, or None.
         """
+        key = config.canonical()
         with self._lock:
-            result = self._entries.get(config)
+            result = self._entries.get(key)
             if result is None:
                 self.misses += 1
                 return None
-            self._entries.move_to_end(config)
+            self._entries.move_to_end(key)
             self.hits += 1
             return result
 
@@ -75,9 +77,10 @@ class ResultCache:
         if len(result.step_log) > CACHED_STEP_POINTS:
             result = dataclasses.replace(result, step_log=thin_step_log(result.step_log, CACHED_STEP_POINTS))
         _freeze(result)
+        key = result.config.canonical()
         with self._lock:
-            self._entries[result.config] = result
-            self._entries.move_to_end(result.config)
+            self._entries[key] = result
+            self._entries.move_to_end(key)
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
         return True
@@ -94,7 +97,7 @@ class ResultCache:
 
     def __contains__(self, config: TrainConfig) -> bool:
         with self._lock:
-            return config in self._entries
+            return config.canonical() in self._entries
 
 
 def _freeze(result) -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 DATASETS = ("fashion_mnist", "mnist")
+DATASET_LABELS = {"fashion_mnist": "Fashion-MNIST", "mnist": "MNIST"}
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "linear", "elu", "leaky_relu")
 INITIALIZERS = (
     "glorot_uniform",
@@ -52,6 +53,8 @@ OPTIMIZER_PARAMETERS = {
     "rmsprop": ("learning_rate", "decay", "rho", "epsilon"),
     "adam": ("learning_rate", "decay", "beta_1", "beta_2", "epsilon"),
 }
+# Every optimizer hyperparameter some optimizer reads (learning_rate is read by all).
+OPTIMIZER_HYPERPARAMETERS = ("decay", "momentum", "rho", "beta_1", "beta_2", "epsilon")
 
 # Limits that keep one run affordable on a shared 2-core server. The step
 # budget is the real guard: it bounds epochs * steps_per_epoch together.
@@ -94,7 +97,7 @@ class TrainConfig:
     # --- training ---
     loss: str = "sparse_categorical_crossentropy"  # loss minimised during training
     batch_size: int = 32  # images per gradient step
-    epochs: int = 5  # passes over the training images (the slides use 30; 5 reaches ~0.87 test accuracy)
+    epochs: int = 5  # passes over the training images; 5 on all 55,000 reach about 0.87 test accuracy
     early_stopping_patience: Optional[int] = None  # epochs without val_loss improvement before stopping; None = off
     log_every: int = 25  # record gradient norms every this many steps
 
@@ -176,39 +179,149 @@ class TrainConfig:
         """
         return parameter in OPTIMIZER_PARAMETERS[self.optimizer]
 
+    def canonical(self) -> "TrainConfig":
+        """This config with the parameters it does not use at their defaults: the key of the result cache.
+
+        A momentum under Adam, a clip threshold without clipping or a weight spread
+        under Glorot change nothing in the run, so two configs that differ only there
+        train the same run and must share one cache entry.
+
+        Returns:
+            a validated TrainConfig that trains exactly like this one.
+        """
+        plain = TrainConfig()
+        unused = [name for name in OPTIMIZER_HYPERPARAMETERS if not self.uses(name)]
+        if self.clip == "none":
+            unused.append("clip_threshold")
+        if self.kernel_initializer not in ("random_normal", "random_uniform"):
+            unused.append("init_stddev")
+        return dataclasses.replace(self, **{name: getattr(plain, name) for name in unused})
+
+    def with_log_points(self, log_points: int = 60) -> "TrainConfig":
+        """This config with `log_every` chosen so that the step log has at least `log_points` entries.
+
+        Args:
+            log_points: the fewest step-log entries wanted (log_every stays at most the default 25).
+        Returns:
+            a validated TrainConfig.
+        """
+        total_steps = self.epochs * self.steps_per_epoch_estimate
+        return dataclasses.replace(self, log_every=max(1, min(TrainConfig.log_every, total_steps // log_points)))
+
 
 FIELD_TYPES: dict[str, Any] = typing.get_type_hints(TrainConfig)
 _FLOAT_FIELDS = tuple(name for name, kind in FIELD_TYPES.items() if kind is float)
 
-# (low, high, low_inclusive, high_inclusive) for each numeric field.
-_RANGES: dict[str, tuple[float, float, bool, bool]] = {
-    "train_size": (100, MAX_TRAIN_IMAGES, True, True),
-    "validation_size": (100, 20_000, True, True),
-    "seed": (0, 2**31 - 1, True, True),
-    "init_stddev": (0.0, 10.0, False, True),
-    "learning_rate": (0.0, 10.0, False, True),
-    "decay": (0.0, 1.0, True, True),
-    "momentum": (0.0, 1.0, True, False),
-    "rho": (0.0, 1.0, True, False),
-    "beta_1": (0.0, 1.0, True, False),
-    "beta_2": (0.0, 1.0, True, False),
-    "epsilon": (1e-10, 1.0, True, True),
-    "clip_threshold": (0.0, 1_000.0, False, True),
-    "batch_size": (1, 4_096, True, True),
-    "epochs": (1, MAX_EPOCHS, True, True),
-    "early_stopping_patience": (1, MAX_EPOCHS, True, True),
-    "log_every": (1, 1_000, True, True),
+# (low, high, low_inclusive, high_inclusive): the allowed range of a numeric field.
+Bounds = tuple[float, float, bool, bool]
+
+
+@dataclass(frozen=True)
+class Setting:
+    """Everything the app says about one TrainConfig field, in one place.
+
+    Like the PROPS table of TensorFlow Playground's state.ts: the form, the URL
+    binding, the compare table, the same-seed A/B and the validation all read
+    this table, so adding a setting means adding one row here.
+    """
+
+    label: str  # how tables, legends and the A/B name the field, e.g. "training images"
+    widget_label: str = ""  # the Training Lab widget's label; empty = the label, capitalised
+    choices: tuple = ()  # the allowed values of a text field (validation and its selectbox)
+    bounds: Optional[Bounds] = None  # the allowed range of a numeric field (validation)
+    options: tuple = ()  # the Training Lab's select-slider values; empty = a free widget (or none)
+    choice_labels: Optional[dict] = None  # words for each choice, e.g. {"norm": "by norm (per tensor)"}
+    in_form: bool = True  # has a Training Lab widget, and so a "lab_<field>" key in shared links
+
+    @property
+    def title(self) -> str:
+        """The widget's label.
+
+        Returns:
+            widget_label, or the label with a capital first letter.
+        """
+        return self.widget_label or self.label[:1].upper() + self.label[1:]
+
+    def ab_values(self) -> tuple:
+        """The values the same-seed A/B offers for this field.
+
+        Returns:
+            the select-slider options, else the choices.
+        """
+        return self.options or self.choices
+
+
+ALL_IMAGES = 0  # the train_size option meaning "all images not held out"
+PATIENCE_OFF = 0  # the early_stopping_patience option meaning "off"
+
+SETTINGS: dict[str, Setting] = {
+    # --- data and split ---
+    "dataset": Setting("dataset", choices=DATASETS, choice_labels=DATASET_LABELS),
+    "train_size": Setting("training images", bounds=(100, MAX_TRAIN_IMAGES, True, True),
+                          options=(500, 1_000, 2_000, 5_000, 10_000, 20_000, 30_000, ALL_IMAGES)),
+    "validation_size": Setting("validation images", bounds=(100, 20_000, True, True),
+                               options=(500, 1_000, 2_000, 5_000, 10_000)),
+    "seed": Setting("seed", bounds=(0, 2**31 - 1, True, True)),
+    # --- model ---
+    "hidden_units": Setting("hidden layers", widget_label="Hidden layers (units)"),
+    "activation": Setting("activation", choices=ACTIVATIONS),
+    "kernel_initializer": Setting("initializer", widget_label="Kernel initializer", choices=INITIALIZERS),
+    "init_stddev": Setting("initial weight spread", bounds=(0.0, 10.0, False, True),
+                           options=(0.01, 0.05, 0.1, 0.5, 1.0, 2.0)),
+    "batch_norm": Setting("batch normalisation", choices=BATCH_NORM_PLACES, choice_labels={
+        "none": "none", "before": "before the activation", "after": "after the activation"}),
+    # --- optimizer ---
+    "optimizer": Setting("optimizer", choices=OPTIMIZERS, choice_labels=OPTIMIZER_LABELS),
+    "learning_rate": Setting("learning rate", widget_label="Learning rate η", bounds=(0.0, 10.0, False, True),
+                             options=(1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 0.5, 1.0, 2.0, 5.0, 10.0)),
+    "decay": Setting("decay", widget_label="Decay: η / (1 + decay · step)", bounds=(0.0, 1.0, True, True),
+                     options=(0.0, 1e-5, 1e-4, 1e-3, 1e-2, 0.1)),
+    "momentum": Setting("momentum", widget_label="Momentum β", bounds=(0.0, 1.0, True, False),
+                        options=(0.0, 0.5, 0.8, 0.9, 0.95, 0.99)),
+    "rho": Setting("ρ", widget_label="ρ (decay of squared gradients)", bounds=(0.0, 1.0, True, False),
+                   options=(0.5, 0.8, 0.9, 0.95, 0.99, 0.999)),
+    "beta_1": Setting("β₁", widget_label="β₁ (first moment)", bounds=(0.0, 1.0, True, False),
+                      options=(0.0, 0.5, 0.8, 0.9, 0.95, 0.99)),
+    "beta_2": Setting("β₂", widget_label="β₂ (second moment)", bounds=(0.0, 1.0, True, False),
+                      options=(0.9, 0.99, 0.999, 0.9999)),
+    "epsilon": Setting("ε", widget_label="ε (added to the denominator)", bounds=(1e-10, 1.0, True, True),
+                       options=(1e-10, 1e-8, 1e-7, 1e-5, 1e-3, 0.1, 1.0)),
+    "clip": Setting("clipping", widget_label="Gradient clipping", choices=CLIP_MODES, choice_labels={
+        "none": "none", "value": "by value", "norm": "by norm (per tensor)", "global_norm": "by global norm"}),
+    "clip_threshold": Setting("clip threshold", bounds=(0.0, 1_000.0, False, True),
+                              options=(0.01, 0.05, 0.1, 0.5, 1.0, 2.0, 5.0, 10.0, 100.0)),
+    # --- training ---
+    "loss": Setting("loss", choices=LOSSES, choice_labels={
+        "sparse_categorical_crossentropy": "sparse categorical cross-entropy",
+        "categorical_crossentropy": "categorical cross-entropy (one-hot)", "mse": "MSE (mean squared error)",
+        "mae": "MAE (mean absolute error)"}),
+    "batch_size": Setting("batch size", bounds=(1, 4_096, True, True),
+                          options=(8, 16, 32, 64, 128, 256, 512, 1024)),
+    "epochs": Setting("epochs", bounds=(1, MAX_EPOCHS, True, True)),
+    "early_stopping_patience": Setting("early-stopping patience", bounds=(1, MAX_EPOCHS, True, True),
+                                       options=(PATIENCE_OFF, 1, 2, 3, 5, 10)),
+    # Chosen by the app from the run's length (see TrainConfig.with_log_points), never by a widget.
+    "log_every": Setting("log every (steps)", bounds=(1, 1_000, True, True), in_form=False),
 }
 
-_CHOICES: dict[str, tuple[str, ...]] = {
-    "dataset": DATASETS,
-    "activation": ACTIVATIONS,
-    "kernel_initializer": INITIALIZERS,
-    "batch_norm": BATCH_NORM_PLACES,
-    "optimizer": OPTIMIZERS,
-    "clip": CLIP_MODES,
-    "loss": LOSSES,
-}
+# The same-seed A/B's menu ("re-run with one setting changed"), the slides' first knob first.
+AB_SETTINGS = ("learning_rate", "optimizer", "batch_size", "activation", "kernel_initializer", "batch_norm", "clip",
+               "decay", "momentum", "loss")
+
+_RANGES: dict[str, Bounds] = {name: s.bounds for name, s in SETTINGS.items() if s.bounds}
+_CHOICES: dict[str, tuple[str, ...]] = {name: s.choices for name, s in SETTINGS.items() if s.choices}
+
+
+def setting_label(name: str) -> str:
+    """The words for a TrainConfig field, e.g. "training images" for "train_size".
+
+    Args:
+        name: a field name (an unknown one reads with spaces for underscores).
+    Returns:
+        a short label.
+    """
+    setting = SETTINGS.get(name)
+    return setting.label if setting else name.replace("_", " ")
 
 
 def float_literal(value: float) -> str:

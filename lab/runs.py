@@ -24,7 +24,9 @@ from typing import Any, Iterable, Optional, Sequence
 
 import numpy as np
 
-from lab.config import FIELD_TYPES, OPTIMIZER_LABELS, OPTIMIZER_PARAMETERS, TrainConfig
+from lab.config import (  # setting_label: re-exported for the compare table's callers
+    AB_SETTINGS, FIELD_TYPES, OPTIMIZER_LABELS, OPTIMIZER_PARAMETERS, SETTINGS, TrainConfig, setting_label,
+)
 
 MAX_RUNS = 20  # runs kept per session; the oldest is dropped first
 MAX_STEP_POINTS = 300  # step-log entries kept per run (thinned evenly, the last always kept)
@@ -57,12 +59,6 @@ METRIC_LABELS = {
     "loss": "training loss", "val_loss": "validation loss", "accuracy": "training accuracy",
     "val_accuracy": "validation accuracy", "learning_rate": "learning rate", "batch_loss": "batch loss",
     "global_norm": "gradient norm (all layers)",
-}
-SETTING_LABELS = {
-    "train_size": "training images", "validation_size": "validation images", "hidden_units": "hidden layers",
-    "kernel_initializer": "initializer", "init_stddev": "initial weight spread", "batch_norm": "batch normalisation",
-    "beta_1": "β₁", "beta_2": "β₂", "rho": "ρ", "epsilon": "ε", "clip": "clipping",
-    "early_stopping_patience": "early-stopping patience", "log_every": "log every (steps)",
 }
 UNUSED = "not used"  # a table cell for a parameter this run's optimizer, clipping or initializer does not read
 
@@ -399,17 +395,6 @@ def metric_label(metric: str) -> str:
     return METRIC_LABELS.get(metric, metric.replace("_", " "))
 
 
-def setting_label(name: str) -> str:
-    """The words for a TrainConfig field, e.g. "training images" for "train_size".
-
-    Args:
-        name: a field name.
-    Returns:
-        a short label.
-    """
-    return SETTING_LABELS.get(name, name.replace("_", " "))
-
-
 def setting_values(config: TrainConfig) -> dict[str, Any]:
     """The config as table cells: unused optimizer and clipping parameters become None.
 
@@ -552,19 +537,8 @@ def gallery_selection(record: RunRecord, test_labels: np.ndarray, misclassified_
 # ----------------------------------------------------------------------
 # Same-seed A/B
 # ----------------------------------------------------------------------
-AB_CHOICES: dict[str, tuple] = {
-    "learning_rate": (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 2.0),
-    "optimizer": tuple(OPTIMIZER_LABELS),
-    "batch_size": (8, 16, 32, 64, 128, 256, 512),
-    "activation": ("relu", "sigmoid", "tanh", "linear", "elu", "leaky_relu"),
-    "kernel_initializer": ("glorot_uniform", "glorot_normal", "he_normal", "he_uniform",
-                           "lecun_normal", "random_normal", "random_uniform", "zeros"),
-    "batch_norm": ("none", "before", "after"),
-    "clip": ("none", "value", "norm", "global_norm"),
-    "decay": (0.0, 1e-4, 1e-3, 1e-2, 0.1),
-    "momentum": (0.0, 0.5, 0.9, 0.95, 0.99),
-    "loss": ("sparse_categorical_crossentropy", "categorical_crossentropy", "mse", "mae"),
-}
+# The values the A/B offers per setting: the Training Lab form's own options (lab.config.SETTINGS).
+AB_CHOICES: dict[str, tuple] = {name: SETTINGS[name].ab_values() for name in AB_SETTINGS}
 
 
 def ab_config(config: TrainConfig, setting: str, value: Any) -> TrainConfig:

@@ -249,3 +249,12 @@ def test_two_sessions_training_at_once_through_the_service_both_complete():
     assert sorted(owners) == sorted(configs)
     assert {owner: served.result.stop_reason for owner, served in results.items()} == {
         owner: "completed" for owner in configs}
+
+
+def test_configs_that_differ_only_in_unused_settings_share_one_cache_entry(tiny_result):
+    cache = ResultCache(max_entries=4)
+    stored = _with_config(tiny_result, TrainConfig(**TINY))  # SGD reads no momentum, rho or betas
+    assert cache.put(stored)
+    same_run = TrainConfig(**TINY, momentum=0.5, rho=0.5, beta_2=0.9, clip_threshold=7.0)
+    assert same_run in cache and cache.get(same_run) is stored
+    assert TrainConfig(**{**TINY, "optimizer": "momentum", "momentum": 0.5}) not in cache

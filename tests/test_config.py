@@ -125,3 +125,57 @@ def test_an_integer_too_long_for_repr_is_still_named():
     # Python refuses to print integers of more than 4,300 digits; the message must not need to.
     with pytest.raises(ValueError, match="seed must be in .* got an integer of about 5,001 digits"):
         TrainConfig(seed=10**5000)
+
+
+# ----------------------------------------------------------------------
+# The settings table: one row per field, and the vocabulary every page derives from it
+# ----------------------------------------------------------------------
+def test_every_field_has_exactly_one_settings_row():
+    from lab.config import SETTINGS
+
+    assert list(SETTINGS) == list(FIELD_TYPES)
+
+
+def test_settings_rows_agree_with_validation():
+    from lab.config import SETTINGS
+
+    for name, setting in SETTINGS.items():
+        for value in setting.options:
+            # A widget option is a valid value (0 stands for "all images" and "off", which map to None).
+            config_value = None if value == 0 and name in ("train_size", "early_stopping_patience") else value
+            TrainConfig(**{name: config_value})
+        for value in setting.choices:
+            TrainConfig(**{name: value})
+        if setting.choice_labels is not None:
+            assert set(setting.choice_labels) == set(setting.choices), name
+
+
+def test_the_form_the_compare_table_and_the_ab_share_the_table():
+    from lab import runs
+    from lab.config import AB_SETTINGS, SETTINGS
+    from ui.training import FREE_FIELDS, LAB_FIELDS, LAB_OPTIONS
+
+    assert LAB_OPTIONS["learning_rate"] == SETTINGS["learning_rate"].options
+    assert set(LAB_FIELDS) == {name for name, setting in SETTINGS.items() if setting.in_form}
+    assert "log_every" not in LAB_FIELDS and "optimizer" in FREE_FIELDS
+    assert runs.setting_label("train_size") == SETTINGS["train_size"].label == "training images"
+    assert list(runs.AB_CHOICES) == list(AB_SETTINGS) and AB_SETTINGS[0] == "learning_rate"
+    assert runs.AB_CHOICES["optimizer"] == SETTINGS["optimizer"].choices
+    assert SETTINGS["learning_rate"].title == "Learning rate η" and SETTINGS["batch_size"].title == "Batch size"
+
+
+def test_canonical_resets_only_what_the_run_does_not_use():
+    adam = TrainConfig(optimizer="adam", momentum=0.5, rho=0.5, beta_1=0.8, clip_threshold=3.0, init_stddev=0.5)
+    canonical = adam.canonical()
+    assert canonical.momentum == TrainConfig.momentum and canonical.rho == TrainConfig.rho
+    assert canonical.clip_threshold == TrainConfig.clip_threshold and canonical.init_stddev == TrainConfig.init_stddev
+    assert canonical.beta_1 == 0.8  # Adam reads beta_1
+    assert canonical == TrainConfig(optimizer="adam", beta_1=0.8).canonical()
+    clipped = TrainConfig(clip="norm", clip_threshold=3.0, kernel_initializer="random_normal", init_stddev=0.5)
+    assert clipped.canonical() == clipped
+
+
+def test_with_log_points_keeps_at_least_sixty_step_log_entries():
+    short = TrainConfig(train_size=1_000, epochs=1)  # 32 steps
+    assert short.with_log_points().log_every == 1
+    assert TrainConfig(train_size=10_000, epochs=5).with_log_points().log_every == 25

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lab.config import TrainConfig
+from lab.config import DATASET_LABELS, TrainConfig
 from lab.data import DataError, Dataset, ensure_local, find_dataset_folder, shared_dataset
 
-DATASET_LABELS = {"fashion_mnist": "Fashion-MNIST", "mnist": "MNIST"}
 
 
 @st.cache_resource(show_spinner="Loading the dataset (once per server)...")

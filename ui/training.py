@@ -28,7 +28,6 @@ shareable links can set the widgets from a config.
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import math
 import re
@@ -38,7 +37,7 @@ from typing import Any, Mapping, Optional
 
 import streamlit as st
 
-from lab.config import TrainConfig
+from lab.config import ALL_IMAGES, PATIENCE_OFF, SETTINGS, TrainConfig
 from lab.plots import curves_figure, gradient_norms_figure, learning_rate_figure
 from lab.service import RunRefused, WorkerStopped
 from ui.present import chart
@@ -341,27 +340,10 @@ def settle_interrupted_run(max_seconds: float = 10.0):
 # The fast default: a 10k stratified subset, 5 epochs (a few seconds with SGD).
 LAB_DEFAULT = TrainConfig(train_size=10_000, epochs=5)
 LAB_PREFIX = "lab_"
-ALL_IMAGES = 0  # train_size option meaning "all images not held out"
-PATIENCE_OFF = 0  # early_stopping_patience option meaning "off"
-
-LAB_OPTIONS: dict[str, tuple] = {
-    "train_size": (500, 1_000, 2_000, 5_000, 10_000, 20_000, 30_000, ALL_IMAGES),
-    "validation_size": (500, 1_000, 2_000, 5_000, 10_000),
-    "batch_size": (8, 16, 32, 64, 128, 256, 512, 1024),
-    "learning_rate": (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 0.5, 1.0, 2.0, 5.0, 10.0),
-    "decay": (0.0, 1e-5, 1e-4, 1e-3, 1e-2, 0.1),
-    "momentum": (0.0, 0.5, 0.8, 0.9, 0.95, 0.99),
-    "rho": (0.5, 0.8, 0.9, 0.95, 0.99, 0.999),
-    "beta_1": (0.0, 0.5, 0.8, 0.9, 0.95, 0.99),
-    "beta_2": (0.9, 0.99, 0.999, 0.9999),
-    "epsilon": (1e-10, 1e-8, 1e-7, 1e-5, 1e-3, 0.1, 1.0),
-    "init_stddev": (0.01, 0.05, 0.1, 0.5, 1.0, 2.0),
-    "clip_threshold": (0.01, 0.05, 0.1, 0.5, 1.0, 2.0, 5.0, 10.0, 100.0),
-    "early_stopping_patience": (PATIENCE_OFF, 1, 2, 3, 5, 10),
-}
-# Fields whose widget is free (not a list of options) and fields never shown.
-FREE_FIELDS = ("dataset", "seed", "epochs", "hidden_units", "activation", "kernel_initializer",
-               "batch_norm", "optimizer", "clip", "loss")
+# The form's widgets come from lab.config.SETTINGS: a select slider over a field's options,
+# or a free widget (a selectbox, a number, a text field) for the other fields of the form.
+LAB_OPTIONS: dict[str, tuple] = {name: setting.options for name, setting in SETTINGS.items() if setting.options}
+FREE_FIELDS = tuple(name for name, setting in SETTINGS.items() if setting.in_form and not setting.options)
 LAB_FIELDS = tuple(LAB_OPTIONS) + FREE_FIELDS
 
 
@@ -431,33 +413,8 @@ def lab_widget_state(config: TrainConfig) -> dict[str, Any]:
     return state
 
 
-def normalized(config: TrainConfig, log_points: int = 60) -> TrainConfig:
-    """`config` with unused parameters at their defaults and a step log of at least `log_points` entries.
-
-    Parameters the chosen optimizer, clipping mode or initializer does not use
-    do not change a run, so resetting them lets equal runs have equal configs
-    (and share the result cache).
-
-    Args:
-        config: a valid TrainConfig.
-        log_points: the fewest step-log entries wanted (log_every is at most 25).
-    Returns:
-        a validated TrainConfig.
-    """
-    plain = TrainConfig()
-    unused = {name: getattr(plain, name) for name in ("decay", "momentum", "rho", "beta_1", "beta_2", "epsilon")
-              if not config.uses(name)}
-    if config.clip == "none":
-        unused["clip_threshold"] = plain.clip_threshold
-    if config.kernel_initializer not in ("random_normal", "random_uniform"):
-        unused["init_stddev"] = plain.init_stddev
-    total_steps = config.epochs * config.steps_per_epoch_estimate
-    unused["log_every"] = max(1, min(plain.log_every, total_steps // log_points))
-    return dataclasses.replace(config, **unused)
-
-
 def config_from_lab_state(state: Mapping[str, Any]) -> TrainConfig:
-    """The TrainConfig the Training Lab's widgets describe, normalized (see `normalized`).
+    """The TrainConfig the Training Lab's widgets describe, canonical and with its step-log length chosen.
 
     Args:
         state: session state (or any mapping) holding "lab_*" values; missing keys take LAB_DEFAULT's.
@@ -469,7 +426,7 @@ def config_from_lab_state(state: Mapping[str, Any]) -> TrainConfig:
     values["hidden_units"] = parse_hidden_units(values["hidden_units"])
     values["train_size"] = values["train_size"] or None
     values["early_stopping_patience"] = values["early_stopping_patience"] or None
-    return normalized(TrainConfig(**values))
+    return TrainConfig(**values).canonical().with_log_points()
 
 
 def apply_lab_config(config: TrainConfig) -> None:

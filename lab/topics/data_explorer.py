@@ -15,11 +15,10 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from lab.config import TrainConfig
+from lab.config import DATASET_LABELS, TrainConfig
 from lab.data import Dataset
 from lab.plots import COLORS, readable_log_ticks
 
-DATASET_LABELS = {"fashion_mnist": "Fashion-MNIST", "mnist": "MNIST"}
 # Ink is dark on a light background, as in the slides and on a projector.
 INK_SCALE = [[0.0, "white"], [1.0, "black"]]
 
