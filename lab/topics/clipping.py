@@ -348,8 +348,13 @@ def clipping_code(config: TrainConfig) -> str:
 # ----------------------------------------------------------------------
 # The page's outcome claims, checked on the real data by tests/test_claims.py
 # ----------------------------------------------------------------------
-HEALTHY_LEARNING_RATE = 0.1  # plain SGD that trains well on the same setup: what a rescue must come close to
-RESCUE_MARGIN = 0.03  # a rescue ends within 3 points of validation accuracy of the healthy run
+HEALTHY_LEARNING_RATE = 0.1  # plain SGD that trains well on the same setup: what a rescue is compared with
+# Measured at the defaults (validation accuracy after 2 epochs, seeds 42 / 1 / 2): global_clipnorm 65.7 / 71.3 /
+# 61.8%, clipnorm 52.6 / 54.9 / 39.5%, the healthy run 71.5 / 77.6 / 69.7%. The margins below sit well inside
+# what every seed shows, so the claims do not hang on one seed's luck.
+RESCUE_GAP = 0.10  # global_clipnorm ends within 10 points of the healthy run
+DIRECTION_LEAD = 0.05  # and more than 5 points ahead of clipnorm, which changes the gradient's direction
+NORM_SHORTFALL = 0.15  # clipnorm ends more than 15 points below the healthy run
 
 
 def claims_experiment(dataset, trainer: Optional[Callable] = None) -> dict:
@@ -382,24 +387,25 @@ def _diverges_early(result) -> bool:
 
 
 def _global_norm_rescues(runs) -> bool:
+    accuracy = _accuracy(runs["global_norm"])
     return (runs["global_norm"].stop_reason == "completed"
-            and _accuracy(runs["global_norm"]) >= _accuracy(runs["healthy"]) - RESCUE_MARGIN)
+            and accuracy >= _accuracy(runs["healthy"]) - RESCUE_GAP
+            and accuracy > _accuracy(runs["norm"]) + DIRECTION_LEAD)
 
 
 def _norm_survives_but_falls_short(runs) -> bool:
-    history = runs["norm"].history["val_accuracy"]
     return (runs["norm"].stop_reason == "completed" and _accuracy(runs["norm"]) > 0.3
-            and _accuracy(runs["norm"]) < _accuracy(runs["healthy"]) - 0.15 and history[-1] <= history[0])
+            and _accuracy(runs["norm"]) < _accuracy(runs["healthy"]) - NORM_SHORTFALL)
 
 
 CLAIMS = (
     Claim("Without clipping, learning rate 1.0 diverges within the first 20 steps.",
           lambda runs: _diverges_early(runs["none"])),
-    Claim("`global_clipnorm=1` rescues it: it trains to within 3 points of the validation accuracy of a "
-          "healthy run (plain SGD at learning rate 0.1).", _global_norm_rescues),
-    Claim("`clipnorm=1` only keeps it alive: it clips each weight tensor on its own, and ends more than 15 "
-          "points below the healthy run, with validation accuracy falling from the first epoch to the last.",
-          _norm_survives_but_falls_short),
+    Claim("`global_clipnorm=1` tames it: it scales the whole gradient and keeps its direction, trains to within "
+          "10 points of the validation accuracy of a healthy run (plain SGD at learning rate 0.1), and ends more "
+          "than 5 points ahead of `clipnorm=1`.", _global_norm_rescues),
+    Claim("`clipnorm=1` only keeps it alive: it clips each weight tensor on its own, which turns the gradient, "
+          "and ends more than 15 points below the healthy run.", _norm_survives_but_falls_short),
     Claim("`clipvalue=1` does not rescue it: capping every component at 1 still lets the run diverge within "
           "the first 20 steps.", lambda runs: _diverges_early(runs["value"])),
 )
