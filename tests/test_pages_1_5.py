@@ -317,7 +317,8 @@ def test_preset_outcomes_of_pages_1_to_5_are_declared_claims():
     from lab.preset_lists.topics_1_5 import PRESETS
     from lab.topics import architecture, backprop, data_explorer, outputs, splits
 
-    claims = [claim.text for module in (data_explorer, architecture, outputs, splits, backprop) for claim in module.CLAIMS]
+    modules = (data_explorer, architecture, outputs, splits, backprop)
+    claims = [claim.text for module in modules for claim in module.CLAIMS]
     for preset in PRESETS:
         rest = preset.point
         for text in claims:

@@ -69,7 +69,8 @@ def _drop_in_runs(*pairs):
     def run(name, accuracy):
         return data_explorer.DropInRun(dataset=name, label=name, parameters=266_610, output_shape=(None, 10),
                                        val_accuracy=accuracy, test_accuracy=accuracy, seconds=0.0)
-    return {seed: [run("fashion_mnist", fashion), run("mnist", mnist)] for seed, (fashion, mnist) in enumerate(pairs, 1)}
+    return {seed: [run("fashion_mnist", fashion), run("mnist", mnist)]
+            for seed, (fashion, mnist) in enumerate(pairs, 1)}
 
 
 def test_the_digits_are_easier_claim_needs_a_lead_beyond_seed_noise():
