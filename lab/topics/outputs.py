@@ -452,7 +452,7 @@ def regression_and_classification_heads() -> pd.DataFrame:
         "house price (regression)": {
             "one example": f"{len(HOUSE_FEATURES)} numbers: " + ", ".join(HOUSE_FEATURES),
             "input shape": f"(n, {len(HOUSE_FEATURES)})",
-            "output layer": "Dense(1)  (no activation: linear)",
+            "output layer": "Dense(1), no activation (linear)",
             "output shape": "(n, 1)",
             "what the output is": "the price: any real number",
             "loss": '"mse" (mean squared error)',
