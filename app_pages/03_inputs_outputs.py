@@ -111,4 +111,3 @@ st.markdown(f"Here n = {shapes['inputs'][0]}: inputs of shape **{shapes['inputs'
 st.table(topic.regression_and_classification_heads())
 with st.expander("Show Keras code: the house-price model (builds it, trains nothing)"):
     st.code(topic.house_price_code(), language="python")
-
