@@ -78,7 +78,7 @@ def test_the_digits_are_easier_claim_needs_a_lead_beyond_seed_noise():
     assert data_explorer.EASIER_CLAIM.holds(measured) and data_explorer.FIGURES_CLAIM.holds(measured)
     # Ahead in every seed, but by less than a reseed moves Fashion-MNIST: not evidence.
     assert not data_explorer.EASIER_CLAIM.holds(_drop_in_runs((0.70, 0.77), (0.78, 0.84), (0.74, 0.80)))
-    # The slide deck's old figures (84% against 77%) are one seed's luck, not the app's mean.
+    # The preset's old figures (84% against 77%) were one seed's Fashion-MNIST score, not the mean over seeds.
     assert not data_explorer.FIGURES_CLAIM.holds(_drop_in_runs((0.77, 0.84), (0.77, 0.84), (0.77, 0.84)))
     assert "MNIST subset" in data_explorer.FIGURES_CLAIM.text
 
