@@ -7,6 +7,7 @@ a drop-in replacement: the same model code trains on either.
 
 import streamlit as st
 
+from lab.claims import markdown_list
 from lab.topics import data_explorer as topic
 from ui import present, presets
 from ui.common import get_dataset
@@ -128,10 +129,16 @@ else:
          for run in result["runs"]],
         hide_index=True, key="data_runs",
     )
+    fashion_run, mnist_run = result["runs"]
+    order = "higher" if mnist_run.test_accuracy > fashion_run.test_accuracy else "not higher"
     st.info(
-        "**What to notice:** the model, its 266,610 parameters and its output shape are identical; only the "
-        "data changed. Digits are easier than clothes: the same model scores higher on MNIST, which is "
-        "why Fashion-MNIST was made as a harder drop-in replacement."
+        f"**What to notice:** the model, its {fashion_run.parameters:,} parameters and its output shape "
+        f"{fashion_run.output_shape} are identical; only the data changed. Here it scores "
+        f"{mnist_run.test_accuracy:.1%} on MNIST and {fashion_run.test_accuracy:.1%} on Fashion-MNIST: {order} "
+        "on the digits. "
+        "Fashion-MNIST was made as a harder drop-in replacement for MNIST."
     )
+    if (result["train_size"], result["epochs"]) == (topic.DEFAULT_TRAIN_SIZE, topic.DEFAULT_EPOCHS):
+        st.markdown("Measured at these defaults and checked by the tests:\n" + markdown_list(topic.CLAIMS))
     with st.expander("Show Keras code"):
         st.code(topic.drop_in_code(result["train_size"], result["epochs"]), language="python")

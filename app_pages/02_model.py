@@ -7,6 +7,7 @@ better than a single softmax layer, while relu beats both; softmax outputs sum t
 
 import streamlit as st
 
+from lab.claims import markdown_list
 from lab.topics import architecture as topic
 from lab.topics.data_explorer import image_grid_figure
 from ui import present, presets
@@ -19,8 +20,8 @@ st.title("Model and activations")
 st.markdown(
     "**Claims:** the lecture's model (Flatten, Dense 300 relu, Dense 100 relu, Dense 10 softmax) has "
     "**266,610 parameters**. Without a non-linear activation, stacked Dense layers **collapse to one "
-    "linear map**: a linear MLP is no more accurate than a single softmax layer, while **relu beats both**. "
-    "Softmax outputs **sum to 1**."
+    "linear map** (the identity below). " + topic.HEADLINE_CLAIM.text + " Softmax outputs **sum to 1** by "
+    "construction."
 )
 
 
@@ -60,10 +61,15 @@ def _show_result(result) -> None:
         f"784 x 10 matrix that reproduces its outputs to float precision (largest difference "
         f"{linear.max_logit_difference:.0e}), so it can only draw the same boundaries as a single softmax layer: "
         f"their test accuracies differ by {result.linear_minus_softmax * 100:+.2f} points. Relu breaks the collapse "
-        f"(the product no longer matches its outputs) and is {standing} the better of the two."
-        + ("" if lead > 0 else " With so little training relu has not pulled ahead yet: use the default 10,000 "
-                               "images and 6 epochs.")
+        f"(the same product misses its logits by up to {relu.max_logit_difference:.3g}) and is {standing} the better "
+        "of the two."
     )
+    if (result.hidden_units, result.train_size, result.epochs) == (
+            topic.DEFAULT_HIDDEN_UNITS, topic.DEFAULT_TRAIN_SIZE, topic.DEFAULT_EPOCHS):
+        st.markdown("Measured at these defaults and checked by the tests:\n" + markdown_list(topic.RESULT_CLAIMS))
+    else:
+        st.caption("The tested claims are about the page's defaults (300/100 units, 10,000 images, 6 epochs); with "
+                   "these settings only the measured numbers above apply.")
 
     # ------------------------------------------------------------------
     st.header("Softmax outputs sum to 1")

@@ -8,6 +8,7 @@ regression in 1 linear unit with MSE, box prediction in 4 linear units
 import pandas as pd
 import streamlit as st
 
+from lab.claims import markdown_list
 from lab.topics import outputs as topic
 from ui import present, presets
 from ui.common import get_dataset
@@ -44,15 +45,19 @@ def _show_result(result, task: str, spec) -> None:
         f"for {result.baseline_text} ({better} is better). A softmax would be wrong for brightness or boxes: it "
         "forces outputs between 0 and 1 that sum to 1."
     )
+    if (result.train_size, result.epochs) == (topic.DEFAULT_TRAIN_SIZE, topic.DEFAULT_EPOCHS):
+        st.markdown("Measured at these defaults and checked by the tests:\n"
+                    + markdown_list((topic.TASK_CLAIMS[task],)))
     with st.expander("Show Keras code"):
         st.code(topic.task_code(task, result.train_size, result.epochs), language="python")
 
 st.title("Inputs and outputs")
 st.markdown(
-    "**Claim:** the input is always the 28 x 28 image; **what you predict decides the last layer and the "
-    "loss**. Classification: **10 softmax units + cross-entropy**. Regression: **1 linear unit + MSE**. "
-    "Box prediction: **4 linear units** for x, y, width and height **+ MSE**. The targets below are real, "
-    "derived from each image: its class, its mean brightness, the bounding box of its non-zero pixels."
+    "**Claim:** **what you predict decides the last layer and the loss**. Classification: **10 softmax units + "
+    "cross-entropy**. Regression: **1 linear unit + MSE**. Box prediction: **4 linear units** for x, y, width and "
+    "height **+ MSE**. Here the input is the 28 x 28 image and the targets are real, derived from each image: its "
+    "class, its mean brightness, the bounding box of its non-zero pixels. The slides' house-price example, at the "
+    "bottom, predicts one value from a row of house features."
 )
 
 st.table(pd.DataFrame([{"task": spec.name, "output layer": f"Dense({spec.units}, activation=\"{spec.activation}\")",
@@ -86,3 +91,23 @@ if result is None:
             "in a few seconds. Train each task to compare their heads.")
 else:
     _show_result(result, task, spec)
+
+# ----------------------------------------------------------------------
+st.header("The slides' example: predicting a house's price")
+st.markdown(
+    "The input need not be an image. In the slides' regression example each input is a row of **house "
+    "features** and the output is **one value**, the price: the last layer is **Dense(1) with no activation** "
+    "and the loss is **MSE**, where classification ends in 10 softmax units and cross-entropy."
+)
+st.caption("These five houses and their prices are **made up** to show the shapes. The app has no house-price "
+           "data set, downloads none and trains nothing on these rows.")
+st.dataframe(topic.example_houses(), key="io_houses",
+             column_config={topic.HOUSE_TARGET: st.column_config.NumberColumn(format="localized")})
+shapes = topic.house_price_shapes()
+st.latex(r"X \in \mathbb{R}^{n \times %d} \;\longrightarrow\; \hat{y} = h\,w + b \in \mathbb{R}^{n \times %d}"
+         % (shapes["inputs"][1], shapes["outputs"][1]))
+st.markdown(f"Here n = {shapes['inputs'][0]}: inputs of shape **{shapes['inputs']}**, outputs of shape "
+            f"**{shapes['outputs']}**.")
+st.table(topic.regression_and_classification_heads())
+with st.expander("Show Keras code: the house-price model (builds it, trains nothing)"):
+    st.code(topic.house_price_code(), language="python")

@@ -8,6 +8,7 @@ the step lowers that batch's loss; with a huge one it overshoots and raises it.
 
 import streamlit as st
 
+from lab.claims import markdown_list
 from lab.topics import backprop as topic
 from lab.topics.data_explorer import image_grid_figure
 from ui import present, presets
@@ -68,8 +69,12 @@ def _show_result(result) -> None:
         f"summed over its {largest.kernel_size:,} weights; per weight "
         f"(RMS) it is largest at **{result.largest_gradient_rms_layer}**. The update is −η times the gradient, so it "
         f"grows in proportion to η. On this batch one step works best near η = {result.best_sweep_rate:g}, and "
-        f"{overshoot}. A rate that helps this batch most is not the best for training: the next batch is different."
+        f"{overshoot}. One step on one batch is not training: the next batch is different, and the learning-rate "
+        "page compares rates over whole runs."
     )
+    if (result.batch_seed, result.model_seed) == (topic.DEFAULT_BATCH_SEED, topic.DEFAULT_MODEL_SEED):
+        st.markdown("Measured on the default batch and initial weights and checked by the tests:\n"
+                    + markdown_list(topic.RESULT_CLAIMS))
     with st.expander("Show Keras code"):
         st.code(topic.step_code(result.learning_rate, result.batch_seed), language="python")
 
@@ -77,8 +82,7 @@ def _show_result(result) -> None:
 st.title("Backprop on a mini-batch")
 st.markdown(
     "**Claim:** one training step on a batch of 32 images is a **forward pass**, a **loss**, a **backward pass** "
-    "that gives every layer its gradient, and an **update**. For a **small learning rate** the step **lowers** "
-    "that batch's loss; for a **huge** one it overshoots and the loss **rises**."
+    "that gives every layer its gradient, and an **update**. " + topic.HEADLINE_CLAIM.text
 )
 st.latex(r"\text{forward:}\quad z_\ell = h_{\ell-1} W_\ell + b_\ell, \quad h_\ell = \phi(z_\ell)")
 st.latex(r"\text{loss:}\quad \mathcal{L} = -\tfrac{1}{32} \textstyle\sum_{i} \log \hat{p}^{(i)}_{y^{(i)}}")

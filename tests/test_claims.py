@@ -14,7 +14,8 @@ MODULES = {module.__name__.rsplit(".", 1)[-1]: module for module in claim_module
 
 
 def test_the_topics_that_state_outcomes_declare_their_claims():
-    assert {"batch_norm", "clipping", "decay", "learning_rate", "optimizers2d", "splits"} <= set(MODULES)
+    assert {"architecture", "backprop", "batch_norm", "clipping", "data_explorer", "decay", "learning_rate",
+            "optimizers2d", "outputs", "splits"} <= set(MODULES)
     for name, module in MODULES.items():
         assert module.CLAIMS and all(isinstance(claim, Claim) and claim.text for claim in module.CLAIMS), name
         assert callable(module.claims_experiment), name

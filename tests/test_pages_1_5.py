@@ -41,6 +41,10 @@ def dataframe_with(app: AppTest, column: str):
     return next(frame.value for frame in app.dataframe if column in frame.value.columns)
 
 
+def texts(elements) -> str:
+    return "\n".join(element.value for element in elements)
+
+
 def metric(app: AppTest, label_start: str) -> str:
     return next(item.value for item in app.metric if item.label.startswith(label_start))
 
@@ -71,14 +75,21 @@ def test_data_page_browses_classes_and_trains_on_both_datasets(data_dir):
     assert [run.dataset for run in result["runs"]] == ["fashion_mnist", "mnist"]
     assert metric(app, "Fashion-MNIST: test accuracy").endswith("%")
     assert metric(app, "MNIST: test accuracy").endswith("%")
-    assert "What to notice" in app.info[0].value
+    notice = app.info[0].value
+    fashion_run, mnist_run = result["runs"]
+    assert "What to notice" in notice and f"{mnist_run.test_accuracy:.1%} on MNIST" in notice
+    assert "Digits are easier" not in notice  # an outcome only a tested claim may state
+    assert not any("checked by the tests" in block.value for block in app.markdown)  # 1,000 images: not the defaults
     assert "for dataset in (keras.datasets.fashion_mnist, keras.datasets.mnist)" in app.code[0].value
     app.run()  # a rerun redraws from session state without training again
     assert app.session_state["data_result"] is result
 
 
 def test_model_page_counts_parameters_and_runs_the_activation_experiment(data_dir):
+    from lab.topics.architecture import HEADLINE_CLAIM, RESULT_CLAIMS
+
     app = open_page("02_model.py")
+    assert HEADLINE_CLAIM.text in app.markdown[0].value  # the header's outcome is the tested claim
     assert metric(app, "Trainable parameters") == "266,610"
     table = dataframe_with(app, "how")
     assert table["output shape"].tolist()[-3:] == ["(None, 300)", "(None, 100)", "(None, 10)"]
@@ -99,6 +110,9 @@ def test_model_page_counts_parameters_and_runs_the_activation_experiment(data_di
     assert set(result.test_accuracy) == {"softmax", "linear", "relu"}
     assert metric(app, "Same predicted class") == "100.0%"  # the linear MLP and its single matrix
     assert "What to notice" in app.info[0].value
+    assert "has not pulled ahead yet" not in app.info[0].value
+    assert any("tested claims are about the page's defaults" in caption.value for caption in app.caption)
+    assert not any(claim.text in block.value for claim in RESULT_CLAIMS for block in app.markdown)
     assert any(title.startswith("Softmax outputs: they sum to 1.0000") for title in chart_titles(app))
 
     app.slider(key="model_image_index").set_value(5).run()
@@ -130,9 +144,27 @@ def test_inputs_outputs_page_trains_the_chosen_head(data_dir):
     assert any("green dashed = true" in title for title in chart_titles(app))
     assert 'keras.layers.Dense(4, activation="linear")' in app.code[0].value
 
+    assert not any("checked by the tests" in block.value for block in app.markdown)  # 2,000 images: not the defaults
+
     app.radio(key="io_task").set_value("regression").run()  # another task: its own prompt, box result kept
     assert "Press **Train the regression model**" in app.info[0].value
     assert set(app.session_state["io_results"]) == {"box"}
+
+
+def test_inputs_outputs_page_shows_the_made_up_house_price_example_without_training(data_dir):
+    app = open_page("03_inputs_outputs.py")
+    assert app.session_state["io_results"] == {}  # nothing trained on opening, and nothing on the houses
+    houses = dataframe_with(app, "price (€)")
+    assert len(houses) == 5 and all("made up" in name for name in houses.index)
+    assert list(houses.columns[:4]) == ["rooms", "floor area (m²)", "age (years)", "distance to centre (km)"]
+    assert any("**made up**" in caption.value and "trains nothing" in caption.value for caption in app.caption)
+    heads = app.table[1].value
+    assert heads.loc["output layer", "house price (regression)"].startswith("Dense(1)")
+    assert heads.loc["input shape"].tolist() == ["(n, 4)", "(n, 28, 28)"]
+    assert heads.loc["output shape"].tolist() == ["(n, 1)", "(n, 10)"]
+    assert any("(5, 4)" in block.value and "(5, 1)" in block.value for block in app.markdown)
+    assert any(r"\mathbb{R}^{n \times 4}" in latex.value for latex in app.latex)
+    assert 'keras.layers.Dense(1)' in app.code[0].value and 'loss="mse"' in app.code[0].value
 
 
 def test_splits_page_checks_the_split_and_runs_its_three_experiments(data_dir):
@@ -175,6 +207,8 @@ def test_splits_page_checks_the_split_and_runs_its_three_experiments(data_dir):
 
 @pytest.mark.parametrize("learning_rate, box", [(0.01, "success"), (10.0, "error")])
 def test_backprop_page_steps_once_and_reports_whether_the_loss_fell(data_dir, learning_rate, box):
+    from lab.topics import backprop as topic
+
     app = open_page("05_backprop.py")
     assert "Press **Run one step**" in app.info[0].value
     app.select_slider(key="backprop_learning_rate").set_value(learning_rate)  # the main control
@@ -185,6 +219,11 @@ def test_backprop_page_steps_once_and_reports_whether_the_loss_fell(data_dir, le
     message = getattr(app, box)[0].value
     assert ("lowered this batch's loss" if box == "success" else "overshot") in message
     assert metric(app, "Batch loss (mean cross-entropy)") == f"{result.loss_before:.4f}"
+    assert topic.HEADLINE_CLAIM.text in app.markdown[0].value
+    notice = app.info[0].value
+    assert "is not the best for training" not in notice  # an untested outcome the page no longer states
+    # The default batch and initial weights: the page lists the tested claims about them.
+    assert all(claim.text in texts(app.markdown) for claim in topic.RESULT_CLAIMS)
     assert any(title.startswith("Backward pass: largest kernel gradient at") for title in chart_titles(app))
     app.segmented_control(key="backprop_layer").set_value("output").run()
     assert not app.exception
@@ -200,6 +239,9 @@ def test_backprop_page_steps_once_and_reports_whether_the_loss_fell(data_dir, le
 
 
 def _data_point(app):
+    from lab.topics.data_explorer import CLAIMS
+
+    assert all(claim.text in texts(app.markdown) for claim in CLAIMS)  # the defaults: the tested claims show
     fashion_run, mnist_run = app.session_state["data_result"]["runs"]
     assert fashion_run.parameters == mnist_run.parameters == 266_610
     assert fashion_run.output_shape == mnist_run.output_shape
@@ -207,6 +249,9 @@ def _data_point(app):
 
 
 def _model_point(app):
+    from lab.topics.architecture import RESULT_CLAIMS
+
+    assert all(claim.text in texts(app.markdown) for claim in RESULT_CLAIMS)
     result = app.session_state["model_result"]
     assert abs(result.test_accuracy["linear"] - result.test_accuracy["softmax"]) < 0.01
     assert result.test_accuracy["relu"] > result.test_accuracy["linear"] + 0.008
@@ -215,6 +260,9 @@ def _model_point(app):
 
 def _io_point(task: str):
     def check(app):
+        from lab.topics.outputs import TASK_CLAIMS
+
+        assert TASK_CLAIMS[task].text in texts(app.markdown)
         result = app.session_state["io_results"][task]
         if task == "regression":
             assert result.score < 0.5 * result.baseline  # mean absolute error: lower is better
@@ -260,6 +308,23 @@ def test_every_preset_of_pages_1_to_5_is_tested():
     from lab.preset_lists.topics_1_5 import PRESETS
 
     assert {preset.slug for preset in PRESETS} == set(PRESET_POINTS)
+
+
+def test_preset_outcomes_of_pages_1_to_5_are_declared_claims():
+    """What a preset says beyond its declared claims (checked by tests/test_claims.py) only describes the setup."""
+    import re
+
+    from lab.preset_lists.topics_1_5 import PRESETS
+    from lab.topics import architecture, backprop, data_explorer, outputs, splits
+
+    modules = (data_explorer, architecture, outputs, splits, backprop)
+    claims = [claim.text for module in modules for claim in module.CLAIMS]
+    for preset in PRESETS:
+        rest = preset.point
+        for text in claims:
+            rest = rest.replace(text, "")
+        assert not re.search(r"\d\s*%|\babout\b|\bscores?\b|\bbeats?\b|\breports\b|\blowers\b|\bjumps\b", rest), \
+            (preset.slug, rest)
 
 
 @pytest.mark.parametrize("slug", list(PRESET_POINTS))

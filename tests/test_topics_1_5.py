@@ -64,6 +64,25 @@ def test_the_same_code_trains_on_both_and_digits_are_easier(fashion, mnist):
     compile(data_explorer.drop_in_code(4_000, 3), "drop_in_code", "exec")
 
 
+def _drop_in_runs(*pairs):
+    """Plain drop-in results per seed, (Fashion-MNIST, MNIST) test accuracies as given: the claims' predicates only."""
+    def run(name, accuracy):
+        return data_explorer.DropInRun(dataset=name, label=name, parameters=266_610, output_shape=(None, 10),
+                                       val_accuracy=accuracy, test_accuracy=accuracy, seconds=0.0)
+    return {seed: [run("fashion_mnist", fashion), run("mnist", mnist)]
+            for seed, (fashion, mnist) in enumerate(pairs, 1)}
+
+
+def test_the_digits_are_easier_claim_needs_a_lead_beyond_seed_noise():
+    measured = _drop_in_runs((0.7721, 0.8445), (0.7177, 0.841), (0.7388, 0.8445))  # seeds 1-3 at the defaults
+    assert data_explorer.EASIER_CLAIM.holds(measured) and data_explorer.FIGURES_CLAIM.holds(measured)
+    # Ahead in every seed, but by less than a reseed moves Fashion-MNIST: not evidence.
+    assert not data_explorer.EASIER_CLAIM.holds(_drop_in_runs((0.70, 0.77), (0.78, 0.84), (0.74, 0.80)))
+    # The preset's old figures (84% against 77%) were one seed's Fashion-MNIST score, not the mean over seeds.
+    assert not data_explorer.FIGURES_CLAIM.holds(_drop_in_runs((0.77, 0.84), (0.77, 0.84), (0.77, 0.84)))
+    assert "MNIST subset" in data_explorer.FIGURES_CLAIM.text
+
+
 # ----------------------------------------------------------------------
 # 2. The model and activations
 # ----------------------------------------------------------------------
@@ -90,8 +109,11 @@ def test_untrained_linear_stack_is_exactly_one_matrix(fashion):
 
 @pytest.fixture(scope="module")
 def activation_result(fashion):
-    """The page's default experiment: 10,000 images, 4 epochs, the lecture's 300/100 widths."""
-    return architecture.activation_experiment(fashion)
+    """A short run of the page's experiment (the lecture's 300/100 widths) for its mechanics.
+
+    Its accuracy claims are about the defaults over three seeds: tests/test_claims.py checks them.
+    """
+    return architecture.activation_experiment(fashion, train_size=5_000, epochs=3)
 
 
 def test_trained_linear_mlp_equals_the_product_of_its_weight_matrices(activation_result):
@@ -105,14 +127,36 @@ def test_trained_linear_mlp_equals_the_product_of_its_weight_matrices(activation
     assert len(figure.data) == 3 and figure.layout.yaxis.title.text == "deep network: logit"
 
 
-def test_linear_mlp_matches_softmax_layer_and_relu_beats_both(activation_result):
+def test_three_models_are_trained_and_counted(activation_result):
     accuracy = activation_result.test_accuracy
-    assert abs(activation_result.linear_minus_softmax) < 0.01, accuracy
-    assert activation_result.relu_lead > 0.008, accuracy
-    assert accuracy["softmax"] > 0.8  # both linear models are trained, not stuck
+    assert accuracy["softmax"] > 0.75 and accuracy["linear"] > 0.75  # both linear models are trained, not stuck
     assert activation_result.parameters == {"softmax": 7_850, "linear": 266_610, "relu": 266_610}
     figure = architecture.accuracy_figure(activation_result)
     assert len(figure.data) == 3 and all(len(trace.y) == activation_result.epochs for trace in figure.data)
+
+
+def _activation_results(*rows):
+    """Plain results per seed, (softmax, linear, relu) test accuracies as given: the claims' predicates only."""
+    return {seed: architecture.ActivationResult(
+        hidden_units=(300, 100), train_size=10_000, epochs=6, learning_rate=0.05, val_accuracy={},
+        test_accuracy=dict(zip(architecture.MODEL_KINDS, row)), parameters={}, collapse={},
+        relu_probabilities=np.full((1, 10), 0.1)) for seed, row in enumerate(rows, 1)}
+
+
+def test_activation_claims_need_margins_beyond_seed_noise():
+    # Seeds 1-3 at the page's defaults, as measured: linear within the noise of softmax, relu > 1 point ahead.
+    measured = _activation_results((0.8430, 0.8429, 0.8604), (0.8453, 0.8506, 0.8629), (0.8436, 0.8428, 0.8608))
+    assert architecture.seed_spread(measured) == pytest.approx(0.0078)
+    assert architecture.HEADLINE_CLAIM.holds(measured)
+    # Relu ahead in every seed, but by half a point: within what a reseed moves, so no "beats".
+    close = _activation_results((0.843, 0.843, 0.848), (0.845, 0.846, 0.851), (0.844, 0.843, 0.849))
+    assert not architecture.HEADLINE_CLAIM.holds(close)
+    # The linear MLP 1.5 points ahead in every seed while reseeding moves either by 0.2: "more accurate".
+    ahead = _activation_results((0.843, 0.858, 0.875), (0.845, 0.860, 0.876), (0.844, 0.859, 0.875))
+    assert not architecture.HEADLINE_CLAIM.holds(ahead)
+    # A 3-point seed spread would make any tolerance meaningless.
+    noisy = _activation_results((0.82, 0.85, 0.87), (0.85, 0.84, 0.88), (0.84, 0.82, 0.89))
+    assert not architecture.HEADLINE_CLAIM.holds(noisy)
 
 
 def test_softmax_outputs_sum_to_one(activation_result, fashion):
@@ -181,6 +225,31 @@ def test_each_task_has_its_head_and_loss_and_beats_its_baseline(fashion, task, u
         assert len(figure.layout.shapes) == 2 * outputs.SAMPLE_IMAGES  # a true and a predicted box per image
     assert outputs.loss_figure(result).layout.yaxis.title.text == loss
     compile(outputs.task_code(task, size, epochs), "task_code", "exec")
+
+
+def test_house_price_example_is_made_up_and_shaped_like_keras_says():
+    houses = outputs.example_houses()
+    assert houses.attrs["made_up"] and all("made up" in name for name in houses.index)
+    assert list(houses.columns) == [*outputs.HOUSE_FEATURES, outputs.HOUSE_TARGET] and len(outputs.HOUSE_FEATURES) == 4
+    shapes = outputs.house_price_shapes()
+    assert shapes == {"inputs": (len(houses), 4), "outputs": (len(houses), 1)}
+    heads = outputs.regression_and_classification_heads()
+    assert heads.loc["output layer", "house price (regression)"].startswith("Dense(1)")
+    assert heads.loc["input shape"].tolist() == ["(n, 4)", "(n, 28, 28)"]
+    assert heads.loc["output shape"].tolist() == ["(n, 1)", "(n, 10)"]
+    assert '"mse"' in heads.loc["loss", "house price (regression)"]
+    # The code a student copies builds exactly those shapes, with a linear one-unit head and MSE, and trains nothing.
+    code = outputs.house_price_code()
+    assert ".fit(" not in code.replace("# model.layers[0].adapt(x_real); model.fit(", "")
+    namespace = {}
+    exec(compile(code, "house_price_code", "exec"), namespace)
+    model, x, y = namespace["model"], namespace["x"], namespace["y"]
+    assert x.shape == shapes["inputs"] and y.shape == shapes["outputs"]
+    assert np.array_equal(x, houses[list(outputs.HOUSE_FEATURES)].to_numpy(dtype="float32"))
+    head = model.layers[-1]
+    assert head.units == 1 and head.get_config()["activation"] == "linear" and model.loss == "mse"
+    assert tuple(model.output_shape) == (None, 1)
+    assert model.optimizer.iterations.numpy() == 0  # compiled, never trained
 
 
 # ----------------------------------------------------------------------
@@ -321,6 +390,20 @@ def test_one_step_records_forward_loss_backward_and_update(fashion):
         assert isinstance(figure, go.Figure) and len(figure.data) >= 1
     assert backprop.gradients_figure(result).layout.yaxis.type == "log"
     compile(backprop.step_code(0.01, 0), "step_code", "exec")
+
+
+def test_backprop_claims_follow_the_sweep_not_the_chosen_rate(fashion):
+    result = backprop.backprop_step(fashion, learning_rate=10.0)  # the default batch and weights, a huge step
+    results = {0: result}
+    assert result.model_seed == backprop.DEFAULT_MODEL_SEED
+    assert backprop.HEADLINE_CLAIM.holds(results) and backprop.SMALL_STEP_CLAIM.holds(results) is False
+    # The small-step claim reads the step actually taken; the sweep agrees with it at 0.01.
+    small = backprop.backprop_step(fashion, learning_rate=0.01)
+    assert backprop.SMALL_STEP_CLAIM.holds({0: small}) and backprop.HUGE_STEP_CLAIM.holds({0: small})
+    # Had a rate of 3 lowered the loss, the headline would be false.
+    bent = backprop.BackpropResult(**{**small.__dict__, "sweep": small.sweep.assign(
+        loss_after=np.where(small.sweep["learning_rate"] == 3.0, 0.5, small.sweep["loss_after"]))})
+    assert not backprop.HEADLINE_CLAIM.holds({0: bent})
 
 
 def test_performance_order_names_the_order_and_judges_the_gap():

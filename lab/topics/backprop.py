@@ -17,6 +17,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from lab.lazy import tf
 
+from lab.claims import Claim
 from lab.config import TrainConfig, float_literal
 from lab.data import Dataset
 from lab.models import build_model
@@ -67,6 +68,7 @@ class BackpropResult:
     keras_forward_difference: float  # max |layer-by-layer forward - model(images)|, about 1e-7
     sweep: pd.DataFrame  # learning_rate, loss_after for SWEEP_RATES
     class_names: tuple[str, ...]
+    model_seed: int = 42  # seeded the initial weights
 
     @property
     def largest_gradient_layer(self) -> str:
@@ -275,6 +277,7 @@ def backprop_step(dataset: Dataset, learning_rate: float = 0.01, batch_seed: int
         output_gradient_by_hand=hidden.T @ (probabilities - one_hot) / len(positions),
         output_gradient_keras=np.asarray(gradient_of[id(dense[-1].kernel)], dtype=np.float64),
         keras_forward_difference=keras_difference, sweep=sweep, class_names=dataset.class_names,
+        model_seed=model_seed,
     )
 
 
@@ -414,3 +417,65 @@ optimizer = keras.optimizers.SGD(learning_rate={float_literal(learning_rate)})
 optimizer.apply_gradients(zip(grads, model.trainable_variables))  # the update W -= lr * grad
 print(float(loss), float(loss_fn(y, model(x))))         # the batch's loss before and after
 '''
+
+
+# ----------------------------------------------------------------------
+# The page's outcome claims, checked on the real data by tests/test_claims.py
+# ----------------------------------------------------------------------
+DEFAULT_BATCH_SEED, DEFAULT_MODEL_SEED = 0, 42  # the page's default batch and initial weights
+CLAIM_BATCH_SEEDS = (0, 1, 2)  # the default batch and two more, so the claims are not about one lucky batch
+SMALL_RATES_UP_TO, HUGE_RATES_FROM = 0.1, 3.0
+
+
+def claims_experiment(dataset: Dataset, trainer=None) -> dict[int, BackpropResult]:
+    """One step at the page's defaults (learning rate 0.01, initial weights seed 42) on batches 0, 1 and 2.
+
+    Every result carries the one-step sweep over SWEEP_RATES from the same starting weights.
+
+    Args:
+        dataset: the shared dataset.
+        trainer: unused (one step needs no trainer); accepted like every claims_experiment.
+    Returns:
+        {batch_seed: BackpropResult}.
+    """
+    return {batch_seed: backprop_step(dataset, 0.01, batch_seed, DEFAULT_MODEL_SEED)
+            for batch_seed in CLAIM_BATCH_SEEDS}
+
+
+def _loss_after(result: BackpropResult, learning_rate: float) -> float:
+    return float(result.sweep.set_index("learning_rate").loc[learning_rate, "loss_after"])
+
+
+def _small_lowers_and_huge_raises(results) -> bool:
+    for result in results.values():
+        for rate in SWEEP_RATES:
+            after = _loss_after(result, rate)
+            if rate <= SMALL_RATES_UP_TO and not after < result.loss_before:
+                return False
+            if rate >= HUGE_RATES_FROM and not after > result.loss_before:
+                return False
+    return True
+
+
+def _default_step_lowers(results) -> bool:
+    result = results[DEFAULT_BATCH_SEED]
+    return result.loss_decreased and abs(result.loss_before - 2.38) < 0.01 and abs(result.loss_after - 2.31) < 0.01
+
+
+def _rate_ten_overshoots(results) -> bool:
+    default = _loss_after(results[DEFAULT_BATCH_SEED], 10.0)
+    return 100 < default < 1_000 and all(_loss_after(result, 10.0) > 100 * result.loss_before
+                                         for result in results.values())
+
+
+HEADLINE_CLAIM = Claim(
+    "For a **small learning rate** (0.1 or less) the step **lowers** that batch's loss; for a **huge** one (3 or "
+    "more) it overshoots and the loss **rises**: so it is for the default initial weights on batches 0, 1 and 2.",
+    _small_lowers_and_huge_raises,
+)
+SMALL_STEP_CLAIM = Claim("With η = 0.01 one step lowers the default batch's loss from about 2.38 to about 2.31.",
+                         _default_step_lowers)
+HUGE_STEP_CLAIM = Claim("With η = 10 the same step overshoots: the default batch's loss jumps from about 2.4 to a few "
+                        "hundred, and on batches 1 and 2 it also rises more than a hundredfold.", _rate_ten_overshoots)
+RESULT_CLAIMS = (SMALL_STEP_CLAIM, HUGE_STEP_CLAIM)
+CLAIMS = (HEADLINE_CLAIM,) + RESULT_CLAIMS

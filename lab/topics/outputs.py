@@ -19,6 +19,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from lab.claims import Claim
 from lab.data import Dataset, split_indices
 from lab.models import layer_table
 from lab.plots import COLORS, REFERENCE_COLOR
@@ -400,3 +401,138 @@ model = keras.Sequential([
 model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3), loss="{spec.loss}")
 model.fit(x_train, y, epochs={epochs}, batch_size=32)
 '''
+
+
+# ----------------------------------------------------------------------
+# The slides' regression example: house prices (made-up numbers, no data set, no training)
+# ----------------------------------------------------------------------
+HOUSE_FEATURES = ("rooms", "floor area (m²)", "age (years)", "distance to centre (km)")
+HOUSE_TARGET = "price (€)"
+# Five invented houses, only to show what one row of inputs and its one output look like.
+# No house-price data set ships with the app and nothing is downloaded, so nothing is trained on them.
+_MADE_UP_HOUSES = (
+    (3, 75, 40, 4.5, 310_000),
+    (5, 140, 12, 11.0, 455_000),
+    (2, 48, 85, 1.2, 265_000),
+    (4, 110, 25, 7.5, 390_000),
+    (6, 190, 3, 19.0, 520_000),
+)
+
+
+def example_houses() -> pd.DataFrame:
+    """A few made-up houses: four input features and the price to predict, labelled as invented.
+
+    Returns:
+        a DataFrame indexed "house 1", "house 2", ... with the columns HOUSE_FEATURES + (HOUSE_TARGET,);
+        its attrs["made_up"] is True.
+    """
+    frame = pd.DataFrame(_MADE_UP_HOUSES, columns=[*HOUSE_FEATURES, HOUSE_TARGET],
+                         index=[f"house {number} (made up)" for number in range(1, len(_MADE_UP_HOUSES) + 1)])
+    frame.attrs["made_up"] = True
+    return frame
+
+
+def house_price_shapes() -> dict[str, tuple[int, int]]:
+    """The input and output arrays of the house-price example, as Keras sees them.
+
+    Returns:
+        {"inputs": (n, 4), "outputs": (n, 1)} for the n made-up houses.
+    """
+    count = len(_MADE_UP_HOUSES)
+    return {"inputs": (count, len(HOUSE_FEATURES)), "outputs": (count, 1)}
+
+
+def regression_and_classification_heads() -> pd.DataFrame:
+    """The slides' house-price regression next to Fashion-MNIST classification: inputs, head, output, loss.
+
+    Returns:
+        a DataFrame indexed by property, one column per example.
+    """
+    return pd.DataFrame({
+        "house price (regression)": {
+            "one example": f"{len(HOUSE_FEATURES)} numbers: " + ", ".join(HOUSE_FEATURES),
+            "input shape": f"(n, {len(HOUSE_FEATURES)})",
+            "output layer": "Dense(1), no activation (linear)",
+            "output shape": "(n, 1)",
+            "what the output is": "the price: any real number",
+            "loss": '"mse" (mean squared error)',
+        },
+        "Fashion-MNIST (classification)": {
+            "one example": "28 x 28 = 784 pixels",
+            "input shape": "(n, 28, 28)",
+            "output layer": 'Dense(10, activation="softmax")',
+            "output shape": "(n, 10)",
+            "what the output is": "10 class probabilities that sum to 1",
+            "loss": '"sparse_categorical_crossentropy"',
+        },
+    })
+
+
+def house_price_code() -> str:
+    """Keras 3 code of the house-price model: four inputs, one linear output, MSE; it builds and compiles only.
+
+    Returns:
+        Python source as a string; running it prints the shapes and trains nothing.
+    """
+    rows = ",\n    ".join(f"[{rooms}, {area}, {age}, {distance}]" for rooms, area, age, distance, _ in _MADE_UP_HOUSES)
+    prices = ", ".join(f"[{price}]" for *_, price in _MADE_UP_HOUSES)
+    return f'''import keras
+import numpy as np
+
+# Made-up houses: rooms, floor area (m²), age (years), distance to centre (km).
+x = np.array([
+    {rows},
+], dtype="float32")                                        # shape (n, 4)
+y = np.array([{prices}], dtype="float32")  # prices, shape (n, 1)
+
+model = keras.Sequential([
+    keras.Input(shape=(4,)),
+    keras.layers.Normalization(),          # features on very different scales
+    keras.layers.Dense(64, activation="relu"),
+    keras.layers.Dense(1),                 # the regression head: one unit, no activation
+])
+model.compile(optimizer="adam", loss="mse")
+print(x.shape, y.shape, model.output_shape)  # (5, 4) (5, 1) (None, 1)
+# Training needs a real data set of houses; five invented rows teach the shapes, not the prices:
+# model.layers[0].adapt(x_real); model.fit(x_real, y_real, epochs=...)
+'''
+
+
+# ----------------------------------------------------------------------
+# The page's outcome claims, checked on the real data by tests/test_claims.py
+# ----------------------------------------------------------------------
+DEFAULT_TRAIN_SIZE, DEFAULT_EPOCHS = 10_000, 4  # the page's default experiment, for every task
+
+
+def claims_experiment(dataset: Dataset, trainer=None) -> dict[str, TaskResult]:
+    """Each task at the page's defaults (10,000 images, 4 epochs, seed 1).
+
+    Args:
+        dataset: the shared dataset.
+        trainer: unused (these models train with Keras's own fit); accepted like every claims_experiment.
+    Returns:
+        {task: TaskResult} for every task of TASKS.
+    """
+    return {task: run_task(task, dataset, DEFAULT_TRAIN_SIZE, DEFAULT_EPOCHS) for task in TASKS}
+
+
+def _learns(result: TaskResult) -> bool:
+    return result.validation_loss[-1] < result.validation_loss[0]
+
+
+TASK_CLAIMS = {
+    "classification": Claim(
+        "Classification: 10 softmax units with cross-entropy get more than 80% of the 10,000 test images right, "
+        "against 10% for guessing.",
+        lambda results: results["classification"].score > 0.8 and _learns(results["classification"])),
+    "regression": Claim(
+        "Regression: one linear unit with MSE predicts each image's mean brightness more than three times as "
+        "closely as always guessing the mean brightness (mean absolute error on the test images).",
+        lambda results: results["regression"].score * 3 < results["regression"].baseline
+        and _learns(results["regression"])),
+    "box": Claim(
+        "Box prediction: four linear units (x, y, width, height) with MSE overlap the true boxes better than always "
+        "predicting the mean box, by more than 0.1 of mean IoU.",
+        lambda results: results["box"].score > results["box"].baseline + 0.1 and _learns(results["box"])),
+}
+CLAIMS = tuple(TASK_CLAIMS.values())

@@ -65,6 +65,12 @@ def test_inputs_outputs_page(page, server_url):
     wait_idle(page)
     run_experiment(page, "Train the box model")
     assert page.locator(NO_EXCEPTION).count() == 0
+    # The slides' house-price example, below the experiment: made-up rows, labelled so, and the two heads.
+    house_header = page.get_by_role("heading", name="The slides' example: predicting a house's price")
+    house_header.scroll_into_view_if_needed()
+    assert house_header.is_visible()
+    assert page.get_by_text("are made up to show the shapes").is_visible()
+    assert page.get_by_text("house price (regression)").first.is_visible()
     tall_screenshot(page, "topic-03-inputs-outputs", charts=2)  # the predictions and the loss curves
 
 
