@@ -4,7 +4,9 @@ Teaching point: train on the training set, choose with the validation set and
 look at the test set once. A small training set overfits (train and validation
 accuracy drift apart); early stopping on validation loss, with patience and the
 best weights restored, ends the run near its best; choosing on the test set
-makes the reported accuracy optimistic.
+makes the reported accuracy optimistic. The outcomes the page states are
+lab.topics.splits.CLAIMS, shown as measured at the defaults; other settings get
+their own measured numbers in neutral words.
 """
 
 import streamlit as st
@@ -17,7 +19,6 @@ from ui.service import compute
 
 FIT_KEY = "splits_fit_result"
 SELECTION_KEY = "splits_selection_result"
-CANDIDATE_TRAIN_SIZE, CANDIDATE_EPOCHS = 1_000, 3
 
 
 @st.cache_data(max_entries=16, show_spinner="Training twice: all epochs, then with early stopping...")
@@ -28,15 +29,14 @@ def _fits(_dataset, dataset_name: str, train_size: int, epochs: int, patience: i
 
 @st.cache_data(max_entries=16, show_spinner="Training the candidates...")
 def _candidates(_dataset, dataset_name: str, count: int):
-    return compute(topic.train_candidates, _dataset, count, train_size=CANDIDATE_TRAIN_SIZE,
-                   epochs=CANDIDATE_EPOCHS)
+    return compute(topic.train_candidates, _dataset, count, train_size=topic.CANDIDATE_TRAIN_SIZE,
+                   epochs=topic.CANDIDATE_EPOCHS)
 
 st.title("Train, validation, test")
 st.markdown(
-    "**Claims:** the three splits must not overlap. With a **small training set and many epochs** the model "
-    "overfits: training accuracy runs away from validation accuracy. **Early stopping** watches the validation "
-    "loss, waits `patience` epochs for an improvement and restores the best weights. **Tuning on the test set** "
-    "gives an optimistic estimate, because the winner was chosen partly for its luck on those very images."
+    "**Claims:** the three splits must not overlap. " + topic.OVERFITTING_HEADLINE.text + " **Early stopping** "
+    "watches the validation loss, waits `patience` epochs for an improvement and restores the best weights. "
+    + topic.TUNING_HEADLINE.text
 )
 dataset = get_dataset("fashion_mnist")
 
@@ -65,8 +65,7 @@ else:
     st.error(f"{report.shared_indices} image positions are in both the training and the validation split.")
 st.dataframe(report.overlaps, hide_index=True, key="splits_overlaps")
 st.caption("Pixel-identical images: images of the second split whose 784 pixels equal those of some image in the "
-           "first. Fashion-MNIST's files contain a few exact duplicates, so a handful can appear even though no "
-           "position is shared.")
+           "first. " + topic.TWINS_CLAIM.text)
 present.chart(topic.class_balance_figure(report), key="splits_balance")
 
 # ----------------------------------------------------------------------
@@ -77,12 +76,15 @@ st.latex(r"\text{stop after epoch } t \text{ when } t - t^\star = p")
 st.caption("Early stopping: t* is the best epoch so far and p the patience; at the stop the weights of "
            "epoch t* are restored.")
 with st.form("splits_fit_form"):
-    patience = st.slider("Early-stopping patience", 1, 10, 3, key="splits_fit_patience", bind="query-params")
+    patience = st.slider("Early-stopping patience", 1, 10, topic.DEFAULT_PATIENCE, key="splits_fit_patience",
+                         bind="query-params")
     with present.more_settings("Training settings"):
         left, right = st.columns(2)
-        fit_train_size = left.select_slider("Training images", [500, 1_000, 2_000, 5_000], value=500,
-                                            key="splits_fit_train_size", bind="query-params")
-        epochs = right.slider("Epochs", 10, 60, 40, step=5, key="splits_fit_epochs", bind="query-params")
+        fit_train_size = left.select_slider("Training images", [500, 1_000, 2_000, 5_000],
+                                            value=topic.CLAIM_SIZES[0], key="splits_fit_train_size",
+                                            bind="query-params")
+        epochs = right.slider("Epochs", 10, 60, topic.DEFAULT_EPOCHS, step=5, key="splits_fit_epochs",
+                              bind="query-params")
     submitted = st.form_submit_button("Train with and without early stopping", type="primary",
                                       key="splits_fit_submit")
 
@@ -93,8 +95,8 @@ if submitted or preset_run:
 
 fit = st.session_state.get(FIT_KEY)
 if fit is None:
-    st.info("Press **Train with and without early stopping**: two runs of the lecture model (Adam, batch 64) on "
-            "500 images for 40 epochs take a few seconds.")
+    st.info("Press **Train with and without early stopping**: two runs of the lecture model (Adam, batch 64), the "
+            "second one with early stopping.")
 else:
     full, early = fit["full"], fit["early"]
     columns = st.columns(4)
@@ -104,8 +106,11 @@ else:
     columns[3].metric("Test accuracy after all epochs", f"{full.test_accuracy:.1%}")
     st.markdown("The slides: performance is often training > validation > test, and that is acceptable if the "
                 "gap is small. " + topic.performance_order(full.history, full.test_accuracy))
-    if (full.config.train_size, full.config.epochs) == (topic.CLAIM_SIZES[0], 40):
-        st.markdown("Measured at these defaults and checked by the tests:\n" + markdown_list(topic.CLAIMS))
+    at_defaults = (full.config.train_size, full.config.epochs, early.config.early_stopping_patience) == (
+        topic.CLAIM_SIZES[0], topic.DEFAULT_EPOCHS, topic.DEFAULT_PATIENCE)
+    if at_defaults:
+        st.markdown("Measured at these defaults and checked by the tests:\n"
+                    + markdown_list(topic.OVERFITTING_CLAIMS))
     left, right = st.columns(2)
     present.chart(topic.overfitting_figure(full.history, "accuracy"), container=left, key="splits_fit_accuracy")
     present.chart(topic.overfitting_figure(full.history, "loss"), container=right, key="splits_fit_loss")
@@ -131,22 +136,14 @@ else:
     agree = "agrees" if ours == keras_decision else "DISAGREES"
     st.caption(f"With patience {scrub} training {where} and restores epoch {ours.best_epoch}. "
                f"Keras's own EarlyStopping, fed the same val_loss history, {agree}.")
-    lowest, last = topic.lowest_epoch(full.history["val_loss"]), len(full.history["val_loss"])
-    turn = (f"the validation loss is lowest at epoch {lowest} and rises afterwards although the training loss "
-            "keeps falling" if lowest < last else "the validation loss is still falling at the last epoch")
-    st.info(
-        f"**What to notice:** on {full.config.train_size:,} images the training accuracy reaches "
-        f"{full.history['accuracy'][-1]:.0%} while validation accuracy stays at "
-        f"{full.history['val_accuracy'][-1]:.0%}, "
-        f"and {turn}. Early stopping ends the run {early.config.early_stopping_patience} epochs after its best "
-        "validation loss and restores those weights; a larger patience tolerates more noise but trains longer."
-        + (" It watches the loss, not the accuracy: here the model trained to the end gets a few more test "
-           "images right, yet its test loss is higher, because cross-entropy punishes confident mistakes: on the "
-           "test images it gets wrong it is on average "
-           f"{topic.mistake_confidence(full.test_probabilities, dataset.y_test):.0%} sure of its wrong answer, "
-           f"against {topic.mistake_confidence(early.test_probabilities, dataset.y_test):.0%} with early stopping."
-           if early.test_accuracy < full.test_accuracy else "")
-    )
+    st.info("**What to notice:** " + topic.fit_notice(full, early, dataset.y_test))
+    if at_defaults:
+        st.markdown("Measured at these defaults and checked by the tests:\n"
+                    + markdown_list(topic.EARLY_STOPPING_CLAIMS))
+    else:
+        st.caption(f"The tested claims are about the page's defaults ({topic.CLAIM_SIZES[0]} images, "
+                   f"{topic.DEFAULT_EPOCHS} epochs, patience {topic.DEFAULT_PATIENCE}); with these settings only "
+                   "the measured numbers above apply.")
     show_keras_code(early.config)
 
 # ----------------------------------------------------------------------
@@ -159,7 +156,8 @@ st.markdown(
     "repeated 1,000 times, and the same is done for a winner picked on the validation set."
 )
 with st.form("splits_selection_form"):
-    candidates_count = st.slider("Candidates", 2, 12, 8, key="splits_candidates", bind="query-params")
+    candidates_count = st.slider("Candidates", 2, 12, topic.DEFAULT_CANDIDATES, key="splits_candidates",
+                                 bind="query-params")
     selection_submitted = st.form_submit_button("Train the candidates", type="primary",
                                                 key="splits_selection_submit")
 if selection_submitted or preset_run:
@@ -167,10 +165,11 @@ if selection_submitted or preset_run:
 
 candidates = st.session_state.get(SELECTION_KEY)
 if candidates is None:
-    st.info("Press **Train the candidates**: 8 small runs (1,000 images, 3 epochs each) take a few seconds.")
+    st.info(f"Press **Train the candidates**: {int(candidates_count)} small runs ({topic.CANDIDATE_TRAIN_SIZE:,} "
+            f"images, {topic.CANDIDATE_EPOCHS} epochs each).")
 else:
-    tuning_size = st.select_slider("Test images used for choosing (tuning part)", [100, 200, 500, 1_000, 2_000, 5_000],
-                                   value=500, key="splits_tuning_size", bind="query-params")
+    tuning_size = st.select_slider("Test images used for choosing (tuning part)", list(topic.TUNING_SIZES),
+                                   value=topic.DEFAULT_TUNING_SIZE, key="splits_tuning_size", bind="query-params")
     draws = topic.selection_draws(candidates, tuning_size)
     summary = topic.selection_summary(draws)
     present.chart(topic.candidates_figure(candidates, tuning_size), key="splits_candidates_figure")
@@ -178,15 +177,13 @@ else:
     st.dataframe(summary.style.format({"reported accuracy": "{:.2%}", "fresh accuracy": "{:.2%}",
                                        "mean optimism": lambda value: f"{value * 100:+.2f} points",
                                        "share of draws optimistic": "{:.0%}"}), key="splits_summary")
-    picked_on_test, picked_on_validation = summary.loc["test-picked"], summary.loc["validation-picked"]
-    st.info(
-        f"**What to notice:** the winner on the tuning part reports {picked_on_test['reported accuracy']:.1%} on "
-        f"average but scores {picked_on_test['fresh accuracy']:.1%} on fresh images: "
-        f"{picked_on_test['mean optimism'] * 100:+.2f} points too good, in "
-        f"{picked_on_test['share of draws optimistic']:.0%} of the cuts. Picked on validation, the test number is "
-        f"honest ({picked_on_validation['mean optimism'] * 100:+.2f} points). The smaller the tuning part and the "
-        "more candidates, the bigger the illusion."
-    )
+    st.info("**What to notice:** " + topic.selection_notice(draws))
+    if len(candidates.seeds) == topic.DEFAULT_CANDIDATES:
+        st.markdown(f"Measured on these {topic.DEFAULT_CANDIDATES} candidates and checked by the tests:\n"
+                    + markdown_list(topic.SELECTION_CLAIMS))
+    else:
+        st.caption(f"The tested claims are about the page's default {topic.DEFAULT_CANDIDATES} candidates; with "
+                   f"{len(candidates.seeds)} only the measured numbers above apply.")
     with st.expander("Show Keras code"):
         st.code(topic.selection_code(len(candidates.seeds), candidates.config.train_size, candidates.config.epochs,
                                      tuning_size), language="python")

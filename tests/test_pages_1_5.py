@@ -168,8 +168,14 @@ def test_inputs_outputs_page_shows_the_made_up_house_price_example_without_train
 
 
 def test_splits_page_checks_the_split_and_runs_its_three_experiments(data_dir):
+    from lab.topics import splits
+
     app = open_page("04_splits.py")
     assert "No image position is in both" in app.success[0].value
+    # The header's outcomes and the caption's duplicates are declared claims.
+    assert splits.OVERFITTING_HEADLINE.text in app.markdown[0].value
+    assert splits.TUNING_HEADLINE.text in app.markdown[0].value
+    assert any(splits.TWINS_CLAIM.text in caption.value for caption in app.caption)
     app.slider(key="splits_validation_size").set_value(10_000).run()  # the main control: the split
     assert not app.exception
     overlaps = dataframe_with(app, "shared image positions")
@@ -188,6 +194,15 @@ def test_splits_page_checks_the_split_and_runs_its_three_experiments(data_dir):
     assert any(text.startswith("The slides: performance is often training > validation > test") and "This run: training"
                in text for text in texts)
     assert not any("checked by the tests" in text for text in texts)  # 15 epochs: the claims are about 40
+    assert any(caption.value.startswith("The tested claims are about the page's defaults (500 images, 40 epochs")
+               for caption in app.caption)
+    # What to notice states this run's numbers, whatever they are, and no outcome the run did not show.
+    early = fits["early"]
+    notice = next(info.value for info in app.info if info.value.startswith("**What to notice:** on 500 images"))
+    assert (f"restored the weights of epoch {early.best_epoch}" if early.stop_reason == "early_stopped"
+            else "did not stop within these 15 epochs") in notice
+    assert "rises afterwards" not in notice and "a larger patience" not in notice
+    assert not any(claim.text in text for claim in splits.EARLY_STOPPING_CLAIMS for text in texts)
     app.slider(key="splits_patience_scrub").set_value(5).run()
     assert not app.exception
     assert any("Keras's own EarlyStopping" in caption.value and "agrees" in caption.value for caption in app.caption)
@@ -200,6 +215,12 @@ def test_splits_page_checks_the_split_and_runs_its_three_experiments(data_dir):
     assert len(app.session_state["splits_selection_result"].seeds) == 2
     summary = dataframe_with(app, "mean optimism")
     assert list(summary.index) == ["test-picked", "validation-picked"]
+    # With 2 candidates the page states the measured numbers only: the claims are about the default 8.
+    draws = splits.selection_draws(app.session_state["splits_selection_result"], 500)
+    assert any(info.value == "**What to notice:** " + splits.selection_notice(draws) for info in app.info)
+    assert not any(word in info.value for info in app.info for word in ("honest", "illusion"))
+    assert not any(claim.text in markdown.value for claim in splits.SELECTION_CLAIMS for markdown in app.markdown)
+    assert any("default 8 candidates; with 2 only the measured numbers" in caption.value for caption in app.caption)
     app.select_slider(key="splits_tuning_size").set_value(200).run()
     assert not app.exception
     assert any("tuning part of the test set (200 images)" in text for text in [chart_json(app)])
@@ -272,6 +293,10 @@ def _io_point(task: str):
 
 
 def _early_stopping_point(app):
+    from lab.topics.splits import EARLY_STOPPING_CLAIMS, OVERFITTING_CLAIMS
+
+    for claim in OVERFITTING_CLAIMS + EARLY_STOPPING_CLAIMS:  # the page's defaults: its claims are shown
+        assert claim.text in texts(app.markdown), claim.text
     runs = app.session_state["splits_fit_result"]
     full, early = runs["full"], runs["early"]
     assert full.history["accuracy"][-1] > 0.97 > full.history["val_accuracy"][-1] + 0.1  # the overfitting gap
@@ -279,7 +304,10 @@ def _early_stopping_point(app):
 
 
 def _tuning_point(app):
-    from lab.topics.splits import selection_draws, selection_summary
+    from lab.topics.splits import SELECTION_CLAIMS, selection_draws, selection_summary
+
+    for claim in SELECTION_CLAIMS:  # the default 8 candidates: the page shows their claims
+        assert claim.text in texts(app.markdown), claim.text
 
     summary = selection_summary(selection_draws(app.session_state["splits_selection_result"], tuning_size=100))
     assert summary.loc["test-picked", "mean optimism"] > 0.01

@@ -43,14 +43,16 @@ PRESETS: tuple[Preset, ...] = (
     ),
     preset(
         "splits-early-stopping", "Slide: overfitting and early stopping", "splits",
-        "500 training images, 40 epochs. " + splits.CLAIMS[0].text + " Early stopping with patience 3 watches the "
-        "validation loss and, when it stops, restores the best epoch's weights.",
+        "500 training images, 40 epochs. " + splits.SMALL_SUBSET_CLAIM.text
+        + " Early stopping with patience 3 watches the validation loss and, when it stops, restores the best epoch's "
+        "weights.",
         splits_fit_train_size=500, splits_fit_epochs=40, splits_fit_patience=3, splits_patience_scrub=3,
     ),
     preset(
         "splits-test-set-tuning", "Slide: never tune on the test set", "splits",
         "Eight identical models differing only in their seed, one picked on 100 test images and one on the "
-        "validation set: compare each winner's reported accuracy with its accuracy on fresh test images.",
+        "validation set: compare each winner's reported accuracy with its accuracy on fresh test images. "
+        + splits.TUNING_SIZE_CLAIM.text,
         splits_candidates=8, splits_tuning_size=100,
     ),
     preset(

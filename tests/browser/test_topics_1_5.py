@@ -80,6 +80,10 @@ def test_splits_page(page, server_url):
     run_experiment(page, "Train with and without early stopping")
     assert page.locator(NO_EXCEPTION).count() == 0
     assert page.get_by_text("Keras's own EarlyStopping").first.is_visible()
+    # At the defaults the measured outcomes are the declared claims, listed where a student reads them.
+    claim = page.get_by_text("Patience 1 is fooled by noise")
+    claim.scroll_into_view_if_needed()
+    assert claim.is_visible()
     tall_screenshot(page, "topic-04-splits", charts=5)  # sizes, balance, two curves, patience
 
 
