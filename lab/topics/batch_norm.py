@@ -521,16 +521,18 @@ DEFAULT_TARGET = 0.78  # the page's default target validation accuracy
 
 
 def claims_experiment(dataset: Dataset, trainer: Optional[Callable] = None) -> dict:
-    """The page's two default experiments: the placements at BASE_FIELDS and the statistics at STATS_FIELDS.
+    """The page's two default experiments: no batch norm and batch norm before (BASE_FIELDS), and the statistics.
 
     Args:
         dataset: the shared dataset.
         trainer: train(config, dataset) -> TrainResult for the placements; lab.training.train by default (the
             statistics experiment trains its own small model).
     Returns:
-        {"placements": placement -> TrainResult, "stats": BatchStatistics}.
+        {"placements": {"none", "before"} -> TrainResult, "stats": BatchStatistics}.
     """
-    return {"placements": compare_placements(dataset, trainer=trainer),
+    # Only the two placements the claims compare: every placement's run is seeded on its own, so leaving out
+    # "after" changes neither of them, and saves a third of the time.
+    return {"placements": compare_placements(dataset, ("none", "before"), trainer=trainer),
             "stats": batch_statistics(dataset, TrainConfig(**STATS_FIELDS))}
 
 
