@@ -389,7 +389,7 @@ CLAIMS = (HEADLINE,) + DEFAULT_CLAIMS + TRY_CLAIMS
 
 
 def is_default_experiment(runs: dict) -> bool:
-    """Whether the page's runs are its default ones (10 sigmoid layers, σ=0.1, with batch norm), so DEFAULT_CLAIMS apply.
+    """Whether the page's runs are its defaults (10 sigmoid layers, σ=0.1, with batch norm), so DEFAULT_CLAIMS apply.
 
     Args:
         runs: from `depth_experiment`.

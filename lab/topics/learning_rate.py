@@ -446,7 +446,8 @@ def _first_epoch_share(result) -> float:
 
 def _good_region_between(runs) -> bool:
     test = runs["range test"]
-    return verdict(runs[1e-4]) == "crawls" and verdict(runs[1.0]) == "diverged" and 1e-4 < test.good_low < test.good_high < 1.0
+    return (verdict(runs[1e-4]) == "crawls" and verdict(runs[1.0]) == "diverged"
+            and 1e-4 < test.good_low < test.good_high < 1.0)
 
 
 HEADLINE = Claim(
