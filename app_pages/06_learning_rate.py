@@ -33,10 +33,7 @@ def _range_test(config, min_rate: float, max_rate: float, steps: int, _dataset):
 
 preset_run = run_requested()  # a lecture preset asks for both experiments to run once
 st.title("SGD and the learning rate")
-st.markdown(
-    "**Claim:** a learning rate that is too large makes the loss explode, one that is too small "
-    "makes it crawl, and in between there is a good region that a quick *range test* finds."
-)
+st.markdown(f"**Claim:** {topic.HEADLINE.text}")
 st.latex(r"\theta_{t+1} = \theta_t - \eta \, \nabla_\theta L_{\text{batch}}(\theta_t)")
 st.caption("Every step moves the weights θ against the gradient of one mini-batch's loss, scaled by the learning rate η.")
 
@@ -93,11 +90,11 @@ else:
         + " ".join(f"lr={rate}: **{verdict}**." for rate, verdict in verdicts.items())
         + " A diverged run is stopped as soon as its loss is 10x its start: each step overshoots the minimum "
         "by more than the last. A crawling run's loss barely moves in the same number of steps, so it would "
-        "need many more epochs. The good rate gets most of the way in the first epoch."
+        "need many more epochs."
     )
     setup = topic.BASE_FIELDS
     st.markdown(f"Measured with the default rates and settings ({setup['train_size']:,} images, {setup['epochs']} "
-                f"epochs, seed {setup['seed']}), and checked on every test run:\n\n" + markdown_list(topic.CLAIMS))
+                f"epochs, seed {setup['seed']}), and checked on every test run:\n\n" + markdown_list(topic.RUN_CLAIMS))
     first = next(iter(results.values())).config
     st.caption("The runs differ only in `learning_rate`. Code of the first run:")
     show_keras_code(first)

@@ -34,10 +34,7 @@ def _compare_decay(config, _dataset):
 
 preset_run = run_requested()  # a lecture preset asks for the comparison to run once
 st.title("Learning-rate decay")
-st.markdown(
-    "**Claim:** shrinking the learning rate step by step lets you start with large steps (fast progress) "
-    "and still settle into a minimum instead of bouncing around it."
-)
+st.markdown(f"**Claim:** {topic.HEADLINE.text}")
 st.markdown(
     "The slides call this the **Adaptive Learning Rate**. The rate adapts only to the number of steps taken, "
     "on a schedule fixed before training starts. AdaGrad, RMSprop and Adam (page 12) adapt each weight's "
@@ -59,12 +56,13 @@ config = config_or_error(**{**topic.BASE_FIELDS, "learning_rate": learning_rate,
 # ----------------------------------------------------------------------
 st.header("The schedule, step by step")
 horizon = st.radio(
-    "Horizon", ["this page's run", "the slides' 30 epochs"], horizontal=True, key="decay_horizon", bind="query-params",
-    help="The slides train 30 epochs of 55,000 images in batches of 32: 51,570 steps.",
+    "Horizon", list(topic.HORIZONS), horizontal=True, key="decay_horizon", bind="query-params",
+    help="30 epochs of all 55,000 training images in batches of 32 are 51,570 steps: a long run, chosen here "
+         "so that the slides' decay=1e-4 shows.",
 )
 total_steps = config.steps_per_epoch_estimate * epochs if config else 0
-if horizon == "the slides' 30 epochs":
-    total_steps = topic.SLIDE_STEPS
+if horizon == topic.HORIZONS[1]:
+    total_steps = topic.FULL_DATA_STEPS
 if config is not None:
     # Keras's own InverseTimeDecay computes the curve, in the worker (a quick job, no queue).
     chart(compute(topic.schedule_figure, learning_rate, decay, total_steps, quick=True), key="decay_schedule_chart")
@@ -131,11 +129,11 @@ else:
     better = "lower" if decayed["final validation loss"] < constant["final validation loss"] else "higher"
     st.success(
         "**What to notice.** Both runs take the same first step size. The decayed run's steps shrink "
-        f"(to {decayed['learning rate at the end']:.3g} here), so its loss stops bouncing: its final validation loss is "
+        f"(to {decayed['learning rate at the end']:.3g} here), and its final validation loss is "
         f"**{better}** ({decayed['final validation loss']:.3f} against {constant['final validation loss']:.3f}). "
         "How strong a decay is too strong depends on the starting rate: try decay 0.1 from η₀ 0.3, then from 0.01."
     )
     setup = topic.BASE_FIELDS
     st.markdown(f"Measured on this page's setup ({setup['train_size']:,} images, {setup['epochs']} epochs, seed "
-                f"{setup['seed']}), and checked on every test run:\n\n" + markdown_list(topic.CLAIMS))
+                f"{setup['seed']}), and checked on every test run:\n\n" + markdown_list(topic.RUN_CLAIMS))
     show_keras_code(results["decay"].config)

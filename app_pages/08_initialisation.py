@@ -8,6 +8,7 @@ symmetry and train. Zero biases are fine: every run here starts with them.
 
 import streamlit as st
 
+from lab.claims import markdown_list
 from lab.topics import initialisation as topic
 from ui.common import config_or_error, get_dataset, show_keras_code
 from ui.service import compute
@@ -26,11 +27,7 @@ def _compare_initialisers(names: tuple, config, _dataset):
 preset_run = run_requested()  # a lecture preset asks for the comparison to run once
 
 st.title("Initialisation")
-st.markdown(
-    "**Claim:** if every kernel starts at zero, all neurons in a layer stay identical and the network "
-    "does not learn. Random normal, Glorot and He initialisation break the symmetry and train. "
-    "Biases may start at zero."
-)
+st.markdown(f"**Claim:** {topic.HEADLINE.text}")
 left, right = st.columns(2)
 left.latex(r"\text{zeros: } w = 0")
 right.latex(r"\text{random normal: } w \sim \mathcal{N}(0, \sigma^2)")
@@ -106,15 +103,20 @@ else:
             + ("their weights did move, but all in lockstep, because identical neurons get identical gradients. "
                if moved else
                "their weights never moved at all: every neuron outputs the same value and gets the same, here zero, gradient. ")
-            + f"Test accuracy {zero.test_accuracy:.0%}, about chance (10%)."
+            + f"Test accuracy {zero.test_accuracy:.0%} (chance is 10%)."
         )
     learners = [run for name, run in runs.items() if name != "zeros"]
     if learners:
         notes.append(
-            "The random initialisations give every neuron its own weights (similarity near 0) and train: "
-            + ", ".join(f"{run.label} {run.test_accuracy:.0%}" for run in learners)
-            + ". All of them started with **zero biases**, which is fine once the kernels differ."
+            f"With random kernels, distinct neurons of {layer} and test accuracy: "
+            + ", ".join(f"{run.label} {run.distinct[layer]} of {run.width[layer]}, {run.test_accuracy:.0%}"
+                        for run in learners)
+            + ". All of them started with **zero biases**."
         )
-    notes.append("Move σ: 0.0001 is almost zero again (stuck for many epochs); 1.0 is so large that the loss explodes.")
     st.success("**What to notice.** " + " ".join(notes))
+    if topic.is_default_experiment(runs):
+        st.markdown("Measured at these defaults and checked on every test run:\n\n"
+                    + markdown_list(topic.DEFAULT_CLAIMS))
+    st.markdown("Move σ (random normal, relu, 3 epochs; measured and checked on every test run):\n\n"
+                + markdown_list(topic.TRY_CLAIMS))
     show_keras_code(runs[second].config)

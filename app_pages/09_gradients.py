@@ -9,6 +9,7 @@ layer and keeps the gradients of all layers alike.
 
 import streamlit as st
 
+from lab.claims import markdown_list
 from lab.topics import gradients as topic
 from lab.worker import lean_train
 from ui.common import config_or_error, get_dataset, show_keras_code
@@ -28,11 +29,7 @@ def _depth_experiment(config, with_batch_norm: bool, _dataset):
 preset_run = run_requested()  # a lecture preset asks for the experiment to run once
 
 st.title("Vanishing and exploding gradients")
-st.markdown(
-    "**Claim:** in a deep sigmoid network the gradient shrinks by orders of magnitude on its way back to "
-    "the first layer, and small initial weights make it worse; large initial weights make it explode. "
-    "Batch normalisation fixes both."
-)
+st.markdown(f"**Claim:** {topic.HEADLINE.text}")
 st.latex(topic.CHAIN_RULE_LATEX)
 st.latex(topic.CHAIN_RULE_CONVENTION)
 st.latex(r"\sigma'_{\text{sigmoid}}(z) = \sigma(z)\,(1 - \sigma(z)) \le \tfrac14")
@@ -94,9 +91,10 @@ else:
         fixed = runs["with batch norm"]
         fix = (f" With batch normalisation the ratio is {fixed.first_to_last:.2g} and the test accuracy "
                f"{fixed.test_accuracy:.0%} instead of {plain.test_accuracy:.0%}.")
-    st.success(
-        f"**What to notice.** The y axis is logarithmic: each grid line is a factor of 10. {finding}{fix} "
-        "Try σ=0.01 with sigmoid (even smaller), relu (no vanishing with σ=0.1), tanh with σ=1 "
-        "(exploding towards the input) and relu with σ=0.5 (every gradient huge, the loss becomes NaN)."
-    )
+    st.success(f"**What to notice.** The y axis is logarithmic: each grid line is a factor of 10. {finding}{fix}")
+    if topic.is_default_experiment(runs):
+        st.markdown("Measured at these defaults and checked on every test run:\n\n"
+                    + markdown_list(topic.DEFAULT_CLAIMS))
+    st.markdown("Try other settings. With 10 hidden layers, measured and checked on every test run:\n\n"
+                + markdown_list(topic.TRY_CLAIMS))
     show_keras_code(plain.config)

@@ -45,11 +45,12 @@ preset_run = presets.run_requested()
 
 st.title("Faster optimizers")
 st.markdown(
-    "**Claim.** Plain SGD steps along the current gradient only, so it zig-zags across steep valleys and crawls "
-    "along flat ones. **Momentum** and **Nesterov** build up speed in directions that stay consistent; "
-    "**AdaGrad**, **RMSprop** and **Adam** divide each coordinate's step by the size of its past gradients. "
-    "Adam combines both ideas. AdaGrad never forgets, so its steps only ever shrink, and over a long enough "
-    "training they stop too early: the slides' reason to call it \"not for neural networks\"."
+    "**Claim.** Plain SGD steps along the current gradient only, so it zig-zags across a steep valley once its "
+    "learning rate is too large for that steepness, and crawls along flat ones. **Momentum** and **Nesterov** "
+    "build up speed in directions that stay consistent; **AdaGrad**, **RMSprop** and **Adam** divide each "
+    "coordinate's step by the size of its past gradients. "
+    "Adam combines both ideas. AdaGrad never forgets, so its steps only ever shrink: the slides' reason to call it "
+    "\"not for neural networks\". How fast they shrink on the lecture's network is measured below."
 )
 tabs = st.tabs([opt.LABELS[name] for name in OPTIMIZERS])
 for tab, name in zip(tabs, OPTIMIZERS):

@@ -9,6 +9,7 @@ describe the same problem; and any Python function of (y_true, y_pred) is a loss
 
 import streamlit as st
 
+from lab.claims import markdown_list
 from lab.data import CLASS_NAMES
 from lab.topics import losses
 from ui import present, presets
@@ -48,9 +49,8 @@ preset_run = presets.run_requested()
 
 st.title("Loss functions")
 st.markdown(
-    "**Claim.** The loss decides which mistakes matter. MSE squares each error, so a few far-off points dominate "
-    "it; MAE counts errors as they are, so its fit moves less. For classification, cross-entropy charges "
-    "-log of the probability the model gave the right class."
+    f"**Claim.** {losses.HEADLINE.text} For classification, cross-entropy charges -log of the probability the "
+    "model gave the right class."
 )
 left, right = st.columns(2)
 left.latex(r"\text{MSE} = \frac1n \sum_i (y_i - \hat y_i)^2 \qquad \text{MAE} = \frac1n \sum_i \lvert y_i - \hat y_i\rvert")
@@ -86,10 +86,13 @@ else:
     mae_move = abs(fits["mae"].slope - clean_fits["mae"].slope)
     st.info(
         f"**What to notice.** With {regression['outliers']} outliers the MSE slope moved by {mse_move:.3f} and the "
-        f"MAE slope by {mae_move:.3f}. A squared error of 0.8 weighs as much as 64 errors of 0.1, so MSE tilts the "
-        "line towards the outliers; MAE's pull from each point is the same whatever its distance. Push the slider "
-        "to 40 (20%) and MAE gives way too: no loss survives enough bad data."
+        f"MAE slope by {mae_move:.3f}. A squared error of 0.8 weighs as much as 64 errors of 0.1; MAE's pull from "
+        "each point is the same whatever its distance."
     )
+    claims = losses.REGRESSION_TRY_CLAIMS
+    if regression["outliers"] == losses.DEFAULT_OUTLIERS:
+        claims = losses.REGRESSION_CLAIMS + claims
+    st.markdown("Measured and checked on every test run:\n\n" + markdown_list(claims))
     with st.expander("Show Keras code"):
         st.code(losses.regression_code(regression["outliers"], 0.05), language="python")
 
@@ -223,8 +226,12 @@ else:
     st.table(losses.fits_table(fits).style.hide(axis="index").format({"slope": "{:.3f}", "intercept": "{:.3f}"}))
     st.info(
         f"**What to notice.** With delta = {custom['delta']:g}, errors above {custom['delta']:g} count linearly, "
-        "so the custom fit sits with MAE, away from the outliers, while staying smooth near the line. Raise delta "
-        "to 0.5 and most errors count as squared: the custom fit swings towards the MSE line."
+        f"like MAE, and smaller ones squared, like MSE. Slopes here: custom {fits['custom'].slope:.3f}, MAE "
+        f"{fits['mae'].slope:.3f}, MSE {fits['mse'].slope:.3f}."
     )
+    claims = losses.CUSTOM_TRY_CLAIMS
+    if (custom["delta"], custom["outliers"]) == (losses.DEFAULT_DELTA, losses.DEFAULT_OUTLIERS):
+        claims = losses.CUSTOM_CLAIMS + claims
+    st.markdown("Measured and checked on every test run:\n\n" + markdown_list(claims))
     with st.expander("Show Keras code"):
         st.code(losses.regression_code(custom["outliers"], custom["delta"]), language="python")

@@ -26,8 +26,8 @@ st.session_state.setdefault(ATTEMPTS_KEY, {})
 preset_run = presets.run_requested()
 
 st.title("Practice")
-st.markdown("**Claim.** You can make each of the lecture's effects happen yourself. Every exercise runs the real "
-            "model on real Fashion-MNIST and a checker reads the result; nothing is graded by hand.")
+st.markdown("**Exercises.** Make the lecture's effects happen yourself. Every exercise runs the real model on real "
+            "Fashion-MNIST and a checker reads the result; nothing is graded by hand.")
 st.latex(r"\theta \leftarrow \theta - \eta\,\nabla_\theta J(\theta)")
 
 

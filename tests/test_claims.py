@@ -14,8 +14,8 @@ MODULES = {module.__name__.rsplit(".", 1)[-1]: module for module in claim_module
 
 
 def test_the_topics_that_state_outcomes_declare_their_claims():
-    assert {"architecture", "backprop", "batch_norm", "clipping", "data_explorer", "decay", "learning_rate",
-            "optimizers2d", "outputs", "splits"} <= set(MODULES)
+    assert {"architecture", "backprop", "batch_norm", "clipping", "data_explorer", "decay", "gradients",
+            "initialisation", "learning_rate", "losses", "optimizers2d", "outputs", "practice", "splits"} <= set(MODULES)
     for name, module in MODULES.items():
         assert module.CLAIMS and all(isinstance(claim, Claim) and claim.text for claim in module.CLAIMS), name
         assert callable(module.claims_experiment), name
@@ -27,3 +27,29 @@ def test_every_declared_claim_holds_on_the_real_data(fashion, name):
     module = MODULES[name]
     result = module.claims_experiment(fashion)
     assert failed_claims(module, result) == []
+
+
+def test_the_lecture_presets_of_pages_6_to_14_state_declared_claims():
+    # A preset's note is read out in the lecture: its outcome sentences are claims checked above, not free text.
+    from lab.preset_lists import by_slug
+    from lab.topics import (batch_norm, clipping, decay, gradients, initialisation, learning_rate, losses,
+                            optimizers2d, practice)
+
+    stated = {
+        "lr-too-large": (learning_rate.DIVERGES, learning_rate.LEARNS, learning_rate.GOOD_REGION),
+        "lr-range-test": (learning_rate.GOOD_REGION, learning_rate.CRAWLS, learning_rate.LEARNS, learning_rate.DIVERGES),
+        "lr-decay": decay.RUN_CLAIMS[:1],
+        "zero-init": (initialisation.ZERO_CLAIM, initialisation.RANDOM_CLAIM),
+        "vanishing-gradients": gradients.DEFAULT_CLAIMS,
+        "exploding-gradients": (gradients.EXPLODING_CLAIM,),
+        "batch-norm": batch_norm.PLACEMENT_CLAIMS,
+        "clipping-by-norm": clipping.PRESET_CLAIMS[:1],
+        "clipping-by-value": clipping.PRESET_CLAIMS[1:],
+        "momentum-vs-adam": optimizers2d.PRESET_CLAIMS,
+        "mse-vs-mae": (losses.PRESET_CLAIM,),
+        "make-sgd-diverge": (practice.DIVERGE_CLAIM,),
+    }
+    for slug, claims in stated.items():
+        point = by_slug(slug).point
+        assert all(claim.text in point for claim in claims), slug
+        assert all(any(claim in module.CLAIMS for module in MODULES.values()) for claim in claims), slug

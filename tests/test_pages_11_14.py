@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from lab.topics import losses
 from lab.topics import optimizers2d as opt
 from tests.conftest import ROOT
 
@@ -40,7 +41,7 @@ def test_clipping_page_calculator_and_rescue(data_dir):
     # Up front: clipnorm works per weight tensor; only global_clipnorm keeps the whole gradient's direction.
     claim = app.markdown[0].value
     assert "**each weight tensor**" in claim and "Only `global_clipnorm`" in claim and "whole vector" not in claim
-    from lab.topics.clipping import CLAIMS
+    from lab.topics.clipping import RESCUE_CLAIMS as CLAIMS
 
     assert all(claim.text in "\n".join(m.value for m in app.markdown) for claim in CLAIMS)
     # The slides' example is clipped on opening: clipnorm gives the exact [0.0099995, 0.99995].
@@ -154,6 +155,11 @@ def test_losses_page_calculators_regression_agreement_and_custom(data_dir):
     shown = metrics(app)
     assert float(shown["MSE fit slope"]) < 0 < float(shown["MAE fit slope"])
     assert "loss_regression_chart" in chart_keys(app)
+    # The header and the outcome sentences are tested claims; the default-only ones show for 10 outliers only.
+    markdown = "\n".join(element.value for element in app.markdown)
+    assert losses.HEADLINE.text in markdown and losses.REGRESSION_TRY_CLAIMS[0].text in markdown
+    assert losses.REGRESSION_CLAIMS[0].text not in markdown
+    assert "MAE gives way too" not in "\n".join(element.value for element in app.info)
 
     app.button(key="loss_agreement_run").click().run()
     table = table_with(app, "Keras loss")
@@ -167,6 +173,8 @@ def test_losses_page_calculators_regression_agreement_and_custom(data_dir):
     fits = table_with(app, "slope")
     assert list(fits["loss"]) == ["MSE fit", "MAE fit", "custom Huber fit"]
     assert abs(fits["slope"][2] - fits["slope"][1]) < abs(fits["slope"][2] - fits["slope"][0])
+    markdown = "\n".join(element.value for element in app.markdown)
+    assert losses.CUSTOM_CLAIMS[0].text in markdown and losses.CUSTOM_TRY_CLAIMS[0].text in markdown
 
 
 # ----------------------------------------------------------------------
@@ -392,6 +400,15 @@ def test_preset_mse_vs_mae_tilts_the_mse_line_and_not_the_mae_line(data_dir):
     custom = app.session_state["loss_custom"]["fits"]
     assert abs(custom["custom"].slope - custom["mae"].slope) < abs(custom["custom"].slope - custom["mse"].slope)
     assert "loss_agreement" not in app.session_state  # the small network trains only from its button
+
+
+def test_practice_texts_state_no_unmeasured_figures():
+    from lab.topics import practice
+
+    # The slides state no accuracy: the target exercise's hint no longer quotes one.
+    assert "84%" not in practice.EXERCISES["target"].hint and "%" not in practice.EXERCISES["target"].hint
+    # The deep-sigmoid task's outcome sentence is a declared claim.
+    assert practice.EXERCISES["deep_sigmoid"].task.startswith(practice.DEEP_CLAIM.text)
 
 
 def test_preset_make_sgd_diverge_shows_the_divergence_without_passing_it_for_the_student(data_dir):

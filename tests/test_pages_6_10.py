@@ -63,7 +63,8 @@ def test_decay_page(data_dir):
     assert app.title[0].value == "Learning-rate decay"
     warning = texts(app.warning)
     assert "`decay=` is ignored in Keras 3" in warning and "0.01000" in warning and "0.00909" in warning
-    app.radio(key="decay_horizon").set_value("the slides' 30 epochs").run()
+    assert "the slides' 30 epochs" not in app.radio(key="decay_horizon").options  # the slides give no epochs
+    app.radio(key="decay_horizon").set_value("30 epochs of the full data (51,570 steps)").run()
     assert "51,570 steps" in texts(app.caption)
     app.select_slider(key="decay_learning_rate").set_value(0.1)
     app.select_slider(key="decay_rate").set_value(0.1)
@@ -97,6 +98,13 @@ def test_initialisation_page(data_dir):
     assert list(table["distinct neurons"]) == ["1 of 300", "300 of 300"]
     assert table["test accuracy"].iloc[0] < 0.15 < 0.6 < table["test accuracy"].iloc[1]
     assert "1 distinct neuron(s)" in texts(app.success)
+    from lab.topics import initialisation
+
+    # The header and the "move σ" outcomes are tested claims; the default-only ones need the default runs.
+    assert initialisation.HEADLINE.text in texts(app.markdown)
+    assert all(claim.text in texts(app.markdown) for claim in initialisation.TRY_CLAIMS)
+    assert initialisation.ZERO_CLAIM.text not in texts(app.markdown)
+    assert "about chance" not in texts(app.success) and "stuck for many epochs" not in texts(app.success)
     app.radio(key="init_layer").set_value("hidden_2").run()
     assert list(app.dataframe[0].value["distinct neurons"]) == ["1 of 100", "100 of 100"]
     # A tiny stddev is accepted and shown in the run's label.
@@ -118,6 +126,13 @@ def test_gradients_page(data_dir):
     assert list(table["network"]) == ["6 x sigmoid, σ=0.1", "6 x sigmoid, σ=0.1, batch norm before"]
     assert table["hidden_1 / output"].iloc[0] < 1e-2 < table["hidden_1 / output"].iloc[1]
     assert "times smaller" in texts(app.success)
+    from lab.topics import gradients
+
+    # The header and the "try" outcomes are tested claims (shown for any run); the defaults' only for 10 layers.
+    assert gradients.HEADLINE.text in texts(app.markdown)
+    assert all(claim.text in texts(app.markdown) for claim in gradients.TRY_CLAIMS)
+    assert gradients.DEFAULT_CLAIMS[0].text not in texts(app.markdown)
+    assert "(even smaller)" not in texts(app.success)
     # Large weights with tanh explode towards the input; without the batch-norm twin only one run.
     # (Depth 10, as in the exploding-gradients preset, whose run this one shares through the result cache.)
     app.slider(key="grad_depth").set_value(10)
@@ -157,6 +172,11 @@ def test_batch_norm_page(data_dir):
     shown = " ".join(markdown.value for markdown in app.markdown)
     assert f"In this run {stats.moved_share()['gamma']:.0%} of the units' γ" in shown
     assert not stats.is_default and "checked by the tests" not in shown
+    from lab.topics import batch_norm
+
+    # The header is a tested claim; the placements' claim shows only for the default comparison (not 2 models).
+    assert batch_norm.HEADLINE.text in shown and batch_norm.PLACEMENT_CLAIMS[0].text not in shown
+    assert "the moving statistics lag" not in texts(app.success)  # an untested outcome, now the 0.99^64 arithmetic
 
 
 # ----------------------------------------------------------------------
@@ -176,8 +196,8 @@ ROUND_TRIPS = {
         ("select_slider", "lr_batch_size", 128, "128"),
     ),
     "07_decay.py": (
-        {"decay_learning_rate": "0.1", "decay_epochs": "2", "decay_horizon": "the slides' 30 epochs"},
-        {"decay_learning_rate": 0.1, "decay_epochs": 2, "decay_horizon": "the slides' 30 epochs"},
+        {"decay_learning_rate": "0.1", "decay_epochs": "2", "decay_horizon": "30 epochs of the full data (51,570 steps)"},
+        {"decay_learning_rate": 0.1, "decay_epochs": 2, "decay_horizon": "30 epochs of the full data (51,570 steps)"},
         ("select_slider", "decay_rate", 0.1, "0.1"),
     ),
     "08_initialisation.py": (
@@ -202,6 +222,14 @@ ROUND_TRIPS = {
 def test_settings_round_trip_through_the_url(file_name, data_dir):
     query, values, moved = ROUND_TRIPS[file_name]
     assert_round_trip(file_name, query, values, moved)
+
+
+def test_a_link_with_the_old_horizon_name_gets_a_notice_and_the_safe_default(data_dir):
+    # The option "the slides' 30 epochs" was renamed (the slides give no epoch count); old links still open.
+    query = {"decay_horizon": "the slides' 30 epochs"}
+    app = open_in_app("07_decay.py", query)
+    assert_link_rejected(app, query)
+    assert app.radio(key="decay_horizon").value == "this page's run"
 
 
 @pytest.mark.parametrize("file_name, query", [
@@ -290,6 +318,12 @@ def test_preset_zero_initialisation(data_dir):
     assert zeros.distinct == {"hidden_1": 1, "hidden_2": 1} and zeros.test_accuracy < 0.15
     assert glorot.distinct == {"hidden_1": 300, "hidden_2": 100} and glorot.test_accuracy > 0.7
     assert "1 distinct neuron(s)" in texts(app.success)
+    from lab.topics import initialisation
+
+    # The preset runs the page's default comparison, so its note (declared claims) is what the page states.
+    assert initialisation.is_default_experiment(runs)
+    assert all(claim.text in texts(app.markdown) for claim in initialisation.DEFAULT_CLAIMS)
+    assert initialisation.ZERO_CLAIM.text in texts(app.info)
     service = get_service()
     jobs, created = service.jobs, service.run(engine_stats, kind="quick")["created"]
     assert created >= 1  # the worker's pool built the initialisation engines
@@ -306,6 +340,12 @@ def test_preset_vanishing_gradients(data_dir):
     assert diagnosis(plain) == "vanishing" and plain.first_to_last < 1e-4 and plain.test_accuracy < 0.2
     assert diagnosis(fixed) == "healthy" and fixed.test_accuracy > 0.7
     assert "times smaller" in texts(app.success)
+    from lab.topics import gradients
+
+    # The preset opens the default experiment, so the page states the defaults' claims, and the preset's note is them.
+    assert gradients.is_default_experiment(app.session_state["grad_results"])
+    assert all(claim.text in texts(app.markdown) for claim in gradients.DEFAULT_CLAIMS)
+    assert all(claim.text in texts(app.info) for claim in gradients.DEFAULT_CLAIMS)
 
 
 def test_preset_exploding_gradients(data_dir):

@@ -86,14 +86,21 @@ def test_range_test_code_names_the_schedule():
 # 7. Learning-rate decay
 # ----------------------------------------------------------------------
 def test_schedule_is_lr_over_one_plus_decay_t_per_step():
-    steps = [0, 1, 1_000, decay.SLIDE_STEPS]
+    steps = [0, 1, 1_000, decay.FULL_DATA_STEPS]
     values = decay.schedule_values(0.01, 1e-4, steps)
     assert np.allclose(values, [0.01 / (1 + 1e-4 * t) for t in steps], rtol=1e-5)
-    assert values[-1] == pytest.approx(0.00162, abs=1e-5)  # the slides' 30 epochs end at 1/6 of the start
+    assert values[-1] == pytest.approx(0.00162, abs=1e-5)  # 30 epochs of the full data end at 1/6 of the start
     figure = decay.schedule_figure(0.3, 0.01, 189)
     assert [trace.name for trace in figure.data] == ["0.3 / (1 + 0.01 t)", "constant 0.3", "slides: 0.01 / (1 + 0.0001 t)"]
     assert list(figure.data[0].x) == list(range(190))  # every step
-    assert len(decay.schedule_figure(0.01, 1e-4, decay.SLIDE_STEPS).data[0].x) <= decay.MAX_PLOTTED_POINTS
+    assert len(decay.schedule_figure(0.01, 1e-4, decay.FULL_DATA_STEPS).data[0].x) <= decay.MAX_PLOTTED_POINTS
+
+
+def test_the_long_horizon_is_not_attributed_to_the_slides():
+    # The slides give no epoch count: the 30 epochs are the app's own choice, and named as such.
+    assert decay.HORIZONS[1] == "30 epochs of the full data (51,570 steps)"
+    assert decay.FULL_DATA_STEPS == 30 * math.ceil(55_000 / 32) == 51_570
+    assert not any("slides" in horizon for horizon in decay.HORIZONS)
 
 
 def test_keras3_ignores_the_slides_decay_argument():

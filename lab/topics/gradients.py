@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from lab.claims import Claim
 from lab.config import TrainConfig
 from lab.data import Dataset, split_indices
 from lab.plots import COLORS, _figure, readable_log_ticks
@@ -300,3 +301,99 @@ def summary_table(runs: dict[str, DepthRun]) -> pd.DataFrame:
         "test accuracy": run.test_accuracy,
         "training": run.stop_reason,
     } for run in runs.values()])
+
+
+# ----------------------------------------------------------------------
+# The page's outcome claims, checked on the real data by tests/test_claims.py
+# ----------------------------------------------------------------------
+def claims_experiment(dataset: Dataset, trainer: Optional[Callable] = None) -> dict:
+    """The runs the page's claims are about, all with 10 hidden layers at the page's other defaults.
+
+    Args:
+        dataset: the shared dataset.
+        trainer: train(config, dataset) -> TrainResult; lab.training.train by default.
+    Returns:
+        {"vanishing": depth_experiment of sigmoid with σ=0.1 (the page's default, with its batch-norm twin),
+        "exploding": the same for tanh with σ=1, "smaller": initial norms of sigmoid with σ=0.01,
+        "relu": initial norms of relu with σ=0.1, "relu_large": a DepthRun of relu with σ=0.5}.
+    """
+    return {
+        "vanishing": depth_experiment(dataset, deep_config(), trainer=trainer),
+        "exploding": depth_experiment(dataset, deep_config(activation="tanh", init_stddev=1.0), trainer=trainer),
+        "smaller": initial_gradient_norms(deep_config(init_stddev=0.01), dataset),
+        "relu": initial_gradient_norms(deep_config(activation="relu"), dataset),
+        "relu_large": depth_experiment(dataset, deep_config(activation="relu", init_stddev=0.5), with_batch_norm=False,
+                                       trainer=trainer)["as configured"],
+    }
+
+
+def _ratio(norms: dict) -> float:
+    return norms["hidden_1"] / norms["output"]
+
+
+def _vanishes(runs) -> bool:
+    plain = runs["vanishing"]["as configured"]
+    return diagnosis(plain) == "vanishing" and plain.first_to_last < 1e-4 and plain.test_accuracy < 0.2
+
+
+def _smaller_weights_make_it_worse(runs) -> bool:
+    return _ratio(runs["smaller"]) < 1e-2 * runs["vanishing"]["as configured"].first_to_last
+
+
+def _explodes(runs) -> bool:
+    plain = runs["exploding"]["as configured"]
+    return diagnosis(plain) == "exploding" and plain.first_to_last > 1e2 and plain.test_accuracy < 0.2
+
+
+def _batch_norm_fixes(runs, name: str) -> bool:
+    # "Fixes" means a healthy run, not just a better ratio: gradients alike and well above chance (10%).
+    run = runs[name]["with batch norm"]
+    return 0.1 < run.first_to_last < 10 and run.stop_reason == "completed" and run.test_accuracy > 0.6
+
+
+def _batch_norm_fixes_both(runs) -> bool:
+    return _batch_norm_fixes(runs, "vanishing") and _batch_norm_fixes(runs, "exploding")
+
+
+HEADLINE = Claim(
+    "In a deep sigmoid network the gradient shrinks by orders of magnitude on its way back to the first layer, "
+    "and smaller initial weights make it worse; with tanh, large initial weights make it explode. Batch "
+    "normalisation fixes both.",
+    lambda runs: (_vanishes(runs) and _smaller_weights_make_it_worse(runs) and _explodes(runs)
+                  and _batch_norm_fixes_both(runs)),
+)
+# Measured with 10 hidden layers of 100 units: the page's defaults, and the settings its text suggests trying.
+DEFAULT_CLAIMS = (
+    Claim("Sigmoid with σ = 0.1 (the defaults): the first layer's gradient is more than 10,000 times smaller than "
+          "the output layer's, and the network stays at chance (below 20% test accuracy).", _vanishes),
+    Claim("With batch normalisation before each activation the first layer's gradient is within a factor of 10 of "
+          "the output layer's, and the network learns (above 60% test accuracy).",
+          lambda runs: _batch_norm_fixes(runs, "vanishing")),
+)
+EXPLODING_CLAIM = Claim(
+    "Tanh with σ = 1: the first layer's gradient is more than 100 times the output layer's (it explodes towards "
+    "the input) and the network stays at chance; with batch normalisation the two are within a factor of 10 and "
+    "it learns (above 60% test accuracy).",
+    lambda runs: _explodes(runs) and _batch_norm_fixes(runs, "exploding"))
+TRY_CLAIMS = (
+    Claim("Sigmoid with σ = 0.01: the first layer's gradient is another 100 times smaller, or more.",
+          _smaller_weights_make_it_worse),
+    Claim("Relu with σ = 0.1: no vanishing; the first layer's gradient is within a factor of 10 of the output "
+          "layer's.", lambda runs: 0.1 < _ratio(runs["relu"]) < 10),
+    EXPLODING_CLAIM,
+    Claim("Relu with σ = 0.5: every layer's gradient is above 1,000 and the loss becomes NaN, so training "
+          "diverges.", lambda runs: min(runs["relu_large"].initial_norms.values()) > 1e3
+          and runs["relu_large"].stop_reason == "diverged"),
+)
+CLAIMS = (HEADLINE,) + DEFAULT_CLAIMS + TRY_CLAIMS
+
+
+def is_default_experiment(runs: dict) -> bool:
+    """Whether the page's runs are its defaults (10 sigmoid layers, σ=0.1, with batch norm), so DEFAULT_CLAIMS apply.
+
+    Args:
+        runs: from `depth_experiment`.
+    Returns:
+        True for the default experiment.
+    """
+    return set(runs) == {"as configured", "with batch norm"} and runs["as configured"].config == deep_config()

@@ -19,6 +19,7 @@ from typing import Callable, Optional
 import numpy as np
 import plotly.graph_objects as go
 
+from lab.claims import Claim
 from lab.engines import ENGINES
 from lab.plots import COLORS
 
@@ -494,3 +495,92 @@ def regression_code(outliers: int, delta: float) -> str:
         f"    model.fit(x[:, None], y[:, None], batch_size=len(x), epochs={FIT_STEPS}, verbose=0)  # full batch\n"
         "    print(loss, model.layers[0].get_weights())  # slope and intercept\n"
     )
+
+
+# ----------------------------------------------------------------------
+# The page's outcome claims, checked on the real data by tests/test_claims.py
+# ----------------------------------------------------------------------
+DEFAULT_OUTLIERS = 10  # the page's default for both line-fitting sections
+DEFAULT_DELTA = 0.05
+PRESET_OUTLIERS = 20  # the "MSE vs MAE" lecture preset
+OUTLIER_COUNTS = (0, DEFAULT_OUTLIERS, PRESET_OUTLIERS, 40)
+
+
+def claims_experiment(dataset, trainer: Optional[Callable] = None) -> dict:
+    """The line fits the page's claims are about: MSE and MAE at 0, 10, 20 and 40 outliers, and the custom loss.
+
+    Args:
+        dataset: the shared Dataset.
+        trainer: unused: the lines are fitted by fit_line, not trained by the training service.
+    Returns:
+        {"fits": {outliers: {"mse", "mae": LineFit}}, "custom": {(delta, outliers): LineFit}}.
+    """
+    clean = brightness_data(dataset)
+    data = {count: add_outliers(clean, count) for count in OUTLIER_COUNTS}
+    return {
+        "fits": {count: fit_all(points) for count, points in data.items()},
+        "custom": {(delta, count): fit_line(data[count], "custom", delta)
+                   for delta, count in ((DEFAULT_DELTA, DEFAULT_OUTLIERS), (0.5, DEFAULT_OUTLIERS),
+                                        (DEFAULT_DELTA, PRESET_OUTLIERS))},
+    }
+
+
+def _slope(result, outliers: int, loss: str) -> float:
+    return result["fits"][outliers][loss].slope
+
+
+def _move(result, outliers: int, loss: str) -> float:
+    return abs(_slope(result, outliers, loss) - _slope(result, 0, loss))
+
+
+def _mse_moves_far_more(result) -> bool:
+    # MSE's slope falls (towards the outliers, which sit at low ink with a high target) and moves 5x as far as MAE's.
+    outliers = DEFAULT_OUTLIERS
+    return (_move(result, outliers, "mse") > 5 * _move(result, outliers, "mae")
+            and _slope(result, outliers, "mse") < _slope(result, 0, "mse"))
+
+
+def _preset_numbers(result) -> bool:
+    # The preset states slopes to two decimals: each within rounding (0.005) plus a little float noise.
+    stated = {(0, "mse"): 0.63, (PRESET_OUTLIERS, "mse"): -0.39, (0, "mae"): 0.68, (PRESET_OUTLIERS, "mae"): 0.52}
+    custom = result["custom"][(DEFAULT_DELTA, PRESET_OUTLIERS)].slope
+    mae, mse = _slope(result, PRESET_OUTLIERS, "mae"), _slope(result, PRESET_OUTLIERS, "mse")
+    return (all(abs(_slope(result, count, loss) - value) < 0.01 for (count, loss), value in stated.items())
+            and abs(custom - 0.49) < 0.01 and abs(custom - mae) < abs(custom - mse))
+
+
+def _custom_sits_with_mae(result) -> bool:
+    custom = result["custom"][(DEFAULT_DELTA, DEFAULT_OUTLIERS)].slope
+    return abs(custom - _slope(result, DEFAULT_OUTLIERS, "mae")) < 0.05
+
+
+def _large_delta_swings_to_mse(result) -> bool:
+    custom = result["custom"][(0.5, DEFAULT_OUTLIERS)].slope
+    mse, mae = _slope(result, DEFAULT_OUTLIERS, "mse"), _slope(result, DEFAULT_OUTLIERS, "mae")
+    return abs(custom - mse) < abs(custom - mae)
+
+
+HEADLINE = Claim(
+    "The loss decides which mistakes matter. MSE squares each error, so a few far-off points dominate it; MAE "
+    "counts errors as they are, so its fit moves less.", _mse_moves_far_more)
+REGRESSION_CLAIMS = (
+    Claim("With 10 outliers (5% of the points) the MSE slope falls, towards the outliers, and moves more than 5 "
+          "times as far as the MAE slope.", _mse_moves_far_more),
+)
+REGRESSION_TRY_CLAIMS = (
+    Claim("Push the slider to 40 (20%) and MAE gives way too: its slope moves by more than 0.5. No loss survives "
+          "enough bad data.", lambda result: _move(result, 40, "mae") > 0.5),
+)
+CUSTOM_CLAIMS = (
+    Claim("With delta 0.05 and 10 outliers the custom fit sits with MAE, away from the outliers: its slope is "
+          "within 0.05 of MAE's.", _custom_sits_with_mae),
+)
+CUSTOM_TRY_CLAIMS = (
+    Claim("Raise delta to 0.5 and most errors count as squared: the custom fit's slope swings closer to the MSE "
+          "line's than to the MAE line's.", _large_delta_swings_to_mse),
+)
+PRESET_CLAIM = Claim(
+    "With 20 of 200 targets corrupted, the MSE line tilts from slope 0.63 to -0.39, towards the outliers, while the "
+    "MAE line only moves from 0.68 to 0.52. The project's own Huber loss (delta 0.05) fits a slope of 0.49, with MAE.",
+    _preset_numbers)
+CLAIMS = (HEADLINE,) + REGRESSION_CLAIMS + REGRESSION_TRY_CLAIMS + CUSTOM_CLAIMS + CUSTOM_TRY_CLAIMS + (PRESET_CLAIM,)

@@ -8,8 +8,11 @@ exercise's rules (the wrong optimizer, too many epochs) cannot pass it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from typing import Callable, Optional
 
+from lab.claims import Claim
 from lab.config import TrainConfig
 
 TARGET_ACCURACY = 0.85  # "reach 85% validation accuracy within 2 epochs"
@@ -37,6 +40,10 @@ class Exercise:
     hint: str
 
 
+# The one outcome an exercise's text states; checked as a claim (DEEP_CLAIM, below) on the form's defaults.
+_DEEP_STAYS_AT_CHANCE = (f"A network of {DEEP_LAYERS} sigmoid layers stays at chance (10%) with plain SGD at learning "
+                         "rate 0.01.")
+
 EXERCISES = {
     "diverge": Exercise(
         "diverge", "Make SGD diverge",
@@ -47,12 +54,11 @@ EXERCISES = {
     "target": Exercise(
         "target", "85% in two epochs",
         f"Reach {TARGET_ACCURACY:.0%} validation accuracy within {MAX_EPOCHS_FOR_TARGET} epochs.",
-        "The lecture's SGD at 0.01 gets about 84% on all 55,000 images. A faster optimizer, a larger "
-        "learning rate or a different batch size helps; so does using all the images.",
+        "Try a faster optimizer, a larger learning rate, a different batch size, or all 55,000 images.",
     ),
     "deep_sigmoid": Exercise(
         "deep_sigmoid", "Make a 10-layer sigmoid network learn",
-        f"A network of {DEEP_LAYERS} sigmoid layers stays at chance (10%) with plain SGD. Get it above "
+        f"{_DEEP_STAYS_AT_CHANCE} Get it above "
         f"{DEEP_TARGET:.0%} validation accuracy within {DEEP_MAX_EPOCHS} epochs, keeping all {DEEP_LAYERS} sigmoid layers.",
         "Its gradients vanish on the way back through ten sigmoids. What re-centres and re-scales each "
         "layer's inputs?",
@@ -249,3 +255,48 @@ def deep_sigmoid_config(optimizer: str = "sgd", learning_rate: float = 0.01, bat
     return TrainConfig(hidden_units=(width,) * DEEP_LAYERS, activation="sigmoid", optimizer=optimizer,
                        learning_rate=learning_rate, batch_norm=batch_norm, kernel_initializer=kernel_initializer,
                        train_size=5_000, epochs=epochs, seed=seed, validation_size=2_000, log_every=25)
+
+
+# ----------------------------------------------------------------------
+# Outcome claims (an exercise's text and the "make SGD diverge" preset), checked by tests/test_claims.py
+# ----------------------------------------------------------------------
+PRESET_DIVERGE_RATE = 3.0  # the "make SGD diverge" lecture preset's learning rate
+
+
+def claims_experiment(dataset, trainer: Optional[Callable] = None) -> dict:
+    """The runs behind the claims: the diverge exercise at learning rate 3, and the deep sigmoid one's defaults.
+
+    Args:
+        dataset: the shared Dataset.
+        trainer: train(config, dataset) -> TrainResult; lab.training.train by default.
+    Returns:
+        {"diverge": TrainResult, "deep": TrainResult (plain SGD 0.01, 3 epochs, no batch norm)}.
+    """
+    if trainer is None:
+        from lab.training import train as trainer
+
+    return {"diverge": trainer(diverge_config(PRESET_DIVERGE_RATE), dataset),
+            "deep": trainer(deep_sigmoid_config(epochs=DEEP_MAX_EPOCHS), dataset)}
+
+
+def _diverges_to_a_huge_loss(runs) -> bool:
+    result = runs["diverge"]
+    start, end = _detail_number(result, "its starting value"), _detail_number(result, "rose to")
+    return (result.stop_reason == "diverged" and result.stop_epoch == 0 and result.stop_step <= 10
+            and abs(start - 2.3) < 0.1 and 3e12 < end < 3e13 and check_diverges(result).passed)
+
+
+def _detail_number(result, words: str) -> float:
+    # The run stops before its first logged step, so its losses are read from the trainer's own account of the
+    # stop: "The loss rose to 1.02e+13 by step 10 (epoch 1), over 10x its starting value 2.32."
+    match = re.search(words + r" ([0-9][0-9.e+-]*[0-9])", result.stop_detail)
+    return float(match.group(1)) if match else float("nan")
+
+
+DEEP_CLAIM = Claim(_DEEP_STAYS_AT_CHANCE,
+                   lambda runs: max(runs["deep"].history["val_accuracy"]) < 0.15
+                   and len(runs["deep"].history["val_accuracy"]) == DEEP_MAX_EPOCHS)
+DIVERGE_CLAIM = Claim(
+    "At learning rate 3 plain SGD on the lecture's model diverges within 10 steps: the loss rises from 2.3 to "
+    "about 1e13.", _diverges_to_a_huge_loss)
+CLAIMS = (DEEP_CLAIM, DIVERGE_CLAIM)
