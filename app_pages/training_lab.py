@@ -31,6 +31,7 @@ PENDING_KEY = "training_lab_pending"  # a same-seed B run queued by its button: 
 VERSION_KEY = "training_lab_version"  # bumps when runs change, so the pickers jump to the newest run
 UPLOAD_KEY = "training_lab_upload_message"
 AB_ERROR_KEY = "training_lab_ab_error"
+RUNS_TAB_KEY = "lab_runs_tab"  # the open tab of "Runs in this session"
 GALLERY_SIZE = 12
 # Settings survive a visit to another page and travel in the URL, so a link reproduces the run.
 PERSIST = dict(persist_state="session", bind="query-params")
@@ -331,6 +332,7 @@ def _queue_ab(base_id: int, setting: str, value) -> None:
     apply_lab_config(config)
     note = lab_runs.ab_note(base.run_id, setting, getattr(base.config, setting), value)
     st.session_state[PENDING_KEY] = (config, note, base.run_id)
+    st.session_state[RUNS_TAB_KEY] = "Compare"  # where A and B are drawn together once B has trained
 
 
 def show_ab(runs) -> None:
@@ -466,11 +468,17 @@ if results_first and not runs.records:
     waiting_chart()  # on a projector below the settings, so the learning-rate knob stays on the first screen
 if runs.records:
     st.header(f"Runs in this session ({len(runs)} of at most {runs.max_runs})")
-    compare_tab, ab_tab, manage_tab = st.tabs(["Compare", "Same-seed A/B", "Delete and download"])
+    # Keyed and tracked: the chosen tab is session state, so a rerun from a widget inside it (such as
+    # the A/B's "Setting to change") keeps it open instead of going back to Compare; only it runs.
+    compare_tab, ab_tab, manage_tab = st.tabs(["Compare", "Same-seed A/B", "Delete and download"],
+                                              key=RUNS_TAB_KEY, on_change="rerun")
     with compare_tab:
-        show_compare(runs)
+        if compare_tab.open:
+            show_compare(runs)
     with ab_tab:
-        show_ab(runs)
+        if ab_tab.open:
+            show_ab(runs)
     with manage_tab:
-        show_manage(runs)
+        if manage_tab.open:
+            show_manage(runs)
 show_upload()
