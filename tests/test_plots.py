@@ -12,7 +12,8 @@ STEPS = [{"step": s, "epoch": s / 100, "loss": 1 / s, "accuracy": 0.5, "learning
 
 def test_curves_figure_has_running_training_and_validation_traces():
     figure = plots.curves_figure(HISTORY, STEPS, "loss")
-    assert [trace.name for trace in figure.data] == ["training loss (running)", "training loss", "validation loss"]
+    assert [trace.name for trace in figure.data] == [
+        "training loss (running)", "training loss (epoch mean)", "validation loss"]
     assert figure.layout.xaxis.title.text == "epoch" and figure.layout.yaxis.title.text == "loss"
     assert list(figure.data[2].y) == [0.55, 0.47]
 
@@ -127,3 +128,26 @@ def test_waiting_curves_have_the_live_charts_axes_and_say_where_the_curve_starts
     assert tuple(figure.layout.xaxis.range) == (0, 8)
     assert "from step 0" in figure.layout.annotations[0].text
     assert tuple(plots.waiting_curves_figure("accuracy").layout.yaxis.range) == (0, 1)
+
+
+def test_the_running_line_reads_on_the_dark_theme_and_the_legend_clears_the_axis_title():
+    # Issue 10: on a projector the running loss was faint and the legend sat on the "epoch" title.
+    figure = plots.curves_figure(HISTORY, STEPS, "loss")
+    running = figure.data[0]
+    assert running.line.width >= 3 and running.opacity in (None, 1)
+    assert running.line.color == plots.COLORS[0]
+    # The legend is anchored to the bottom of the whole figure, below the axis title, not a share of the plot.
+    legend = figure.layout.legend
+    assert (legend.yref, legend.y, legend.yanchor, legend.orientation) == ("container", 0, "bottom", "h")
+    projector = plots.style_for_projector(figure)
+    assert projector.data[0].line.width >= 4 and projector.layout.legend.yref == "container"
+    # Topic figures that still place their legend under the plot get the same legend on a projector.
+    old_style = plots.go.Figure(layout=dict(legend=dict(orientation="h", y=-0.2), xaxis_title="epoch"))
+    assert plots.style_for_projector(old_style).layout.legend.yref == "container"
+
+
+def test_per_step_losses_number_steps_from_0_and_continue_with_the_step_log():
+    first = {"loss": [2.3, 2.2, float("nan")]}
+    log = [{"step": 2, "batch_loss": 2.2}, {"step": 6, "batch_loss": 1.5}, {"step": 10, "batch_loss": 1.2}]
+    steps, losses = plots.per_step_losses(first, log)
+    assert steps == [0, 1, 2, 5, 9] and losses == [2.3, 2.2, None, 1.5, 1.2]
