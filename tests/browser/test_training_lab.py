@@ -224,3 +224,30 @@ def test_pressing_a_widget_or_stop_mid_training_keeps_a_stopped_run_and_frees_th
     assert "#3 Momentum lr 0.01" in selectbox_text(page, "Run") and "(stopped" in selectbox_text(page, "Run")
     assert "Run #3 was stopped at step" in page.get_by_test_id("stAlert").first.inner_text()
     print(f"cancel took {cancel_seconds:.2f} s until the server's CPU was idle")
+
+
+def test_streamlit_toolbar_stop_keeps_the_run_like_the_app_stop(page, lab_url):
+    # Issue 10: the toolbar's Stop froze the live view ("about 18 s left") and showed no run.
+    page.set_viewport_size({"width": 1280, "height": 720})
+    server = server_process(lab_url)
+    open_lab(page, lab_url)
+    page.get_by_role("button", name="Full lecture configuration (55k images)").click()
+    page.wait_for_function(
+        """() => Array.from(document.querySelectorAll("input[aria-label='Training images']"))
+            .some(slider => slider.getAttribute('aria-valuetext') === 'all')""", timeout=30_000)
+    wait_idle(page)
+    set_seed(page, 2026)
+    wait_idle(page)
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.wait_for_function(LIVE_LOSS, timeout=120_000, polling=100)
+    toolbar_stop = page.get_by_test_id("stToolbar").get_by_role("button", name="Stop")
+    toolbar_stop.click()
+    # The page redraws by itself (no click of ours): the run is kept and shown as stopped.
+    page.get_by_text("was stopped at step", exact=False).first.wait_for(timeout=15_000)
+    wait_idle(page, timeout=30_000)
+    assert "(stopped" in selectbox_text(page, "Run")
+    assert page.locator(".st-key-lab_live_panel").count() == 0  # no frozen live panel
+    assert "Test accuracy" in page.locator("[data-testid='stMetric']").first.inner_text()
+    assert cpu_percent(server, 2.0) < 20, "the worker still trains after the toolbar's Stop"
+    assert page.locator("[data-testid='stException']").count() == 0
+    screenshot(page, "lab-11-stopped-by-toolbar")
