@@ -332,7 +332,6 @@ def _queue_ab(base_id: int, setting: str, value) -> None:
     apply_lab_config(config)
     note = lab_runs.ab_note(base.run_id, setting, getattr(base.config, setting), value)
     st.session_state[PENDING_KEY] = (config, note, base.run_id)
-    st.session_state[RUNS_TAB_KEY] = "Compare"  # where A and B are drawn together once B has trained
 
 
 def show_ab(runs) -> None:

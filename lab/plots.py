@@ -143,7 +143,7 @@ def curves_figure(
     if per_step and scale:
         figure.add_trace(go.Scatter(
             x=[step / scale for step in range(len(per_step))], y=per_step, mode="lines",
-            name=f"training {metric} (per step)", line=dict(color=COLORS[5], width=2),
+            name=f"per-step {metric}", line=dict(color=COLORS[5], width=2),
             customdata=list(range(len(per_step))), hovertemplate="step %{customdata}: %{y:.4g}<extra></extra>",
         ))
     if step_log:
@@ -152,19 +152,24 @@ def curves_figure(
         figure.add_trace(go.Scatter(
             x=[entry["step"] - 1 if against_step else entry["epoch"] for entry in step_log],
             y=[entry[metric] for entry in step_log],
-            mode="lines", name=f"training {metric} (running)", line=dict(color=COLORS[0], width=3),
+            mode="lines", name=f"running {metric}", line=dict(color=COLORS[0], width=3),
         ))
     if epochs:
         # Keras's epoch value is the mean over the whole epoch's batches, so it sits above the
         # running line's end while the loss falls; the name says so, and so do the pages' texts.
         figure.add_trace(go.Scatter(
             x=epochs, y=history[metric], mode="lines+markers",
-            name=f"training {metric} (epoch mean)", line=dict(color=COLORS[0], width=3, dash="dot"),
+            name=f"epoch-mean {metric}", line=dict(color=COLORS[0], width=3, dash="dot"),
         ))
         figure.add_trace(go.Scatter(
             x=epochs, y=history[f"val_{metric}"], mode="lines+markers",
             name=f"validation {metric}", line=dict(color=COLORS[1], width=3),
         ))
+    if against_step and diverged_at is not None and diverged_at <= 10:
+        figure.update_xaxes(tick0=0, dtick=1)  # whole steps: Plotly labels 0.5 and 1.5 on a short run
+    if against_step and metric == "accuracy":
+        # A diverged run's accuracy is often a constant 0.03: Plotly would draw it on an axis from -0.5 to 1.
+        figure.update_yaxes(range=[0, 1])
     if diverged_at is not None and scale:
         _mark_divergence(figure, metric, per_step, diverged_at, scale)
     return figure

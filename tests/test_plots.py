@@ -13,7 +13,7 @@ STEPS = [{"step": s, "epoch": s / 100, "loss": 1 / s, "accuracy": 0.5, "learning
 def test_curves_figure_has_running_training_and_validation_traces():
     figure = plots.curves_figure(HISTORY, STEPS, "loss")
     assert [trace.name for trace in figure.data] == [
-        "training loss (running)", "training loss (epoch mean)", "validation loss"]
+        "running loss", "epoch-mean loss", "validation loss"]
     assert figure.layout.xaxis.title.text == "epoch" and figure.layout.yaxis.title.text == "loss"
     assert list(figure.data[2].y) == [0.55, 0.47]
 
@@ -49,7 +49,7 @@ def test_curves_start_at_step_0_from_the_first_steps():
     first = {"loss": [2.3, 2.2, 2.0, 1.9], "accuracy": [0.1, 0.2, 0.3, 0.3]}
     figure = plots.curves_figure(HISTORY, STEPS, "loss", first_steps=first, steps_per_epoch=100)
     per_step = figure.data[0]
-    assert per_step.name == "training loss (per step)"
+    assert per_step.name == "per-step loss"
     assert list(per_step.x) == [0, 0.01, 0.02, 0.03] and list(per_step.y) == first["loss"]
     assert figure.layout.xaxis.title.text == "epoch" and not figure.layout.annotations
 
@@ -63,6 +63,7 @@ def test_a_diverged_run_is_drawn_against_step_on_a_log_axis_and_marked():
     assert figure.layout.xaxis.title.text == "step" and figure.layout.yaxis.type == "log"
     assert [a.text for a in figure.layout.annotations] == ["diverged at step 6"]
     assert figure.layout.shapes[0].x0 == 6
+    assert figure.layout.xaxis.dtick == 1  # whole steps, never "step 0.5"
 
 
 def test_a_constant_learning_rate_is_drawn_on_an_axis_around_it():
@@ -119,6 +120,10 @@ def test_reference_lines_read_on_light_and_dark_themes():
     original = clipping_arrows_figure(comparison).data[0]
     assert original.name.startswith("direction of the original")
     assert original.line.color == REFERENCE_COLOR and original.line.width >= 4 and original.line.dash == "dash"
+    from lab.topics.clipping import clipping_bars_figure
+
+    bars = clipping_bars_figure(comparison)  # its "original" bars were black, invisible on the dark theme
+    assert bars.data[0].name == "original" and bars.data[0].marker.color == REFERENCE_COLOR
 
 
 def test_waiting_curves_have_the_live_charts_axes_and_say_where_the_curve_starts():

@@ -253,10 +253,11 @@ def test_a_diverged_record_draws_its_climbing_loss_from_step_0(fashion):
     result = train(TrainConfig(**{**SMALL, "epochs": 1, "learning_rate": 1.0}), fashion)
     record = runs.record_from_result(result, 1, fashion.y_test)
     figure = result_curves(record, "loss")
-    per_step = next(trace for trace in figure.data if trace.name == "training loss (per step)")
+    per_step = next(trace for trace in figure.data if trace.name == "per-step loss")
     assert per_step.x[0] == 0 and figure.layout.xaxis.title.text == "step"
     values = [value for value in per_step.y if value is not None]
     assert max(values) > 10 * values[0] and values[-1] == max(values)  # it ends where it diverged
     assert figure.layout.annotations[0].text == f"diverged at step {record.stop_step - 1}"
     accuracy = result_curves(record, "accuracy")
     assert accuracy.data and accuracy.data[0].x[0] == 0  # no longer an empty chart
+    assert tuple(accuracy.layout.yaxis.range) == (0, 1)  # not Plotly's -0.5..1 around a constant accuracy

@@ -430,9 +430,9 @@ def test_diverge_check_on_real_runs(fashion):
     # chart's line, and its number is that line's last point.
     from ui.training import result_curves
 
-    found = re.search(r"training loss \(epoch mean\) of the last epoch: ([\d.]+)", check.feedback)
+    found = re.search(r"epoch-mean loss of the last epoch: ([\d.]+)", check.feedback)
     assert found, check.feedback
-    line = next(trace for trace in result_curves(calm, "loss").data if trace.name == "training loss (epoch mean)")
+    line = next(trace for trace in result_curves(calm, "loss").data if trace.name == "epoch-mean loss")
     assert f"{line.y[-1]:.3f}" == found.group(1)
     # The rules read the config that trained: another optimizer or clipping does not count.
     as_adam = dataclasses.replace(diverged, config=dataclasses.replace(diverged.config, optimizer="adam"))

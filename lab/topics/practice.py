@@ -83,8 +83,8 @@ def check_diverges(result) -> Check:
                            "Each step overshoots the minimum by more than it started from, so the loss grows.")
     loss = result.history["loss"][-1] if result.history["loss"] else float("nan")
     # Named like the chart's line: the mean over the last epoch's batches, above the running line's end.
-    return Check(False, f"Learning rate {config.learning_rate:g} trained without diverging (training loss "
-                        f"(epoch mean) of the last epoch: {loss:.3f}). Try a larger one.")
+    return Check(False, f"Learning rate {config.learning_rate:g} trained without diverging (epoch-mean loss "
+                        f"of the last epoch: {loss:.3f}). Try a larger one.")
 
 
 def check_target_accuracy(result) -> Check:

@@ -251,3 +251,30 @@ def test_streamlit_toolbar_stop_keeps_the_run_like_the_app_stop(page, lab_url):
     assert cpu_percent(server, 2.0) < 20, "the worker still trains after the toolbar's Stop"
     assert page.locator("[data-testid='stException']").count() == 0
     screenshot(page, "lab-11-stopped-by-toolbar")
+
+
+def test_choosing_the_setting_to_change_keeps_the_same_seed_ab_tab_open(page, lab_url):
+    # Issue 10: every choice of "Setting to change" threw the user back to the Compare tab.
+    open_lab(page, lab_url)
+    set_seed(page, 31)
+    wait_idle(page)
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.get_by_role("tab", name="Same-seed A/B").wait_for(timeout=120_000)
+    wait_idle(page, timeout=120_000)
+    ab_tab = page.get_by_role("tab", name="Same-seed A/B")
+    ab_tab.click()
+    page.get_by_test_id("stSelectbox").filter(has_text="Setting to change").first.wait_for(timeout=30_000)
+    wait_idle(page)
+    for setting in ("batch_size", "optimizer", "learning_rate"):
+        choose(page, "Setting to change", setting)
+        wait_idle(page, timeout=30_000)
+        page.wait_for_timeout(300)
+        assert ab_tab.get_attribute("aria-selected") == "true", f"back on another tab after choosing {setting}"
+        assert page.get_by_test_id("stSelectbox").filter(has_text="New value").first.is_visible()
+    page.get_by_role("button", name="Train B with the same seed").click()
+    page.get_by_text("B of #1", exact=False).first.wait_for(timeout=120_000)
+    wait_idle(page, timeout=120_000)
+    assert ab_tab.get_attribute("aria-selected") == "true"  # the tab stays where the user put it
+    page.get_by_role("tab", name="Compare").click()
+    page.get_by_text("Highlighted settings differ between these runs: learning rate", exact=False).wait_for(timeout=30_000)
+    assert page.locator("[data-testid='stException']").count() == 0
