@@ -32,6 +32,7 @@ VERSION_KEY = "training_lab_version"  # bumps when runs change, so the pickers j
 UPLOAD_KEY = "training_lab_upload_message"
 AB_ERROR_KEY = "training_lab_ab_error"
 RUNS_TAB_KEY = "lab_runs_tab"  # the open tab of "Runs in this session"
+STOPPED_KEY = "training_lab_stopped"  # the id of the last run a rerun or a Stop interrupted
 GALLERY_SIZE = 12
 # Settings survive a visit to another page and travel in the URL, so a link reproduces the run.
 PERSIST = dict(persist_state="session", bind="query-params")
@@ -415,6 +416,12 @@ runs = _runs()
 stopped = settle_interrupted_run()  # a training the last interaction interrupted is kept as "stopped"
 if stopped is not None:
     _bump_version()
+    st.session_state[STOPPED_KEY] = stopped.run_id
+# The notice stays while the stopped run is the newest: the rerun that follows a training (see
+# ui.training._watch_for_toolbar_stop) must not take it away.
+stopped = runs.get(st.session_state.get(STOPPED_KEY)) if runs.records else None
+if stopped is not None and stopped is not runs.latest:
+    stopped = None
 # On a projector the results come first: the live chart and the key numbers fill the screen after
 # Train, and the form follows with only the learning rate and the three choices unfolded.
 results_area = st.container() if results_first else contextlib.nullcontext()

@@ -193,7 +193,8 @@ def test_pressing_a_widget_or_stop_mid_training_keeps_a_stopped_run_and_frees_th
     cancel_seconds = seconds_until_idle_cpu(server)
     wait_idle(page, timeout=30_000)
     assert cancel_seconds < 2.5, f"the server was still busy {cancel_seconds:.1f} s after the widget was pressed"
-    assert "was stopped at step" in page.get_by_test_id("stAlert").first.inner_text()
+    # Not the first alert: a changed optimizer may put the time estimate's warning above it.
+    assert page.get_by_test_id("stAlert").filter(has_text="was stopped at step").count() == 1
     # Stopped by the rerun, the model trained so far is still tested.
     assert "Test accuracy" in page.locator("[data-testid='stMetric']").first.inner_text()
     assert "(stopped" in selectbox_text(page, "Run")
