@@ -78,8 +78,8 @@ else:
     st.dataframe(
         table, hide_index=True,
         column_config={
-            "loss at start": st.column_config.NumberColumn(format="%.3f"),
-            "loss at end": st.column_config.NumberColumn(format="%.3f"),
+            "batch loss at step 0": st.column_config.NumberColumn(format="%.3f"),
+            "last batch loss": st.column_config.NumberColumn(format="%.3f"),
             "validation accuracy": st.column_config.NumberColumn(format="%.3f"),
             "test accuracy": st.column_config.NumberColumn(format="%.3f"),
         },

@@ -34,6 +34,8 @@ PENDING_KEY = "training_lab_pending"  # a same-seed B run queued by its button: 
 VERSION_KEY = "training_lab_version"  # bumps when runs change, so the pickers jump to the newest run
 UPLOAD_KEY = "training_lab_upload_message"
 AB_ERROR_KEY = "training_lab_ab_error"
+RUNS_TAB_KEY = "lab_runs_tab"  # the open tab of "Runs in this session"
+STOPPED_KEY = "training_lab_stopped"  # the id of the last run a rerun or a Stop interrupted
 GALLERY_SIZE = 12
 # Settings survive a visit to another page and travel in the URL, so a link reproduces the run.
 PERSIST = dict(persist_state="session", bind="query-params")
@@ -410,6 +412,12 @@ runs = _runs()
 stopped = settle_interrupted_run()  # a training the last interaction interrupted is kept as "stopped"
 if stopped is not None:
     _bump_version()
+    st.session_state[STOPPED_KEY] = stopped.run_id
+# The notice stays while the stopped run is the newest: the rerun that follows a training (see
+# ui.training._watch_for_toolbar_stop) must not take it away.
+stopped = runs.get(st.session_state.get(STOPPED_KEY)) if runs.records else None
+if stopped is not None and stopped is not runs.latest:
+    stopped = None
 # On a projector the results come first: the live chart and the key numbers fill the screen after
 # Train, and the form follows with only the learning rate and the three choices unfolded.
 results_area = st.container() if results_first else contextlib.nullcontext()
@@ -462,11 +470,17 @@ if results_first and not runs.records:
     waiting_chart()  # on a projector below the settings, so the learning-rate knob stays on the first screen
 if runs.records:
     st.header(f"Runs in this session ({len(runs)} of at most {runs.max_runs})")
-    compare_tab, ab_tab, manage_tab = st.tabs(["Compare", "Same-seed A/B", "Delete and download"])
+    # Keyed and tracked: the chosen tab is session state, so a rerun from a widget inside it (such as
+    # the A/B's "Setting to change") keeps it open instead of going back to Compare; only it runs.
+    compare_tab, ab_tab, manage_tab = st.tabs(["Compare", "Same-seed A/B", "Delete and download"],
+                                              key=RUNS_TAB_KEY, on_change="rerun")
     with compare_tab:
-        show_compare(runs)
+        if compare_tab.open:
+            show_compare(runs)
     with ab_tab:
-        show_ab(runs)
+        if ab_tab.open:
+            show_ab(runs)
     with manage_tab:
-        show_manage(runs)
+        if manage_tab.open:
+            show_manage(runs)
 show_upload()

@@ -23,7 +23,11 @@ COLORS = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0
 REFERENCE_COLOR = "#8C8C8C"
 MAX_LOG_LABELS = 8  # labelled powers of ten on one log axis; more overlap on a 300 px projector chart
 # No template: Streamlit's own chart theme then follows its light or dark theme.
-_LAYOUT = dict(margin=dict(l=60, r=20, t=50, b=50), legend=dict(orientation="h", y=-0.2))
+# The legend sits at the bottom of the whole figure (yref "container") and Plotly grows the bottom
+# margin to fit it, so it stays below the x axis title instead of a fixed share of the plot's height
+# under the axis, where a 300 px projector chart with large type put it on top of the title.
+LEGEND = dict(orientation="h", yref="container", y=0, yanchor="bottom", x=0, xanchor="left")
+_LAYOUT = dict(margin=dict(l=60, r=20, t=50, b=20), legend=LEGEND)
 
 
 def _figure(title: str, x_title: str, y_title: str, log_y: bool = False) -> go.Figure:
@@ -87,6 +91,27 @@ def _nice_ticks(low: float, high: float, mantissas) -> list[float]:
     return [tick for tick in ticks if low / 1.5 <= tick <= high * 1.5]
 
 
+def per_step_losses(first_steps: Optional[dict], step_log: Sequence[dict]) -> tuple[list[int], list]:
+    """Each step's own batch loss, from step 0 on, numbered as the trainer's texts number steps.
+
+    The first steps' values come first; the step log continues them with each entry's last batch
+    (an entry's "step" counts the steps taken, so its last batch is step entry["step"] - 1).
+
+    Args:
+        first_steps: per-step values of the first steps by metric; index i is step i.
+        step_log: step-log entries with "step" and "batch_loss".
+    Returns:
+        (steps, losses); a non-finite loss is None, a gap in the line.
+    """
+    losses = [finite_or_none(value) for value in (first_steps or {}).get("loss", [])]
+    steps = list(range(len(losses)))
+    for entry in step_log:
+        if entry["step"] - 1 >= len(losses) and "batch_loss" in entry:
+            steps.append(entry["step"] - 1)
+            losses.append(finite_or_none(entry["batch_loss"]))
+    return steps, losses
+
+
 def curves_figure(
     history: dict, step_log: Sequence[dict], metric: str = "loss", title: Optional[str] = None,
     first_steps: Optional[dict] = None, steps_per_epoch: Optional[int] = None, diverged_at: Optional[int] = None,
@@ -118,24 +143,33 @@ def curves_figure(
     if per_step and scale:
         figure.add_trace(go.Scatter(
             x=[step / scale for step in range(len(per_step))], y=per_step, mode="lines",
-            name=f"training {metric} (per step)", line=dict(color=COLORS[5], width=2),
+            name=f"per-step {metric}", line=dict(color=COLORS[5], width=2),
             customdata=list(range(len(per_step))), hovertemplate="step %{customdata}: %{y:.4g}<extra></extra>",
         ))
     if step_log:
+        # Opaque and as thick as the epoch line: a thin translucent dark blue vanished on the dark theme.
+        # Against step, an entry is drawn at its last batch's step, where the per-step line has that batch.
         figure.add_trace(go.Scatter(
-            x=[entry["step"] if against_step else entry["epoch"] for entry in step_log],
+            x=[entry["step"] - 1 if against_step else entry["epoch"] for entry in step_log],
             y=[entry[metric] for entry in step_log],
-            mode="lines", name=f"training {metric} (running)", line=dict(color=COLORS[0], width=2), opacity=0.8,
+            mode="lines", name=f"running {metric}", line=dict(color=COLORS[0], width=3),
         ))
     if epochs:
+        # Keras's epoch value is the mean over the whole epoch's batches, so it sits above the
+        # running line's end while the loss falls; the name says so, and so do the pages' texts.
         figure.add_trace(go.Scatter(
             x=epochs, y=history[metric], mode="lines+markers",
-            name=f"training {metric}", line=dict(color=COLORS[0], width=3),
+            name=f"epoch-mean {metric}", line=dict(color=COLORS[0], width=3, dash="dot"),
         ))
         figure.add_trace(go.Scatter(
             x=epochs, y=history[f"val_{metric}"], mode="lines+markers",
             name=f"validation {metric}", line=dict(color=COLORS[1], width=3),
         ))
+    if against_step and diverged_at is not None and diverged_at <= 10:
+        figure.update_xaxes(tick0=0, dtick=1)  # whole steps: Plotly labels 0.5 and 1.5 on a short run
+    if against_step and metric == "accuracy":
+        # A diverged run's accuracy is often a constant 0.03: Plotly would draw it on an axis from -0.5 to 1.
+        figure.update_yaxes(range=[0, 1])
     if diverged_at is not None and scale:
         _mark_divergence(figure, metric, per_step, diverged_at, scale)
     return figure
@@ -346,6 +380,11 @@ def style_for_projector(figure: go.Figure) -> go.Figure:
     """
     styled = go.Figure(figure)
     styled.update_layout(font=dict(size=20), title_font=dict(size=26), legend_font=dict(size=18))
+    legend = styled.layout.legend
+    if legend.orientation == "h" and legend.y is not None and legend.y < 0 and legend.yref != "container":
+        # A legend a share of the plot's height below it lands on the x axis title once the type is large
+        # and the chart short: the bottom of the whole figure is always below the title.
+        styled.update_layout(legend=LEGEND)
     for trace in styled.data:
         if trace.type == "scatter":
             width = trace.line.width or 2

@@ -95,12 +95,12 @@ class RunRecord:
 
     @property
     def diverged_at(self) -> Optional[int]:
-        """The step at which the run diverged.
+        """The step whose batch loss diverged, numbered like the charts (step 0 is the first batch).
 
         Returns:
-            the stop step of a diverged run, else None.
+            the last step a diverged run took (its stop step minus one), else None.
         """
-        return self.stop_step if self.status == "diverged" else None
+        return self.stop_step - 1 if self.status == "diverged" else None
 
     @property
     def per_class_accuracy(self) -> Optional[np.ndarray]:
@@ -599,10 +599,11 @@ def _divergence_headline(detail: str) -> str:
     became = re.search(r"loss became (\S+) at step (\d+)", detail)
     if became:
         value = {"nan": "NaN", "inf": "infinite", "-inf": "minus infinity"}.get(became.group(1).lower(), became.group(1))
-        return f"The loss became {value} at step {int(became.group(2)):,}"
-    rose = re.search(r"loss rose to (\S+) by step (\d+)", detail)
+        return f"The batch loss became {value} at step {int(became.group(2)):,}"
+    # "by step" is the wording of runs files written before the steps were numbered from 0.
+    rose = re.search(r"loss rose to (\S+) (at|by) step (\d+)", detail)
     if rose:
-        return f"The loss exploded to {rose.group(1)} by step {int(rose.group(2)):,}"
+        return f"The batch loss exploded to {rose.group(1)} {rose.group(2)} step {int(rose.group(3)):,}"
     return "The loss exploded"
 
 

@@ -119,12 +119,12 @@ class TrainResult:
 
     @property
     def diverged_at(self) -> Optional[int]:
-        """The step at which the run diverged.
+        """The step whose batch loss diverged, numbered like the charts (step 0 is the first batch).
 
         Returns:
-            the stop step of a diverged run, else None.
+            the last step a diverged run took (its stop step minus one), else None.
         """
-        return self.stop_step if self.stop_reason == "diverged" else None
+        return self.stop_step - 1 if self.stop_reason == "diverged" else None
 
     @property
     def clipped_fraction(self) -> float:
@@ -504,18 +504,31 @@ class _Run:
     def _check_divergence(self, losses: np.ndarray, epoch: int, first_step: int) -> None:
         if self.reference_loss is None:
             self.reference_loss = float(losses[0])
-        bad = np.flatnonzero(~np.isfinite(losses))
-        if bad.size:
-            # The run's stop step is the first non-finite loss, not the end of its chunk.
-            self.step = first_step + int(bad[0]) + 1
-            raise _Stop("diverged", f"The loss became {losses[bad[0]]} at step {self.step} (epoch {epoch + 1}).")
-        mean = float(losses.mean())
-        if mean > DIVERGENCE_FACTOR * max(self.reference_loss, 1e-3):
-            raise _Stop(
-                "diverged",
-                f"The loss rose to {mean:.3g} by step {self.step} (epoch {epoch + 1}), "
-                f"over {DIVERGENCE_FACTOR:g}x its starting value {self.reference_loss:.3g}.",
-            )
+        # Steps are numbered as the charts number them: step 0's batch loss is measured at the
+        # initial weights, and a diverged run's stop step is one past the step whose loss blew up.
+        limit = DIVERGENCE_FACTOR * max(self.reference_loss, 1e-3)
+        finite = np.isfinite(losses)
+        if finite.all() and float(losses.mean()) <= limit:
+            return
+        # A non-finite loss or the chunk's mean over the limit decides, as before; the run ends at the
+        # chunk's first step whose own batch loss is non-finite or over the limit, a point the
+        # per-step curve draws at that step, and the text names that step and value.
+        blown = int(np.flatnonzero(~finite | (np.where(finite, losses, 0) > limit))[0])
+        self._stop_diverged(first_step + blown)
+        if not finite[blown]:
+            raise _Stop("diverged", f"The batch loss became {losses[blown]} at step {first_step + blown} "
+                                    f"(epoch {epoch + 1}).")
+        raise _Stop(
+            "diverged",
+            f"The batch loss rose to {losses[blown]:.3g} at step {first_step + blown} (epoch {epoch + 1}), "
+            f"over {DIVERGENCE_FACTOR:g}x its value at step 0, {self.reference_loss:.3g}.",
+        )
+
+    def _stop_diverged(self, step: int) -> None:
+        """End the run at `step`, the step whose batch loss diverged: later steps of its chunk are dropped."""
+        self.step = step + 1
+        for values in self.first_steps.values():
+            del values[self.step:]
 
     def _log_step(self, out: dict, epoch: int, steps: int, batch: int) -> None:
         self.step_log.append({

@@ -191,7 +191,7 @@ def test_practice_page_checks_and_progress(data_dir):
 
     specs = [json.loads(chart.proto.spec) for chart in app.get("plotly_chart")]
     loss = next(spec for spec in specs if spec["layout"]["title"]["text"] == "Loss")
-    per_step = next(trace for trace in loss["data"] if trace["name"] == "training loss (per step)")
+    per_step = next(trace for trace in loss["data"] if trace["name"] == "per-step loss")
     values = [value for value in per_step["y"] if value is not None]
     assert per_step["x"][0] == 0 and max(values) > 10 * values[0]
     assert loss["layout"]["annotations"][0]["text"].startswith("diverged at step")

@@ -12,7 +12,8 @@ STEPS = [{"step": s, "epoch": s / 100, "loss": 1 / s, "accuracy": 0.5, "learning
 
 def test_curves_figure_has_running_training_and_validation_traces():
     figure = plots.curves_figure(HISTORY, STEPS, "loss")
-    assert [trace.name for trace in figure.data] == ["training loss (running)", "training loss", "validation loss"]
+    assert [trace.name for trace in figure.data] == [
+        "running loss", "epoch-mean loss", "validation loss"]
     assert figure.layout.xaxis.title.text == "epoch" and figure.layout.yaxis.title.text == "loss"
     assert list(figure.data[2].y) == [0.55, 0.47]
 
@@ -48,7 +49,7 @@ def test_curves_start_at_step_0_from_the_first_steps():
     first = {"loss": [2.3, 2.2, 2.0, 1.9], "accuracy": [0.1, 0.2, 0.3, 0.3]}
     figure = plots.curves_figure(HISTORY, STEPS, "loss", first_steps=first, steps_per_epoch=100)
     per_step = figure.data[0]
-    assert per_step.name == "training loss (per step)"
+    assert per_step.name == "per-step loss"
     assert list(per_step.x) == [0, 0.01, 0.02, 0.03] and list(per_step.y) == first["loss"]
     assert figure.layout.xaxis.title.text == "epoch" and not figure.layout.annotations
 
@@ -62,6 +63,7 @@ def test_a_diverged_run_is_drawn_against_step_on_a_log_axis_and_marked():
     assert figure.layout.xaxis.title.text == "step" and figure.layout.yaxis.type == "log"
     assert [a.text for a in figure.layout.annotations] == ["diverged at step 6"]
     assert figure.layout.shapes[0].x0 == 6
+    assert figure.layout.xaxis.dtick == 1  # whole steps, never "step 0.5"
 
 
 def test_a_constant_learning_rate_is_drawn_on_an_axis_around_it():
@@ -118,6 +120,10 @@ def test_reference_lines_read_on_light_and_dark_themes():
     original = clipping_arrows_figure(comparison).data[0]
     assert original.name.startswith("direction of the original")
     assert original.line.color == REFERENCE_COLOR and original.line.width >= 4 and original.line.dash == "dash"
+    from lab.topics.clipping import clipping_bars_figure
+
+    bars = clipping_bars_figure(comparison)  # its "original" bars were black, invisible on the dark theme
+    assert bars.data[0].name == "original" and bars.data[0].marker.color == REFERENCE_COLOR
 
 
 def test_waiting_curves_have_the_live_charts_axes_and_say_where_the_curve_starts():
@@ -127,3 +133,26 @@ def test_waiting_curves_have_the_live_charts_axes_and_say_where_the_curve_starts
     assert tuple(figure.layout.xaxis.range) == (0, 8)
     assert "from step 0" in figure.layout.annotations[0].text
     assert tuple(plots.waiting_curves_figure("accuracy").layout.yaxis.range) == (0, 1)
+
+
+def test_the_running_line_reads_on_the_dark_theme_and_the_legend_clears_the_axis_title():
+    # Issue 10: on a projector the running loss was faint and the legend sat on the "epoch" title.
+    figure = plots.curves_figure(HISTORY, STEPS, "loss")
+    running = figure.data[0]
+    assert running.line.width >= 3 and running.opacity in (None, 1)
+    assert running.line.color == plots.COLORS[0]
+    # The legend is anchored to the bottom of the whole figure, below the axis title, not a share of the plot.
+    legend = figure.layout.legend
+    assert (legend.yref, legend.y, legend.yanchor, legend.orientation) == ("container", 0, "bottom", "h")
+    projector = plots.style_for_projector(figure)
+    assert projector.data[0].line.width >= 4 and projector.layout.legend.yref == "container"
+    # Topic figures that still place their legend under the plot get the same legend on a projector.
+    old_style = plots.go.Figure(layout=dict(legend=dict(orientation="h", y=-0.2), xaxis_title="epoch"))
+    assert plots.style_for_projector(old_style).layout.legend.yref == "container"
+
+
+def test_per_step_losses_number_steps_from_0_and_continue_with_the_step_log():
+    first = {"loss": [2.3, 2.2, float("nan")]}
+    log = [{"step": 2, "batch_loss": 2.2}, {"step": 6, "batch_loss": 1.5}, {"step": 10, "batch_loss": 1.2}]
+    steps, losses = plots.per_step_losses(first, log)
+    assert steps == [0, 1, 2, 5, 9] and losses == [2.3, 2.2, None, 1.5, 1.2]

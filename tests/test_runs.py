@@ -164,7 +164,7 @@ def test_unreadable_files_are_refused(data, message):
 def test_divergence_advice_names_the_step_the_rate_and_a_fix():
     config = TrainConfig(learning_rate=2.0)
     advice = runs.divergence_advice(config, "The loss became nan at step 212 (epoch 1).")
-    assert advice == ("The loss became NaN at step 212: the learning rate 2 is too large for SGD; "
+    assert advice == ("The batch loss became NaN at step 212: the learning rate 2 is too large for SGD; "
                       "try 0.1 or add gradient clipping (e.g. by global norm 1.0).")
     clipped = TrainConfig(learning_rate=1.0, optimizer="adam", clip="norm", clip_threshold=1.0)
     assert "try 0.001 or clip harder than norm 1 (e.g. 0.1)" in runs.divergence_advice(clipped, "")
@@ -235,7 +235,7 @@ def test_training_lab_figures_show_runs_classes_and_predictions(record, fashion)
 def test_first_steps_travel_through_records_and_files_and_older_files_still_import(record, diverged, fashion):
     bad = runs.record_from_result(diverged, 2, fashion.y_test)
     assert bad.first_steps["loss"] == pytest.approx(diverged.first_steps["loss"], nan_ok=True)
-    assert bad.diverged_at == diverged.stop_step and record.diverged_at is None
+    assert bad.diverged_at == diverged.diverged_at == diverged.stop_step - 1 and record.diverged_at is None
     restored = runs.runs_from_json(runs.runs_to_json([record, bad]).encode())
     assert restored[0].first_steps["loss"] == pytest.approx(record.first_steps["loss"])
     finite = [value for value in bad.first_steps["loss"] if np.isfinite(value)]
@@ -253,10 +253,11 @@ def test_a_diverged_record_draws_its_climbing_loss_from_step_0(fashion):
     result = train(TrainConfig(**{**SMALL, "epochs": 1, "learning_rate": 1.0}), fashion)
     record = runs.record_from_result(result, 1, fashion.y_test)
     figure = result_curves(record, "loss")
-    per_step = next(trace for trace in figure.data if trace.name == "training loss (per step)")
+    per_step = next(trace for trace in figure.data if trace.name == "per-step loss")
     assert per_step.x[0] == 0 and figure.layout.xaxis.title.text == "step"
     values = [value for value in per_step.y if value is not None]
-    assert max(values) > 100 * values[0]
-    assert figure.layout.annotations[0].text == f"diverged at step {record.stop_step}"
+    assert max(values) > 10 * values[0] and values[-1] == max(values)  # it ends where it diverged
+    assert figure.layout.annotations[0].text == f"diverged at step {record.stop_step - 1}"
     accuracy = result_curves(record, "accuracy")
     assert accuracy.data and accuracy.data[0].x[0] == 0  # no longer an empty chart
+    assert tuple(accuracy.layout.yaxis.range) == (0, 1)  # not Plotly's -0.5..1 around a constant accuracy

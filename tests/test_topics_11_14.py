@@ -6,6 +6,7 @@ losses, and the practice checkers on real training results.
 """
 
 import dataclasses
+import re
 import math
 
 import keras
@@ -109,9 +110,19 @@ def test_learning_rate_one_diverges_without_clipping_and_trains_with_clipnorm(re
 
 def test_clipping_loss_figure_marks_the_divergence(rescue):
     figure = clipping.clipping_loss_figure(rescue)
-    assert [trace.name for trace in figure.data] == ["no clipping", "clipnorm=1"]
+    assert [trace.name for trace in figure.data] == ["no clipping: batch loss", "clipnorm=1: batch loss"]
     assert figure.layout.yaxis.type == "log"
-    assert any("diverged at step" in shape_text.text for shape_text in figure.layout.annotations)
+    # Issue 10: "81.4 by step 3" sat beside "diverged at step 4". The text, the marker and the line agree.
+    without = rescue["without"]
+    found = re.search(r"The batch loss (?:rose to (\S+)|became \S+) at step (\d+)", without.stop_detail)
+    assert found, without.stop_detail
+    step = int(found.group(2))
+    assert [a.text for a in figure.layout.annotations] == [f"diverged at step {step}"]
+    assert figure.layout.shapes[0].x0 == step
+    line = figure.data[0]
+    assert line.x[0] == 0 and line.x[-1] == step
+    if found.group(1):
+        assert f"{line.y[-1]:.3g}" == found.group(1)
     assert "clipnorm=1" in clipping.clipping_code(rescue["with"].config)
 
 
@@ -415,6 +426,14 @@ def test_diverge_check_on_real_runs(fashion):
     calm = train(practice.diverge_config(0.01), fashion)
     check = practice.check_diverges(calm)
     assert not check.passed and "Try a larger one" in check.feedback
+    # Issue 10: "final training loss 1.878" sat beside a line ending near 1.58. The text names the
+    # chart's line, and its number is that line's last point.
+    from ui.training import result_curves
+
+    found = re.search(r"epoch-mean loss of the last epoch: ([\d.]+)", check.feedback)
+    assert found, check.feedback
+    line = next(trace for trace in result_curves(calm, "loss").data if trace.name == "epoch-mean loss")
+    assert f"{line.y[-1]:.3f}" == found.group(1)
     # The rules read the config that trained: another optimizer or clipping does not count.
     as_adam = dataclasses.replace(diverged, config=dataclasses.replace(diverged.config, optimizer="adam"))
     assert not practice.check_diverges(as_adam).passed

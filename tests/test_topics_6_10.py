@@ -56,6 +56,23 @@ def test_learning_rate_figure_and_table(rate_runs):
     assert list(table["verdict"]) == ["crawls", "learns", "diverged"]
 
 
+def test_the_divergence_text_is_a_point_of_the_learning_rate_chart(rate_runs):
+    # Issue 10: the table said "rose to 24.4 by step 3" beside a curve peaking near 7.
+    import re
+
+    figure = learning_rate.loss_per_step_figure(rate_runs)
+    table = learning_rate.summary_table(rate_runs).set_index("learning rate")
+    text = table.loc["1", "what happened"]
+    found = re.search(r"The batch loss rose to (\S+) at step (\d+)", text)
+    assert found, text
+    line = next(trace for trace in figure.data if trace.name == "lr=1 (diverged)")
+    step = list(line.x).index(int(found.group(2)))
+    assert f"{line.y[step]:.3g}" == found.group(1) and step == len(line.x) - 1 and line.x[0] == 0
+    assert line.y[step] == max(line.y)  # the peak of the line is the number in the text
+    assert table.loc["1", "last batch loss"] == pytest.approx(line.y[-1])
+    assert figure.layout.yaxis.title.text == "batch loss (log scale)"
+
+
 def test_range_test_marks_a_good_region_between_crawling_and_diverging(fashion):
     test = learning_rate.range_test(fashion)
     rates, losses = test.learning_rates, test.losses

@@ -181,7 +181,26 @@ def test_a_diverged_run_keeps_every_step_from_step_0(fashion):
     losses = result.first_steps["loss"]
     assert len(losses) == len(result.first_steps["accuracy"]) >= result.stop_step
     assert losses[0] == pytest.approx(np.log(10), rel=0.15)  # the initial weights guess about uniformly
-    assert max(losses[: result.stop_step]) > 100 * losses[0]
+    # It stops at the first step whose batch loss is over DIVERGENCE_FACTOR (10) times step 0's.
+    assert max(losses[: result.stop_step]) > 10 * losses[0] and losses[-1] == max(losses)
+
+
+def test_a_divergence_names_the_step_and_batch_loss_the_per_step_line_draws(fashion):
+    # Issue 10: "rose to 24.4 by step 3" sat beside a curve peaking near 7. The text now names a
+    # batch loss and its step, numbered from step 0 like the chart, and the chart has that point.
+    import re
+
+    from lab.plots import per_step_losses
+
+    result = train(TrainConfig(**SMALL, learning_rate=1.0, log_every=25), fashion)
+    found = re.search(r"The batch loss (?:rose to (\S+)|became \S+) at step (\d+)", result.stop_detail)
+    assert found, result.stop_detail
+    step = int(found.group(2))
+    assert step == result.diverged_at == result.stop_step - 1
+    steps, losses = per_step_losses(result.first_steps, result.step_log)
+    assert steps[-1] == step and len(result.first_steps["loss"]) == result.stop_step  # nothing after it
+    if found.group(1):
+        assert f"{losses[-1]:.3g}" == found.group(1) and losses[-1] == max(value for value in losses if value)
 
 
 def test_first_steps_match_the_step_log_of_a_normal_run(fashion):

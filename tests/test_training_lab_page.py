@@ -108,9 +108,19 @@ def test_training_draws_charts_keeps_the_run_and_compares_an_ab_pair(data_dir):
     assert {trace["type"] for trace in gallery[0]["data"]} == {"heatmap", "bar"}
     # Same-seed A/B: re-run with the learning rate changed, nothing else.
     app.session_state["lab_result_tab"] = "Curves"
+    app.session_state["lab_runs_tab"] = "Same-seed A/B"
+    app.run()
+    assert not app.multiselect  # only the open tab runs: no Compare widgets behind it
+    # Issue 10: choosing the setting to change keeps the A/B tab open (it threw the user back to Compare).
+    app.selectbox(key="lab_ab_setting").set_value("batch_size").run()
+    assert app.session_state["lab_runs_tab"] == "Same-seed A/B"
     app.selectbox(key="lab_ab_setting").set_value("learning_rate").run()
+    assert app.session_state["lab_runs_tab"] == "Same-seed A/B"
     app.selectbox(key="lab_ab_value_learning_rate").set_value(0.001).run()
     app.button(key="lab_ab_run").click().run()
+    assert app.session_state["lab_runs_tab"] == "Same-seed A/B"  # the user's tab, until they choose another
+    app.session_state["lab_runs_tab"] = "Compare"
+    app.run()
     assert not app.exception
     a, b = app.session_state[RUNS_KEY].records
     assert b.ab_of == a.run_id and b.config.seed == a.config.seed
@@ -129,7 +139,7 @@ def test_a_divergent_run_is_explained(data_dir):
     assert run.status == "diverged"
     errors = _texts(app.error)
     assert "the learning rate 10 is too large for SGD; try 0.1 or add gradient clipping" in errors
-    assert re.search(r"The loss (became NaN at|exploded to \S+ by) step \d+: ", errors)
+    assert re.search(r"The batch loss (became NaN at|exploded to \S+ at) step \d+: ", errors)
 
 
 def test_a_split_larger_than_the_dataset_is_refused_clearly(data_dir):

@@ -19,7 +19,9 @@ The progress callback calls `st.*` several times a second, so a training is
 cancelled within about 0.3 s. `train_lab_run` therefore keeps its state in a
 plain `ActiveRun` object: the interrupted thread records the stopped run in
 the session's RunHistory in its `finally`, and the new run waits for that
-with `settle_interrupted_run` before drawing the page.
+with `settle_interrupted_run` before drawing the page. Streamlit's toolbar Stop
+interrupts the thread in the same way but starts no rerun; `_watch_for_toolbar_stop`
+asks for that rerun, so the stopped run is shown as after the app's own Stop.
 
 This module also maps the Training Lab's widgets ("lab_*" keys in session
 state) to a TrainConfig and back, so that presets, the same-seed A/B and
@@ -46,6 +48,7 @@ _chart_keys = itertools.count()
 
 ACTIVE_KEY = "training_lab_active"  # the ActiveRun of this session's Training Lab training, if any
 DETAIL_CHART_SECONDS = 0.9  # the learning-rate and gradient charts redraw at most this often
+TOOLBAR_STOP_SECONDS = 1.0  # how soon the page notices that Streamlit's toolbar Stop ended a training
 # The live curves' height on a projector: with the progress bar above them they fit a 1280x720 screen.
 PROJECTOR_CHART_HEIGHT = 300
 
@@ -283,6 +286,7 @@ def train_lab_run(config: TrainConfig, dataset, runs, note: str = "", ab_of: Opt
     panel = LivePanel(config)
     active = ActiveRun(runs.new_id())
     st.session_state[ACTIVE_KEY] = active
+    _watch_for_toolbar_stop()
 
     def on_progress(progress) -> None:
         active.progress = progress  # before any st.* call, which may raise Streamlit's stop signal
@@ -309,6 +313,22 @@ def train_lab_run(config: TrainConfig, dataset, runs, note: str = "", ab_of: Opt
     del st.session_state[ACTIVE_KEY]
     panel.clear()
     return active.record
+
+
+@st.fragment(run_every=TOOLBAR_STOP_SECONDS)
+def _watch_for_toolbar_stop() -> None:
+    """Rerun the page once this session's training has ended, so a toolbar Stop shows the stopped run.
+
+    Streamlit's toolbar Stop ends the script with no rerun: the training's `finally` keeps the
+    run, but the page would stay frozen on the live panel. The browser keeps asking for this
+    fragment every TOOLBAR_STOP_SECONDS until the next full run; a tick that arrives while the
+    page's script runs waits for it to end (it does not interrupt the training). Once no
+    training is active, or the active one has been recorded, one full rerun draws the result
+    (settle_interrupted_run shows a stopped run) and ends the browser's timer.
+    """
+    active = st.session_state.get(ACTIVE_KEY)
+    if active is None or active.done.is_set():
+        st.rerun(scope="app")
 
 
 def settle_interrupted_run(max_seconds: float = 10.0):

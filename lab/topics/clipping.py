@@ -19,7 +19,7 @@ import plotly.graph_objects as go
 
 from lab.claims import Claim
 from lab.config import TrainConfig, float_literal
-from lab.plots import COLORS, REFERENCE_COLOR, readable_log_ticks
+from lab.plots import COLORS, LEGEND, REFERENCE_COLOR, per_step_losses, readable_log_ticks
 
 MAX_COMPONENTS = 1_000  # a gradient typed by hand never needs more; bounds the work
 MAX_MAGNITUDE = 1e18  # Keras clips in float32, where the squared norm of larger entries overflows
@@ -199,7 +199,7 @@ def clipping_bars_figure(comparison: ClipComparison, limit: int = 40) -> go.Figu
     """
     index = [str(i + 1) for i in range(min(limit, len(comparison.gradient)))]
     figure = go.Figure()
-    figure.add_trace(go.Bar(x=index, y=comparison.gradient[:limit], name="original", marker_color=COLORS[7]))
+    figure.add_trace(go.Bar(x=index, y=comparison.gradient[:limit], name="original", marker_color=REFERENCE_COLOR))
     figure.add_trace(go.Bar(x=index, y=comparison.clipped["value"][:limit],
                             name=f"clipvalue={comparison.threshold:g}", marker_color=COLORS[3]))
     figure.add_trace(go.Bar(x=index, y=comparison.clipped["norm"][:limit],
@@ -303,20 +303,18 @@ def clipping_loss_figure(results: dict) -> go.Figure:
     figure = go.Figure()
     for index, (label, result) in enumerate(results.items()):
         color = COLORS[3] if result.config.clip == "none" else COLORS[0]
-        steps = [entry["step"] for entry in result.step_log]
-        losses = [entry["loss"] for entry in result.step_log]
-        figure.add_trace(go.Scatter(x=steps, y=losses, mode="lines+markers", name=run_label(result),
+        # Each step's own batch loss, numbered from step 0 like the runs' texts ("rose to ... at step N").
+        steps, losses = per_step_losses(result.first_steps, result.step_log)
+        figure.add_trace(go.Scatter(x=steps, y=losses, mode="lines+markers", name=f"{run_label(result)}: batch loss",
                                     line=dict(color=color, width=3),
                                     marker=dict(size=9 if result.stop_reason == "diverged" else 5)))
-        if result.stop_reason == "diverged":
-            # stop_step counts the steps before the one whose loss blew up (chunks of one step here).
-            blown = result.stop_step + 1
-            figure.add_vline(x=blown, line=dict(color=color, dash="dash"),
-                             annotation_text=f"diverged at step {blown}", annotation_position="top right")
+        if result.diverged_at is not None:
+            figure.add_vline(x=result.diverged_at, line=dict(color=color, dash="dash"),
+                             annotation_text=f"diverged at step {result.diverged_at}", annotation_position="top right")
     figure.update_layout(
-        title="Training loss per step (lr = {:g})".format(next(iter(results.values())).config.learning_rate),
-        xaxis_title="step", yaxis_title="training loss (log scale)", template="plotly_white",
-        margin=dict(l=60, r=20, t=50, b=50), legend=dict(orientation="h", y=-0.2),
+        title="Batch loss per step (lr = {:g})".format(next(iter(results.values())).config.learning_rate),
+        xaxis_title="step", yaxis_title="batch loss (log scale)", template="plotly_white",
+        margin=dict(l=60, r=20, t=50, b=20), legend=LEGEND,
     )
     figure.update_yaxes(type="log")
     return readable_log_ticks(figure)

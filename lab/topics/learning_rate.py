@@ -23,7 +23,7 @@ import plotly.graph_objects as go
 from lab.claims import Claim
 from lab.config import MAX_TRAIN_IMAGES, TrainConfig, float_literal
 from lab.data import Dataset, split_indices
-from lab.plots import COLORS, _figure, readable_log_ticks
+from lab.plots import COLORS, _figure, per_step_losses, readable_log_ticks
 
 # Learning rates a student can pick, spaced by about 3x so that the whole range
 # from "crawls" to "diverges" fits on one slider.
@@ -111,29 +111,27 @@ def compare_learning_rates(
 
 
 def start_loss(result) -> float:
-    """The loss at the start of a run: the first logged step's loss.
+    """The loss at the start of a run: step 0's batch loss, at the initial weights.
 
     Args:
         result: a TrainResult.
     Returns:
-        the loss as a float (NaN when nothing was logged before the run diverged).
+        the loss as a float (NaN when no step was recorded).
     """
-    if result.step_log:
-        return float(result.step_log[0]["loss"])
-    return float("nan")
+    _, losses = per_step_losses(result.first_steps, result.step_log)
+    return float(losses[0]) if losses and losses[0] is not None else float("nan")
 
 
 def end_loss(result) -> float:
-    """The loss at the end of a run: the last logged training loss.
+    """The loss at the end of a run: the last step's batch loss, the end of its line in the chart.
 
     Args:
         result: a TrainResult.
     Returns:
-        the loss as a float (NaN when nothing was logged).
+        the loss as a float (NaN when nothing was recorded or the last loss was not finite).
     """
-    if result.step_log:
-        return float(result.step_log[-1]["loss"])
-    return float("nan")
+    _, losses = per_step_losses(result.first_steps, result.step_log)
+    return float(losses[-1]) if losses and losses[-1] is not None else float("nan")
 
 
 def verdict(result) -> str:
@@ -167,8 +165,8 @@ def summary_table(results: dict) -> pd.DataFrame:
         rows.append({
             "learning rate": f"{rate:g}",
             "verdict": verdict(result),
-            "loss at start": start_loss(result),
-            "loss at end": end_loss(result),
+            "batch loss at step 0": start_loss(result),
+            "last batch loss": end_loss(result),
             "validation accuracy": val[-1] if val else float("nan"),
             "test accuracy": result.test_accuracy,
             "steps taken": result.stop_step,
@@ -185,14 +183,15 @@ def loss_per_step_figure(results: dict) -> go.Figure:
     Returns:
         a Figure with one line per rate; a diverged run ends in a large cross.
     """
-    figure = _figure("Training loss per step", "step", "training loss (log scale)", log_y=True)
+    figure = _figure("Batch loss per step", "step", "batch loss (log scale)", log_y=True)
     for index, (rate, result) in enumerate(results.items()):
         color = COLORS[index % len(COLORS)]
-        steps = [entry["step"] for entry in result.step_log]
-        losses = [entry["loss"] for entry in result.step_log]
+        # Each step's own batch loss from step 0, the quantity and numbering of the table's
+        # "what happened" ("The batch loss rose to 24.4 at step 2"), so the text's number is on the line.
+        steps, losses = per_step_losses(result.first_steps, result.step_log)
         label = f"lr={rate:g} ({verdict(result)})"
         figure.add_trace(go.Scatter(x=steps, y=losses, mode="lines", name=label, line=dict(color=color, width=3)))
-        if result.stop_reason == "diverged" and steps:
+        if result.diverged_at is not None and steps:
             figure.add_trace(go.Scatter(
                 x=[steps[-1]], y=[losses[-1]], mode="markers", name=f"lr={rate:g} stopped: diverged",
                 marker=dict(symbol="x", size=16, color=color), showlegend=False,

@@ -88,8 +88,9 @@ def check_diverges(result) -> Check:
         return Check(True, f"Diverged at learning rate {config.learning_rate:g}: {result.stop_detail} "
                            "Each step overshoots the minimum by more than it started from, so the loss grows.")
     loss = result.history["loss"][-1] if result.history["loss"] else float("nan")
-    return Check(False, f"Learning rate {config.learning_rate:g} trained without diverging (final training loss "
-                        f"{loss:.3f}). Try a larger one.")
+    # Named like the chart's line: the mean over the last epoch's batches, above the running line's end.
+    return Check(False, f"Learning rate {config.learning_rate:g} trained without diverging (epoch-mean loss "
+                        f"of the last epoch: {loss:.3f}). Try a larger one.")
 
 
 def check_target_accuracy(result) -> Check:
