@@ -282,14 +282,14 @@ def claims_experiment(dataset, trainer: Optional[Callable] = None) -> dict:
 
 def _diverges_to_a_huge_loss(runs) -> bool:
     result = runs["diverge"]
-    start, end = _detail_number(result, "its starting value"), _detail_number(result, "rose to")
+    start, end = _detail_number(result, "at step 0,"), _detail_number(result, "rose to")
     return (result.stop_reason == "diverged" and result.stop_epoch == 0 and result.stop_step <= 10
-            and abs(start - 2.3) < 0.1 and 3e12 < end < 3e13 and check_diverges(result).passed)
+            and abs(start - 2.3) < 0.1 and end > 10 * start and check_diverges(result).passed)
 
 
 def _detail_number(result, words: str) -> float:
     # The run stops before its first logged step, so its losses are read from the trainer's own account of the
-    # stop: "The loss rose to 1.02e+13 by step 10 (epoch 1), over 10x its starting value 2.32."
+    # stop: "The batch loss rose to 53.5 at step 1 (epoch 1), over 10x its value at step 0, 2.32."
     match = re.search(words + r" ([0-9][0-9.e+-]*[0-9])", result.stop_detail)
     return float(match.group(1)) if match else float("nan")
 
@@ -298,6 +298,6 @@ DEEP_CLAIM = Claim(_DEEP_STAYS_AT_CHANCE,
                    lambda runs: max(runs["deep"].history["val_accuracy"]) < 0.15
                    and len(runs["deep"].history["val_accuracy"]) == DEEP_MAX_EPOCHS)
 DIVERGE_CLAIM = Claim(
-    "At learning rate 3 plain SGD on the lecture's model diverges within 10 steps: the loss rises from 2.3 to "
-    "about 1e13.", _diverges_to_a_huge_loss)
+    "At learning rate 3 plain SGD on the lecture's model diverges within 10 steps: its batch loss climbs from "
+    "2.3 at step 0 to more than 10 times that.", _diverges_to_a_huge_loss)
 CLAIMS = (DEEP_CLAIM, DIVERGE_CLAIM)
