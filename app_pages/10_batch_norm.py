@@ -12,7 +12,7 @@ from lab.claims import markdown_list
 from lab.topics import batch_norm as topic
 from lab.worker import lean_train
 from ui.common import config_or_error, get_dataset, show_keras_code
-from ui.service import compute
+from ui.service import cached_only, compute, keep_cached
 from ui.present import chart, more_settings
 from ui.presets import run_requested
 
@@ -76,6 +76,11 @@ pressed = st.button("Train and time the models", type="primary", key="bn_train",
 if (pressed or preset_run) and config is not None and placements:
     results, step_seconds = _train_and_time(tuple(placements), config, get_dataset(config.dataset))
     st.session_state[RESULT_KEY], st.session_state[TIMING_KEY] = results, step_seconds
+elif config is not None and placements and st.session_state.get(RESULT_KEY) is None:
+    # Already trained and timed on this server (a link, or the defaults): shown at once.
+    cached = cached_only(_train_and_time, tuple(placements), config, get_dataset(config.dataset))
+    if cached is not None:
+        st.session_state[RESULT_KEY], st.session_state[TIMING_KEY] = cached
 
 results = st.session_state.get(RESULT_KEY)
 step_seconds = st.session_state.get(TIMING_KEY)
@@ -122,6 +127,8 @@ stats_config = config_or_error(**{**topic.STATS_FIELDS, "train_size": stats_imag
 pressed = st.button("Train and read the statistics", type="primary", key="bn_stats_run", disabled=stats_config is None)
 if (pressed or preset_run) and stats_config is not None:
     st.session_state[STATS_KEY] = _batch_statistics(stats_config, get_dataset(stats_config.dataset))
+elif stats_config is not None:  # already trained on this server: shown at once
+    keep_cached(STATS_KEY, _batch_statistics, stats_config, get_dataset(stats_config.dataset))
 
 stats = st.session_state.get(STATS_KEY)
 if stats is None:

@@ -23,7 +23,7 @@ from ui.service import warm_start
 from ui.share import accept_other_spellings
 from ui.training import (
     LAB_DEFAULT, LAB_OPTIONS, SOURCE_TEXT, apply_lab_config, config_from_lab_state, init_lab_widgets,
-    PROJECTOR_CHART_HEIGHT, lab_key, normalized, result_curves, settle_interrupted_run, train_lab_run,
+    PROJECTOR_CHART_HEIGHT, keep_linked_result, lab_key, normalized, result_curves, settle_interrupted_run, train_lab_run,
 )
 
 RUNS_KEY = "training_lab_runs"  # the session's lab.runs.RunHistory
@@ -440,6 +440,8 @@ with results_area:
             st.error(str(error))
         else:
             train(config)
+    elif keep_linked_result(runs, get_dataset) is not None:  # a shared link of a run this server already has
+        _bump_version()
 
     if not runs.records:
         st.info("Press **Train** to train the model; the default run takes a few seconds. Then change one "
