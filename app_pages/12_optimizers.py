@@ -166,16 +166,23 @@ if start_race or preset_run:
         configs = opt.race_configs(racers, train_size=race_size, epochs=race_epochs)
         dataset = get_dataset("fashion_mnist")
         bar = st.progress(0.0, text="Starting the race...")
+        partial, finished = st.empty(), {}
 
         def shared_train(config, data):
             # Through the server-wide queue and result cache; results may be shared, so they are read-only.
-            return train_shared(config, on_wait=lambda info: bar.progress(0.0, text=wait_text(info)),
-                                owner=session_id()).result
+            result = train_shared(config, on_wait=lambda info: bar.progress(0.0, text=wait_text(info)),
+                                  owner=session_id()).result
+            # Each racer's curve shows as soon as it finishes: the first result comes after one run, not six.
+            finished[config.optimizer] = result
+            present.chart(opt.race_figure(finished, "val_accuracy"), container=partial,
+                          key=f"opt_race_partial_{len(finished)}")
+            return result
 
         st.session_state[RACE_KEY] = opt.race(
             configs, dataset, trainer=shared_train,
             on_start=lambda name, index: bar.progress(index / len(configs), text=f"Training {opt.LABELS[name]}..."))
         bar.empty()
+        partial.empty()
 elif racers and st.session_state.get(RACE_KEY) is None:
     # A race this server has already run (a link, or the defaults) is shown at once; never trained here.
     served = {name: TRAINING.cached(config) for name, config in
