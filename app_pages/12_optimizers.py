@@ -64,13 +64,14 @@ st.header("1. Six optimizers on a 2-D loss surface")
 st.caption("Each path is a real Keras optimizer moving a 2-component keras.Variable from the same start; the "
            "gradient comes from TensorFlow's autodiff of the surface.")
 with st.form("opt_surface_form"):
-    first, second, third = st.columns(3)
+    first, second = st.columns(2)
     # Plain option values (Keras's own optimizer strings), so a shared link reads
     # ?opt_surface=saddle&opt_optimizers=momentum&opt_optimizers=adam, exactly as the boxes show.
     surface_key = first.selectbox("Surface", options=list(opt.SURFACES), key="opt_surface", bind="query-params")
-    chosen = second.multiselect("Optimizers", options=list(OPTIMIZERS), default=list(OPTIMIZERS),
-                                key="opt_optimizers", bind="query-params")
-    steps = third.slider("Steps", 10, 200, 100, step=10, key="opt_steps", bind="query-params")
+    steps = second.slider("Steps", 10, 200, 100, step=10, key="opt_steps", bind="query-params")
+    # A row of its own: in a third of the width the six names were cut off after "nes".
+    chosen = st.multiselect("Optimizers", options=list(OPTIMIZERS), default=list(OPTIMIZERS),
+                            key="opt_optimizers", bind="query-params")
     with present.more_settings("Learning rates and hyperparameters"):
         first, second, third = st.columns(3)
         sgd_lr = first.select_slider("Learning rate: SGD, Momentum, Nesterov",
