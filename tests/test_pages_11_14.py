@@ -407,8 +407,9 @@ def test_an_optimizers_link_already_run_here_shows_its_paths_and_race_at_once_wi
     from lab.service import get_service
     from tests.apptest_links import open_in_app
 
+    # Settings no other test runs (the default race trains SGD and Adam on 2,000 images too).
     link = {"opt_surface": "rosenbrock", "opt_steps": "60", "opt_race_optimizers": ["sgd", "adam"],
-            "opt_race_epochs": "2", "opt_race_train_size": "2000"}
+            "opt_race_train_size": "3000"}
     first = open_in_app("12_optimizers.py", link)
     assert "opt_trajectories" not in first.session_state and "opt_race" not in first.session_state
     first.button(key="opt_run").click().run()
