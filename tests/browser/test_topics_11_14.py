@@ -128,3 +128,18 @@ def test_the_plotly_toolbar_does_not_cover_a_chart_title_on_a_phone(page, server
              for b in (bar.bounding_box(), title.bounding_box())]
     assert not page.evaluate(OVERLAP, edges), edges
     screenshot(page, "issue10-modebar-phone")
+
+
+PARTIAL_RACE_WHILE_RUNNING = """() => !!document.querySelector("[data-testid='stApp'][data-test-script-state='running']")
+    && !!document.querySelector('.st-key-opt_race_partial_1 .js-plotly-plot')"""
+
+
+def test_the_race_shows_the_first_racer_before_the_others_have_trained(page, server_url):
+    # Issue 10, slow first results: a student sees the first curve after one run, not after all of them.
+    open_page(page, server_url, "optimizers?opt_race_optimizers=sgd&opt_race_optimizers=momentum"
+                                "&opt_race_optimizers=adam&opt_race_train_size=5000")
+    page.get_by_role("button", name="Start the race").click()
+    page.wait_for_function(PARTIAL_RACE_WHILE_RUNNING, timeout=LONG, polling=100)
+    wait_idle(page, timeout=LONG)
+    assert page.locator(".st-key-opt_race_accuracy .js-plotly-plot").count() == 1
+    assert page.locator(".st-key-opt_race_partial_1").count() == 0  # the partial chart gives way to the result
