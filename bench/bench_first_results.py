@@ -72,6 +72,8 @@ def measure(browser, url: str, path: str, button: str | None, chart: str) -> flo
             page.screenshot(path=str(SCREENSHOTS / f"first-results-{chart.split()[0]}.png"), full_page=True)
             raise
         seconds = time.perf_counter() - start
+        # Let the rest of the experiment finish, so it does not share the cores with the next case.
+        page.wait_for_selector(IDLE, timeout=TIMEOUT_MS)
         return None if page.locator(WORKER_STOPPED).count() else seconds
     finally:
         page.close()
