@@ -34,11 +34,11 @@ WARM_UP_SECONDS = 25  # the worker's warm-up takes 4-8 s here; leave room for a 
 # (what, page path, button key or None for a preset link, keys of the charts that count as its first result:
 # a curve drawn while the rest still trains counts, as it does for a student)
 CASES = (
-    ("first preset of the server (batch-norm)", "batch-norm?preset=batch-norm", None, "bn_partial_0 bn_accuracy_chart"),
-    ("Batch normalisation: placements", "batch-norm", "bn_train", "bn_partial_0 bn_accuracy_chart"),
+    ("first preset of the server (batch-norm)", "batch-norm?preset=batch-norm", None, "bn_partial_0 bn_partial_1 bn_accuracy_chart"),
+    ("Batch normalisation: placements", "batch-norm", "bn_train", "bn_partial_0 bn_partial_1 bn_accuracy_chart"),
     ("Batch normalisation: statistics", "batch-norm", "bn_stats_run", "bn_statistics_chart"),
     ("Faster optimizers: 2-D surface", "optimizers", "opt_run", "opt_surface_chart"),
-    ("Faster optimizers: race", "optimizers", "opt_race_run", "opt_race_partial_1 opt_race_accuracy"),
+    ("Faster optimizers: race", "optimizers", "opt_race_run", "opt_race_partial_1 opt_race_partial_2 opt_race_accuracy"),
     ("Faster optimizers: AdaGrad", "optimizers", "opt_adagrad_run", "opt_effective_chart"),
     ("SGD and the learning rate", "learning-rate", "lr_train", "lr_loss_chart"),
 )
