@@ -12,7 +12,7 @@ from lab.claims import markdown_list
 from lab.topics import learning_rate as topic
 from lab.worker import lean_train
 from ui.common import config_or_error, get_dataset, show_keras_code
-from ui.service import compute
+from ui.service import compute, keep_cached
 from ui.present import chart, more_settings
 from ui.presets import run_requested
 
@@ -66,6 +66,8 @@ config = config_or_error(**{**topic.BASE_FIELDS, "train_size": train_size, "batc
 pressed = st.button("Train these learning rates", type="primary", key="lr_train", disabled=not rates)
 if (pressed or preset_run) and rates and config is not None:
     st.session_state[COMPARE_KEY] = _compare(tuple(sorted(set(rates))), config, get_dataset(config.dataset))
+elif rates and config is not None:  # a link or the defaults that this server has already trained: shown at once
+    keep_cached(COMPARE_KEY, _compare, tuple(sorted(set(rates))), config, get_dataset(config.dataset))
 if not rates:
     st.warning("Pick at least one learning rate.")
 
@@ -115,11 +117,13 @@ with more_settings("Range-test settings"):
                                     format_func=lambda rate: f"{rate:g}", key="lr_range_max", bind="query-params")
     range_steps = right.slider("Steps", 100, 500, 300, step=50, key="lr_range_steps", bind="query-params")
 pressed = st.button("Run the range test", type="primary", key="lr_range_run")
-if pressed or preset_run:
-    range_config = config_or_error(**{**topic.BASE_FIELDS, "train_size": 10_000, "batch_size": batch_size})
-    if range_config is not None:
-        st.session_state[RANGE_KEY] = _range_test(range_config, min_rate, max_rate, range_steps,
-                                                  get_dataset(range_config.dataset))
+range_config = config_or_error(**{**topic.BASE_FIELDS, "train_size": 10_000, "batch_size": batch_size})
+if range_config is not None:
+    range_arguments = (range_config, min_rate, max_rate, range_steps, get_dataset(range_config.dataset))
+    if pressed or preset_run:
+        st.session_state[RANGE_KEY] = _range_test(*range_arguments)
+    else:
+        keep_cached(RANGE_KEY, _range_test, *range_arguments)
 
 test = st.session_state.get(RANGE_KEY)
 if test is None:

@@ -13,7 +13,7 @@ from lab.claims import markdown_list
 from lab.topics import decay as topic
 from lab.worker import lean_train
 from ui.common import config_or_error, get_dataset, show_keras_code
-from ui.service import compute
+from ui.service import compute, keep_cached
 from ui.present import chart, more_settings
 from ui.presets import run_requested
 
@@ -110,6 +110,8 @@ pressed = st.button("Train with and without decay", type="primary", key="decay_t
                     disabled=config is None or config.decay == 0)
 if (pressed or preset_run) and config is not None and config.decay > 0:
     st.session_state[RESULT_KEY] = _compare_decay(config, get_dataset(config.dataset))
+elif config is not None and config.decay > 0:  # already trained on this server: shown at once
+    keep_cached(RESULT_KEY, _compare_decay, config, get_dataset(config.dataset))
 
 results = st.session_state.get(RESULT_KEY)
 if results is None:

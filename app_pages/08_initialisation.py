@@ -11,7 +11,7 @@ import streamlit as st
 from lab.claims import markdown_list
 from lab.topics import initialisation as topic
 from ui.common import config_or_error, get_dataset, show_keras_code
-from ui.service import compute
+from ui.service import compute, keep_cached
 from ui.present import chart, more_settings
 from ui.presets import run_requested
 
@@ -60,6 +60,8 @@ if not names:
 pressed = st.button("Train each initialisation", type="primary", key="init_train", disabled=config is None or not names)
 if (pressed or preset_run) and config is not None and names:
     st.session_state[RESULT_KEY] = _compare_initialisers(tuple(names), config, get_dataset(config.dataset))
+elif config is not None and names:  # already trained on this server: shown at once
+    keep_cached(RESULT_KEY, _compare_initialisers, tuple(names), config, get_dataset(config.dataset))
 
 runs = st.session_state.get(RESULT_KEY)
 if runs is None:

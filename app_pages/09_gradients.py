@@ -13,7 +13,7 @@ from lab.claims import markdown_list
 from lab.topics import gradients as topic
 from lab.worker import lean_train
 from ui.common import config_or_error, get_dataset, show_keras_code
-from ui.service import compute
+from ui.service import compute, keep_cached
 from ui.present import chart, more_settings
 from ui.presets import run_requested
 
@@ -56,6 +56,8 @@ st.caption(
 pressed = st.button("Measure and train", type="primary", key="grad_train", disabled=config is None)
 if (pressed or preset_run) and config is not None:
     st.session_state[RESULT_KEY] = _depth_experiment(config, with_batch_norm, get_dataset(config.dataset))
+elif config is not None:  # already trained on this server: shown at once
+    keep_cached(RESULT_KEY, _depth_experiment, config, with_batch_norm, get_dataset(config.dataset))
 
 runs = st.session_state.get(RESULT_KEY)
 if runs is None:

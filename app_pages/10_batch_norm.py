@@ -12,7 +12,7 @@ from lab.claims import markdown_list
 from lab.topics import batch_norm as topic
 from lab.worker import lean_train
 from ui.common import config_or_error, get_dataset, show_keras_code
-from ui.service import compute
+from ui.service import cached_only, compute, keep_cached
 from ui.present import chart, more_settings
 from ui.presets import run_requested
 
@@ -21,12 +21,41 @@ TIMING_KEY = "bn_step_seconds"
 STATS_KEY = "bn_statistics"
 
 
-@st.cache_data(max_entries=16, show_spinner="Training and timing the models (only the first time on this server)...")
-def _train_and_time(placements: tuple, config, _dataset):
-    # Cached: every session asking for the same models gets the same runs and timings at once.
-    results = compute(topic.compare_placements, _dataset, placements, config, trainer=lean_train)
-    timings = compute(topic.time_per_step, _dataset, {placement: result.config for placement, result in results.items()})
-    return results, timings
+@st.cache_data(max_entries=48, show_spinner=False)
+def _train_placement(placement: str, config, _dataset):
+    # One model per call, cached alone: each curve shows as soon as its model has trained, and a
+    # link that adds "after" to "none, before" trains only the new model. Shared by every session.
+    return compute(topic.compare_placements, _dataset, (placement,), config, trainer=lean_train)[placement]
+
+
+@st.cache_data(max_entries=16, show_spinner="Timing a step of each model (only the first time on this server)...")
+def _time_steps(configs: tuple, _dataset):
+    # configs: (placement, TrainConfig) pairs, hashable for the cache.
+    return compute(topic.time_per_step, _dataset, dict(configs))
+
+
+def _train_and_time(placements, config, dataset, target: float):
+    """Train each placement, drawing the accuracy curves as they arrive, then time a step of each."""
+    progress, partial, results = st.progress(0.0), st.empty(), {}
+    for index, placement in enumerate(placements):
+        progress.progress(index / len(placements), text=f"Training the model with {topic.PLACEMENTS[placement]} "
+                                                         "(only the first time on this server)...")
+        results[placement] = _train_placement(placement, config, dataset)
+        chart(topic.accuracy_per_epoch_figure(results, target), container=partial, key=f"bn_partial_{index}")
+    progress.progress(1.0, text="Timing a step of each model...")
+    step_seconds = _time_steps(tuple((p, r.config) for p, r in results.items()), dataset)
+    progress.empty()
+    partial.empty()
+    return results, step_seconds
+
+
+def _cached_placements(placements, config, dataset):
+    """The placements' runs and timings when this server has them all, else None; never trains."""
+    results = {placement: cached_only(_train_placement, placement, config, dataset) for placement in placements}
+    if not all(result is not None for result in results.values()):
+        return None
+    step_seconds = cached_only(_time_steps, tuple((p, r.config) for p, r in results.items()), dataset)
+    return None if step_seconds is None else (results, step_seconds)
 
 
 @st.cache_data(max_entries=16, show_spinner="Training a model with batch norm before each activation "
@@ -70,8 +99,13 @@ if not placements:
 pressed = st.button("Train and time the models", type="primary", key="bn_train",
                     disabled=config is None or not placements)
 if (pressed or preset_run) and config is not None and placements:
-    results, step_seconds = _train_and_time(tuple(placements), config, get_dataset(config.dataset))
+    results, step_seconds = _train_and_time(placements, config, get_dataset(config.dataset), target)
     st.session_state[RESULT_KEY], st.session_state[TIMING_KEY] = results, step_seconds
+elif config is not None and placements and st.session_state.get(RESULT_KEY) is None:
+    # Already trained and timed on this server (a link, or the defaults): shown at once.
+    cached = _cached_placements(placements, config, get_dataset(config.dataset))
+    if cached is not None:
+        st.session_state[RESULT_KEY], st.session_state[TIMING_KEY] = cached
 
 results = st.session_state.get(RESULT_KEY)
 step_seconds = st.session_state.get(TIMING_KEY)
@@ -121,6 +155,8 @@ stats_config = config_or_error(**{**topic.STATS_FIELDS, "train_size": stats_imag
 pressed = st.button("Train and read the statistics", type="primary", key="bn_stats_run", disabled=stats_config is None)
 if (pressed or preset_run) and stats_config is not None:
     st.session_state[STATS_KEY] = _batch_statistics(stats_config, get_dataset(stats_config.dataset))
+elif stats_config is not None:  # already trained on this server: shown at once
+    keep_cached(STATS_KEY, _batch_statistics, stats_config, get_dataset(stats_config.dataset))
 
 stats = st.session_state.get(STATS_KEY)
 if stats is None:

@@ -9,13 +9,13 @@ a few hundred steps lower its rate only a little (the page says so, measured).
 
 import streamlit as st
 
-from lab.admission import train_shared
+from lab.admission import TRAINING, train_shared
 from lab.claims import markdown_list
 from lab.config import OPTIMIZERS
 from lab.topics import optimizers2d as opt
 from ui import present, presets
 from ui.common import get_dataset, show_keras_code
-from ui.service import compute, session_id
+from ui.service import cached_only, compute, keep_cached, session_id
 from ui.training import wait_text
 
 TRAJECTORIES_KEY = "opt_trajectories"
@@ -65,13 +65,14 @@ st.header("1. Six optimizers on a 2-D loss surface")
 st.caption("Each path is a real Keras optimizer moving a 2-component keras.Variable from the same start; the "
            "gradient comes from TensorFlow's autodiff of the surface.")
 with st.form("opt_surface_form"):
-    first, second, third = st.columns(3)
+    first, second = st.columns(2)
     # Plain option values (Keras's own optimizer strings), so a shared link reads
     # ?opt_surface=saddle&opt_optimizers=momentum&opt_optimizers=adam, exactly as the boxes show.
     surface_key = first.selectbox("Surface", options=list(opt.SURFACES), key="opt_surface", bind="query-params")
-    chosen = second.multiselect("Optimizers", options=list(OPTIMIZERS), default=list(OPTIMIZERS),
-                                key="opt_optimizers", bind="query-params")
-    steps = third.slider("Steps", 10, 200, 100, step=10, key="opt_steps", bind="query-params")
+    steps = second.slider("Steps", 10, 200, 100, step=10, key="opt_steps", bind="query-params")
+    # A row of its own: in a third of the width the six names were cut off after "nes".
+    chosen = st.multiselect("Optimizers", options=list(OPTIMIZERS), default=list(OPTIMIZERS),
+                            key="opt_optimizers", bind="query-params")
     with present.more_settings("Learning rates and hyperparameters"):
         first, second, third = st.columns(3)
         sgd_lr = first.select_slider("Learning rate: SGD, Momentum, Nesterov",
@@ -90,17 +91,23 @@ with st.form("opt_surface_form"):
                                      key="opt_beta_2", format_func=PLAIN_NUMBER, bind="query-params")
     run_surface = st.form_submit_button("Run the optimizers", type="primary", key="opt_run")
 
+settings = opt.OptimizerSettings(sgd_learning_rate=sgd_lr, adaptive_learning_rate=adaptive_lr,
+                                 momentum=momentum, rho=rho, beta_1=beta_1, beta_2=beta_2)
 if run_surface or preset_run:
     if not chosen:
         st.warning("Pick at least one optimizer.")
     else:
-        settings = opt.OptimizerSettings(sgd_learning_rate=sgd_lr, adaptive_learning_rate=adaptive_lr,
-                                         momentum=momentum, rho=rho, beta_1=beta_1, beta_2=beta_2)
         with st.spinner(f"Taking {steps} steps with {len(chosen)} Keras optimizers..."):
             st.session_state[TRAJECTORIES_KEY] = {
                 "surface": surface_key, "settings": settings, "steps": steps,
                 "trajectories": trajectories(surface_key, tuple(chosen), settings, steps),
             }
+elif chosen and st.session_state.get(TRAJECTORIES_KEY) is None:
+    # Paths this server has already computed (a link, or the defaults) are drawn at once.
+    paths = cached_only(trajectories, surface_key, tuple(chosen), settings, steps)
+    if paths is not None:
+        st.session_state[TRAJECTORIES_KEY] = {"surface": surface_key, "settings": settings, "steps": steps,
+                                              "trajectories": paths}
 
 experiment = st.session_state.get(TRAJECTORIES_KEY)
 if experiment is None:
@@ -161,16 +168,29 @@ if start_race or preset_run:
         configs = opt.race_configs(racers, train_size=race_size, epochs=race_epochs)
         dataset = get_dataset("fashion_mnist")
         bar = st.progress(0.0, text="Starting the race...")
+        partial, finished = st.empty(), {}
 
         def shared_train(config, data):
             # Through the server-wide queue and result cache; results may be shared, so they are read-only.
-            return train_shared(config, on_wait=lambda info: bar.progress(0.0, text=wait_text(info)),
-                                owner=session_id()).result
+            result = train_shared(config, on_wait=lambda info: bar.progress(0.0, text=wait_text(info)),
+                                  owner=session_id()).result
+            # Each racer's curve shows as soon as it finishes: the first result comes after one run, not six.
+            finished[config.optimizer] = result
+            present.chart(opt.race_figure(finished, "val_accuracy"), container=partial,
+                          key=f"opt_race_partial_{len(finished)}")
+            return result
 
         st.session_state[RACE_KEY] = opt.race(
             configs, dataset, trainer=shared_train,
             on_start=lambda name, index: bar.progress(index / len(configs), text=f"Training {opt.LABELS[name]}..."))
         bar.empty()
+        partial.empty()
+elif racers and st.session_state.get(RACE_KEY) is None:
+    # A race this server has already run (a link, or the defaults) is shown at once; never trained here.
+    served = {name: TRAINING.cached(config) for name, config in
+              opt.race_configs(racers, train_size=race_size, epochs=race_epochs).items()}
+    if all(served.values()):
+        st.session_state[RACE_KEY] = {name: each.result for name, each in served.items()}
 
 race_results = st.session_state.get(RACE_KEY)
 if race_results is None:
@@ -211,6 +231,8 @@ with st.form("opt_adagrad_form"):
 
 if run_adagrad:
     st.session_state[ADAGRAD_KEY] = adagrad_logs(get_dataset("fashion_mnist"), adagrad_lr, adagrad_epochs, compare)
+else:  # already trained on this server: shown at once
+    keep_cached(ADAGRAD_KEY, adagrad_logs, get_dataset("fashion_mnist"), adagrad_lr, adagrad_epochs, compare)
 
 logs = st.session_state.get(ADAGRAD_KEY)
 if logs is None:

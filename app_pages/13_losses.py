@@ -52,9 +52,14 @@ st.markdown(
     f"**Claim.** {losses.HEADLINE.text} For classification, cross-entropy charges -log of the probability the "
     "model gave the right class."
 )
-left, right = st.columns(2)
-left.latex(r"\text{MSE} = \frac1n \sum_i (y_i - \hat y_i)^2 \qquad \text{MAE} = \frac1n \sum_i \lvert y_i - \hat y_i\rvert")
-right.latex(r"\text{CE}(y, \hat p) = -\sum_k y_k \ln \hat p_k \qquad H(p) = -\sum_k p_k \log_2 p_k")
+# One formula per cell: two to a row did not fit a half-width column and cut off H(p) and MAE's closing bar.
+FORMULA_ROWS = (
+    (r"\text{MSE} = \frac1n \sum_i (y_i - \hat y_i)^2", r"\text{MAE} = \frac1n \sum_i \lvert y_i - \hat y_i\rvert"),
+    (r"\text{CE}(y, \hat p) = -\sum_k y_k \ln \hat p_k", r"H(p) = -\sum_k p_k \log_2 p_k"),
+)
+for formulas in FORMULA_ROWS:
+    for column, formula in zip(st.columns(2), formulas):
+        column.latex(formula)
 
 # ----------------------------------------------------------------------
 st.header("1. MSE against MAE with outliers")

@@ -17,7 +17,7 @@ from lab.config import (
 from lab.cost import describe_seconds
 from lab.plots import (
     compare_figure, confusion_matrix_figure, gradient_norms_figure, learning_rate_figure,
-    per_class_accuracy_figure, prediction_figure, waiting_curves_figure,
+    per_class_accuracy_figure, prediction_figure, run_colors, waiting_curves_figure,
 )
 from ui.common import get_dataset, show_keras_code
 from ui.present import chart, more_settings, presenting
@@ -26,7 +26,7 @@ from ui.service import warm_start
 from ui.share import accept_other_spellings
 from ui.training import (
     LAB_DEFAULT, LAB_OPTIONS, SOURCE_TEXT, apply_lab_config, config_from_lab_state, init_lab_widgets,
-    PROJECTOR_CHART_HEIGHT, lab_key, result_curves, settle_interrupted_run, train_lab_run,
+    PROJECTOR_CHART_HEIGHT, keep_linked_result, lab_key, result_curves, settle_interrupted_run, train_lab_run,
 )
 
 RUNS_KEY = "training_lab_runs"  # the session's lab.runs.RunHistory
@@ -304,9 +304,12 @@ def show_compare(runs) -> None:
     metric = metric_col.selectbox("Metric", metrics, key=f"lab_compare_metric_{x_axis}", format_func=lab_runs.metric_label,
                                   index=metrics.index("val_accuracy") if "val_accuracy" in metrics else 0)
     log_y = log_col.toggle("Log scale", key="lab_compare_log")
-    series = [(f"#{r.run_id}", *lab_runs.metric_series(r, metric, x_axis)) for r in records]
+    # A learning rate (or an optimizer) that tells the runs apart has its own colour, as on every page.
+    colors, colored_by = run_colors([r.config for r in records], [r.run_id for r in records])
+    series = [(_overlay_label(r, colored_by), *lab_runs.metric_series(r, metric, x_axis)) for r in records]
     if any(value is not None for _, _, ys in series for value in ys):
-        chart(figure=compare_figure(series, lab_runs.metric_label(metric), x_axis, log_y), key="lab_compare_chart")
+        chart(figure=compare_figure(series, lab_runs.metric_label(metric), x_axis, log_y, colors=colors),
+              key="lab_compare_chart")
     else:  # e.g. a run that diverged before its first epoch ended: an empty chart would say nothing
         st.info(f"No run here has a {lab_runs.metric_label(metric)} {'by epoch' if x_axis == 'epoch' else 'yet'}: "
                 "a run that stopped or diverged before its first epoch ended has values only by step. "
@@ -317,6 +320,15 @@ def show_compare(runs) -> None:
     if len(records) > 1:
         names = ", ".join(map(lab_runs.setting_label, differing)) if differing else "none: the runs have identical settings"
         st.caption(f"Highlighted settings differ between these runs: {names}.")
+
+
+def _overlay_label(record, colored_by) -> str:
+    """A run's legend entry: its number, and the value of the setting that gives it its colour."""
+    if colored_by is None:
+        return f"#{record.run_id}"
+    value = getattr(record.config, colored_by)
+    text = lab_runs.OPTIMIZER_LABELS[value] if colored_by == "optimizer" else f"learning rate {value:g}"
+    return f"#{record.run_id} {text}"
 
 
 def _queue_ab(base_id: int, setting: str, value) -> None:
@@ -444,6 +456,8 @@ with results_area:
             st.error(str(error))
         else:
             train(config)
+    elif keep_linked_result(runs, get_dataset) is not None:  # a shared link of a run this server already has
+        _bump_version()
 
     if not runs.records:
         st.info("Press **Train** to train the model; the default run takes a few seconds. Then change one "

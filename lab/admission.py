@@ -82,6 +82,16 @@ class SharedTraining:
             self.served_from_cache += 1
         return Served(result, source)
 
+    def cached(self, config: TrainConfig) -> Optional[Served]:
+        """The result of `config` when the cache holds it; never trains and never waits.
+
+        Args:
+            config: the run's settings.
+        Returns:
+            a Served with source "cache", or None.
+        """
+        return self._from_cache(config, "cache")
+
     def _wait_for_identical(self, flight: "_Flight", on_wait, poll_seconds: float) -> None:
         while not flight.done.wait(timeout=poll_seconds):
             if on_wait is not None:

@@ -21,6 +21,18 @@ COLORS = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0
 # dark theme and white on the light one, so a mid grey that reads on both (contrast about 3:1 on
 # white and 6:1 on Streamlit's dark background).
 REFERENCE_COLOR = "#8C8C8C"
+# One colour per setting value, the same in every run and on every page (issue 10): a learning rate of
+# 0.1 is green in the Training Lab's overlays and on the learning-rate page alike. Colour-blind-safe
+# colours that read on both themes (no black, no yellow); the lecture's usual rates get the most
+# distinct ones (1e-4 blue, 0.01 orange, 0.1 green, 1 vermillion).
+LEARNING_RATE_COLORS = {
+    1e-5: "#44AA99", 3e-5: "#999933", 1e-4: "#0072B2", 3e-4: "#6699CC", 1e-3: "#56B4E9", 3e-3: "#AA4499",
+    0.01: "#E69F00", 0.03: "#CC79A7", 0.1: "#009E73", 0.3: "#882255", 0.5: "#A6761D", 1.0: "#D55E00",
+    2.0: "#117733", 3.0: "#E7298A", 5.0: "#66A61E", 10.0: "#B15928",
+}
+OPTIMIZER_COLORS = {"sgd": COLORS[0], "momentum": COLORS[1], "nesterov": COLORS[2], "adagrad": COLORS[3],
+                    "rmsprop": COLORS[4], "adam": COLORS[5]}
+COLORED_SETTINGS = ("learning_rate", "optimizer")  # the settings whose values have their own colour
 MAX_LOG_LABELS = 8  # labelled powers of ten on one log axis; more overlap on a 300 px projector chart
 # No template: Streamlit's own chart theme then follows its light or dark theme.
 # The legend sits at the bottom of the whole figure (yref "container") and Plotly grows the bottom
@@ -283,8 +295,45 @@ _PLAIN_LAYOUT = dict(font=dict(size=13), showlegend=False, margin=dict(l=10, r=1
 _GRID = dict(showgrid=True, zeroline=False)
 
 
+def setting_color(setting: str, value) -> str:
+    """The one colour of a setting's value, the same in every run and on every page.
+
+    Args:
+        setting: "learning_rate" or "optimizer".
+        value: a learning rate (a rate between the listed ones takes its nearest on a log scale)
+            or an optimizer name.
+    Returns:
+        a hex colour.
+    """
+    if setting == "optimizer":
+        return OPTIMIZER_COLORS.get(value, REFERENCE_COLOR)
+    if setting == "learning_rate":
+        rate = float(value)
+        if rate <= 0 or not math.isfinite(rate):
+            return REFERENCE_COLOR
+        nearest = min(LEARNING_RATE_COLORS, key=lambda known: abs(math.log10(known) - math.log10(rate)))
+        return LEARNING_RATE_COLORS[nearest]
+    raise ValueError(f"setting must be one of {COLORED_SETTINGS}, got {setting!r}")
+
+
+def run_colors(configs: Sequence, run_ids: Sequence[int]) -> tuple[list[str], Optional[str]]:
+    """Colours for overlaid runs: by the learning rate or optimizer that tells them apart, else by run number.
+
+    Args:
+        configs: the runs' TrainConfigs.
+        run_ids: their numbers, for runs that no coloured setting tells apart.
+    Returns:
+        (one colour per run, the setting they are coloured by or None).
+    """
+    for setting in COLORED_SETTINGS:
+        values = [getattr(config, setting) for config in configs]
+        if len(configs) > 1 and len(set(values)) == len(values):
+            return [setting_color(setting, value) for value in values], setting
+    return [COLORS[run_id % 6] for run_id in run_ids], None  # the first six: no yellow, no black
+
+
 def compare_figure(series: Sequence[tuple[str, Sequence, Sequence]], metric: str, x_axis: str = "epoch",
-                   log_y: bool = False) -> go.Figure:
+                   log_y: bool = False, colors: Optional[Sequence[str]] = None) -> go.Figure:
     """One metric of several runs overlaid, against epoch or step.
 
     Args:
@@ -292,14 +341,16 @@ def compare_figure(series: Sequence[tuple[str, Sequence, Sequence]], metric: str
         metric: the metric's name, for the title and the y axis.
         x_axis: "epoch" or "step".
         log_y: draw the y axis on a log scale (useful for losses and gradient norms).
+        colors: one colour per run (see `run_colors`); the palette's order when None.
     Returns:
-        a Figure with one line per run, in the palette's order.
+        a Figure with one line per run.
     """
     figure = _figure(f"{metric} by {x_axis}", x_axis, metric, log_y=log_y)
     for index, (label, xs, ys) in enumerate(series):
+        color = colors[index] if colors is not None else COLORS[index % len(COLORS)]
         figure.add_trace(go.Scatter(
             x=list(xs), y=list(ys), mode="lines+markers" if x_axis == "epoch" else "lines", name=label,
-            line=dict(color=COLORS[index % len(COLORS)], width=3), connectgaps=False,
+            line=dict(color=color, width=3), connectgaps=False,
         ))
     return readable_log_ticks(figure)
 

@@ -106,10 +106,11 @@ def warm_up() -> dict:
         parameter x image, measured on the traced default engine).
     """
     started = time.perf_counter()
-    # NumPy reads and unzips the images while TensorFlow imports: both spend most of
-    # that time in C without the GIL, so the two overlap on a machine with two cores.
-    loader = threading.Thread(target=shared_dataset, args=(WARM_CONFIG.dataset,), name="warm-data", daemon=True)
-    loader.start()
+    # The data first, then TensorFlow, one after the other: reading the data in a thread while
+    # TensorFlow imported made Python 3.11's import locks report a deadlock (_DeadlockError in
+    # `import tensorflow`) on a busy machine, and the worker died before it was ever ready, again
+    # and again (seven replacements in two minutes, no job served).
+    dataset = shared_dataset(WARM_CONFIG.dataset)
     import tensorflow as tf
 
     from lab import training
@@ -117,8 +118,6 @@ def warm_up() -> dict:
     # Engines are reused across runs, so "retracing" warnings are expected here and
     # would only alarm a lecturer reading the server's console.
     tf.get_logger().setLevel(logging.ERROR)
-    loader.join()
-    dataset = shared_dataset(WARM_CONFIG.dataset)
     probe = TrainConfig(**{**WARM_CONFIG.to_dict(), "train_size": WARM_IMAGES, "epochs": 1})
     training.train(probe, dataset)  # traces the default engine
     timed = training.train(probe, dataset)  # a traced run: its time is the step cost

@@ -418,3 +418,28 @@ def test_preset_make_sgd_diverge_shows_the_divergence_without_passing_it_for_the
     assert attempt["result"].config.learning_rate == 3.0
     assert app.session_state["practice_passed"] == set()
     assert any("opened by a lecture preset" in caption.value for caption in app.caption)
+
+
+def test_an_optimizers_link_already_run_here_shows_its_paths_and_race_at_once_without_training(data_dir):
+    from lab.service import get_service
+    from tests.apptest_links import open_in_app
+
+    # Settings no other test runs (the default race trains SGD and Adam on 2,000 images too).
+    link = {"opt_surface": "rosenbrock", "opt_steps": "60", "opt_race_optimizers": ["sgd", "adam"],
+            "opt_race_train_size": "3000"}
+    first = open_in_app("12_optimizers.py", link)
+    assert "opt_trajectories" not in first.session_state and "opt_race" not in first.session_state
+    first.button(key="opt_run").click().run()
+    first.button(key="opt_race_run").click().run()
+    assert not first.exception
+
+    jobs = get_service().stats()["jobs"]
+    opened = open_in_app("12_optimizers.py", link)  # a student opening the shared link
+    assert opened.session_state["opt_trajectories"]["surface"] == "rosenbrock"
+    assert list(opened.session_state["opt_race"]) == ["sgd", "adam"]
+    assert {"opt_surface_chart", "opt_race_accuracy"} <= set(chart_keys(opened))
+    assert get_service().stats()["jobs"] == jobs  # served from the server's caches: nothing ran
+
+    other = open_in_app("12_optimizers.py", {**link, "opt_steps": "70", "opt_race_optimizers": ["sgd", "momentum"]})
+    assert "opt_trajectories" not in other.session_state and "opt_race" not in other.session_state
+    assert get_service().stats()["jobs"] == jobs

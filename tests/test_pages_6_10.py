@@ -369,3 +369,25 @@ def test_preset_batch_normalisation(data_dir):
     stats = app.session_state["bn_statistics"]
     assert stats.steps == 314 and stats.test_accuracy_inference > 0.7
     assert stats.same_prediction_batch_of_one and stats.test_accuracy_batch_of_one < 0.2
+
+
+def test_a_learning_rate_link_already_trained_here_shows_its_result_at_once_and_others_never_train(data_dir):
+    from lab.service import get_service
+
+    link = {"lr_rates": ["0.1", "1"], "lr_batch_size": "64"}
+    first = open_in_app("06_learning_rate.py", link)
+    assert "lr_loss_chart" not in [chart.key for chart in first.get("plotly_chart")]  # nobody trained it yet
+    first.button(key="lr_train").click().run()
+    assert sorted(first.session_state["lr_compare_results"]) == [0.1, 1.0]
+
+    jobs = get_service().stats()["jobs"]
+    opened = open_in_app("06_learning_rate.py", link)  # a student opening the shared link
+    assert sorted(opened.session_state["lr_compare_results"]) == [0.1, 1.0]
+    assert "lr_loss_chart" in [chart.key for chart in opened.get("plotly_chart")]
+    assert "Press **Train these learning rates**" not in texts(opened.info)
+    assert get_service().stats()["jobs"] == jobs  # shown from the server's cache: nothing ran in the worker
+
+    other = open_in_app("06_learning_rate.py", {**link, "lr_batch_size": "128"})
+    assert "lr_compare_results" not in other.session_state
+    assert "Press **Train these learning rates**" in texts(other.info)
+    assert get_service().stats()["jobs"] == jobs  # a link nobody trained waits for the button

@@ -156,3 +156,45 @@ def test_per_step_losses_number_steps_from_0_and_continue_with_the_step_log():
     log = [{"step": 2, "batch_loss": 2.2}, {"step": 6, "batch_loss": 1.5}, {"step": 10, "batch_loss": 1.2}]
     steps, losses = plots.per_step_losses(first, log)
     assert steps == [0, 1, 2, 5, 9] and losses == [2.3, 2.2, None, 1.5, 1.2]
+
+
+def _fake_rate_run(rate: float, losses=(2.3, 1.0)):
+    """What learning_rate.loss_per_step_figure reads of a TrainResult (its drawing is what is tested here)."""
+    from types import SimpleNamespace
+
+    from lab.config import TrainConfig
+
+    return SimpleNamespace(step_log=[{"step": 10 * i, "loss": loss, "batch_loss": loss} for i, loss in enumerate(losses)],
+                           first_steps={"loss": []}, stop_reason="completed", config=TrainConfig(learning_rate=rate))
+
+
+def test_a_learning_rate_and_an_optimizer_keep_one_colour_across_runs_and_pages():
+    """Issue 10: lr 0.1 was blue in one overlay and orange in the next; now one colour per value everywhere."""
+    from lab.config import TrainConfig
+    from lab.topics import learning_rate, optimizers2d
+
+    configs = {rate: TrainConfig(learning_rate=rate) for rate in (0.01, 0.1, 1.0)}
+    # The Training Lab's overlays: the same rate keeps its colour whatever else is selected, in any order.
+    first, by = plots.run_colors([configs[0.1], configs[0.01]], [1, 2])
+    second, _ = plots.run_colors([configs[1.0], configs[0.01], configs[0.1]], [3, 2, 1])
+    assert by == "learning_rate" and first[0] == second[2] and first[1] == second[1]
+    assert len(set(second)) == 3
+    overlay = plots.compare_figure([("#1", [1], [0.5]), ("#2", [1], [0.6])], "loss", colors=first)
+    assert [trace.line.color for trace in overlay.data] == first
+
+    # The learning-rate page: each rate's line has the same colour as in the lab, whatever the selection.
+    drawn = {}
+    for rates in ((1e-4, 0.1, 1.0), (0.1, 0.01)):
+        figure = learning_rate.loss_per_step_figure({rate: _fake_rate_run(rate) for rate in rates})
+        for trace in figure.data:
+            rate = float(trace.name.split("=")[1].split()[0])
+            assert drawn.setdefault(rate, trace.line.color) == trace.line.color
+    assert drawn[0.1] == first[0] and drawn[0.01] == first[1]
+    assert len({drawn[1e-4], drawn[0.1], drawn[1.0]}) == 3  # the page's default three are told apart
+
+    # Optimizers: the same colour in the lab's overlays and on the Faster optimizers page.
+    adam, by = plots.run_colors([TrainConfig(optimizer="sgd"), TrainConfig(optimizer="adam")], [5, 6])
+    assert by == "optimizer" and adam[1] == optimizers2d.OPTIMIZER_COLORS["adam"] == plots.setting_color("optimizer", "adam")
+    # Runs no coloured setting tells apart keep their run number's colour, not their place in the list.
+    same, by = plots.run_colors([configs[0.1], configs[0.1]], [4, 7])
+    assert by is None and plots.run_colors([configs[0.1]], [7])[0][0] == same[1]

@@ -214,3 +214,41 @@ def test_a_run_that_diverged_before_its_first_epoch_is_compared_by_step_not_on_a
     titles = [json.loads(chart.proto.spec)["layout"]["title"]["text"] for chart in app.get("plotly_chart")]
     assert "validation accuracy by epoch" not in titles  # no epoch finished: nothing to draw by epoch
     assert "Choose **step** under *Against*" in _texts(app.info)
+
+
+def test_a_link_to_a_configuration_already_trained_shows_its_result_at_once_and_never_trains(data_dir):
+    from lab.admission import TRAINING
+
+    first = _small(_open(), seed=9_101, learning_rate=0.03)
+    # Not the sliders' lowest values: Streamlit 1.67 reads a link's lowest option as "not allowed".
+    first.select_slider(key="lab_train_size").set_value(1_000)
+    first.select_slider(key="lab_validation_size").set_value(1_000)
+    first.slider(key="lab_epochs").set_value(2)
+    first.button(key="lab_train").click().run()
+    assert first.session_state[RUNS_KEY].latest.source == "trained"
+    # The link the Share popover gives for those settings (AppTest does not write bound widgets to the URL).
+    link = {"lab_train_size": "1000", "lab_validation_size": "1000", "lab_epochs": "2", "lab_seed": "9101",
+            "lab_learning_rate": "0.03"}
+
+    trained_before = TRAINING.trained
+    opened = AppTest.from_file(str(ROOT / "app_pages" / "training_lab.py"), default_timeout=TIMEOUT)
+    for key, value in link.items():
+        opened.query_params[key] = value
+    opened.run()
+    assert not opened.exception
+    shown = opened.session_state[RUNS_KEY].latest
+    assert shown is not None and shown.source == "cache" and shown.config.seed == 9_101
+    assert TRAINING.trained == trained_before  # shown at once: nothing trained
+    assert "Served instantly" in _texts(opened.caption)
+    assert {"lab_run_loss", "lab_run_accuracy"} <= {chart.key for chart in opened.get("plotly_chart")}
+    assert "Press **Train**" not in _texts(opened.info)
+
+    # A link to settings nobody has trained restores the form and waits for Train.
+    unknown = AppTest.from_file(str(ROOT / "app_pages" / "training_lab.py"), default_timeout=TIMEOUT)
+    for key, value in {**link, "lab_seed": "9102"}.items():
+        unknown.query_params[key] = value
+    unknown.run()
+    assert not unknown.exception
+    assert unknown.number_input(key="lab_seed").value == 9_102
+    assert not unknown.session_state[RUNS_KEY].records and TRAINING.trained == trained_before
+    assert "Press **Train**" in _texts(unknown.info)

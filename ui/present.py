@@ -27,6 +27,10 @@ _PROJECTOR_CSS = """
 """
 
 
+MODEBAR_CONFIG = {"displaylogo": False,
+                  "modeBarButtonsToRemove": ["select2d", "lasso2d", "zoomIn2d", "zoomOut2d", "autoScale2d"]}
+
+
 def presenting() -> bool:
     """Whether presentation mode is on for this session.
 
@@ -70,6 +74,10 @@ def chart(figure, container=None, projector_height=None, **kwargs):
         figure = style_for_projector(figure)
         if projector_height:
             figure.update_layout(height=projector_height)
+    # Plotly's toolbar, upright along the right edge and only the buttons a student uses: lying across
+    # the top it covered the chart's title on a phone.
+    figure.update_layout(modebar=dict(orientation="v"))
+    kwargs["config"] = {**MODEBAR_CONFIG, **kwargs.get("config", {})}
     return (container or st).plotly_chart(figure, **kwargs)
 
 

@@ -331,6 +331,46 @@ def _watch_for_toolbar_stop() -> None:
         st.rerun(scope="app")
 
 
+LINK_CHECKED_KEY = "training_lab_link_checked"  # the session's Training Lab has looked for its link's result
+LINK_NOTE = "Opened from a link whose settings this server had already trained: shown at once, nothing was trained."
+
+
+def keep_linked_result(runs, dataset_of):
+    """On a session's first Training Lab run from a link with lab_* settings: keep that result if it is cached.
+
+    A shared link of a configuration someone already trained shows its result at once, like a
+    preset, but a link never trains: a configuration not in the server's result cache waits for Train.
+    Call after the form's widgets exist, so the session state holds the link's values.
+
+    Args:
+        runs: the session's lab.runs.RunHistory.
+        dataset_of: returns the shared Dataset of a dataset name (for the test labels).
+    Returns:
+        the new RunRecord, or None.
+    """
+    from lab.admission import TRAINING
+    from lab.runs import record_from_result
+
+    if st.session_state.get(LINK_CHECKED_KEY):
+        return None
+    st.session_state[LINK_CHECKED_KEY] = True
+    if not any(key.startswith(LAB_PREFIX) for key in st.query_params):
+        return None
+    try:
+        config = config_from_lab_state(st.session_state)
+    except ValueError:
+        return None  # the form says what is wrong when Train is pressed
+    if any(record.config == config for record in runs.records):
+        return None
+    served = TRAINING.cached(config)
+    if served is None:
+        return None
+    record = record_from_result(served.result, runs.new_id(), dataset_of(config.dataset).y_test,
+                                source=served.source, note=LINK_NOTE)
+    runs.add(record)
+    return record
+
+
 def settle_interrupted_run(max_seconds: float = 10.0):
     """At the top of the Training Lab: wait until a training this rerun interrupted has been recorded.
 

@@ -219,6 +219,17 @@ def _later_epoch_seconds(history: dict) -> float:
     return float(np.median(later))
 
 
+def placement_color(placement: str) -> str:
+    """One colour per placement, whichever placements a run compares (and while they arrive one by one).
+
+    Args:
+        placement: "none", "before" or "after".
+    Returns:
+        a hex colour.
+    """
+    return COLORS[list(PLACEMENTS).index(placement)]
+
+
 def accuracy_per_epoch_figure(results: dict, target: float) -> go.Figure:
     """Validation accuracy per epoch for each placement, with the target as a dotted line.
 
@@ -229,10 +240,10 @@ def accuracy_per_epoch_figure(results: dict, target: float) -> go.Figure:
         a Figure with one line per placement.
     """
     figure = _figure("Validation accuracy per epoch", "epoch", "validation accuracy")
-    for index, (placement, result) in enumerate(results.items()):
+    for placement, result in results.items():
         figure.add_trace(go.Scatter(
             x=result.history["epoch"], y=result.history["val_accuracy"], mode="lines+markers",
-            name=PLACEMENTS[placement], line=dict(color=COLORS[index], width=3),
+            name=PLACEMENTS[placement], line=dict(color=placement_color(placement), width=3),
         ))
     figure.add_hline(y=target, line=dict(color="gray", dash="dot"), annotation_text=f"target {target:.0%}",
                      annotation_position="bottom right")
@@ -253,7 +264,7 @@ def seconds_per_epoch_figure(results: dict, step_seconds: dict[str, float]) -> g
     placements = list(results)
     seconds = [step_seconds[p] * results[p].steps_per_epoch for p in placements]
     figure.add_trace(go.Bar(
-        x=[SHORT_LABELS[p] for p in placements], y=seconds, marker_color=[COLORS[i] for i in range(len(placements))],
+        x=[SHORT_LABELS[p] for p in placements], y=seconds, marker_color=[placement_color(p) for p in placements],
         text=[f"{value:.2f} s" for value in seconds], textposition="outside", name="seconds per epoch",
     ))
     figure.update_yaxes(rangemode="tozero")

@@ -23,7 +23,7 @@ import plotly.graph_objects as go
 from lab.claims import Claim
 from lab.config import MAX_TRAIN_IMAGES, TrainConfig, float_literal
 from lab.data import Dataset, split_indices
-from lab.plots import COLORS, _figure, per_step_losses, readable_log_ticks
+from lab.plots import COLORS, _figure, per_step_losses, readable_log_ticks, setting_color
 
 # Learning rates a student can pick, spaced by about 3x so that the whole range
 # from "crawls" to "diverges" fits on one slider.
@@ -184,8 +184,8 @@ def loss_per_step_figure(results: dict) -> go.Figure:
         a Figure with one line per rate; a diverged run ends in a large cross.
     """
     figure = _figure("Batch loss per step", "step", "batch loss (log scale)", log_y=True)
-    for index, (rate, result) in enumerate(results.items()):
-        color = COLORS[index % len(COLORS)]
+    for rate, result in results.items():
+        color = setting_color("learning_rate", rate)  # the rate's colour on every page
         # Each step's own batch loss from step 0, the quantity and numbering of the table's
         # "what happened" ("The batch loss rose to 24.4 at step 2"), so the text's number is on the line.
         steps, losses = per_step_losses(result.first_steps, result.step_log)
@@ -365,10 +365,11 @@ def range_test_figure(test: RangeTest, marks: Sequence[float] = ()) -> go.Figure
     # Annotations on a log axis take log10 of the position (shapes do not), so they are placed by hand.
     figure.add_annotation(x=math.log10(test.suggested_rate), y=1.0, yref="paper", yanchor="bottom",
                           text="good region", showarrow=False, font=dict(color=COLORS[2], size=14))
-    for rate in marks:
-        figure.add_vline(x=rate, line=dict(color="gray", dash="dot"))
+    for rate in marks:  # each compared rate in its colour from the chart above
+        color = setting_color("learning_rate", rate)
+        figure.add_vline(x=rate, line=dict(color=color, dash="dot", width=2))
         figure.add_annotation(x=math.log10(rate), y=0.0, yref="paper", yanchor="bottom", xanchor="left",
-                              text=f" lr={rate:g}", showarrow=False, font=dict(color="gray"))
+                              text=f" lr={rate:g}", showarrow=False, font=dict(color=color))
     finite = test.losses[np.isfinite(test.losses)]
     if finite.size:
         # The exploding tail would squash the interesting part; show up to 1.5x the starting loss.

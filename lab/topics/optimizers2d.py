@@ -24,10 +24,10 @@ import plotly.graph_objects as go
 from lab.claims import Claim
 from lab.config import OPTIMIZER_LABELS, OPTIMIZER_PARAMETERS, OPTIMIZERS, TrainConfig, float_literal
 from lab.engines import ENGINES
-from lab.plots import COLORS, REFERENCE_COLOR, readable_log_ticks
+from lab.plots import REFERENCE_COLOR, readable_log_ticks, setting_color
 
 LABELS = OPTIMIZER_LABELS  # the short name pages and tests use for this module's legends
-OPTIMIZER_COLORS = dict(zip(OPTIMIZERS, COLORS))
+OPTIMIZER_COLORS = {name: setting_color("optimizer", name) for name in OPTIMIZERS}  # as on every page
 ADAPTIVE = ("adagrad", "rmsprop", "adam")
 ESCAPE_LIMIT = 1e3  # a point this far from the origin has left the picture for good
 REFERENCE_STEP = 20  # effective rates on the network are compared from this step on

@@ -55,3 +55,32 @@ def test_a_deep_link_is_the_first_visit_of_a_fresh_server(page, data_dir, path, 
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+LOSS_WITH_POINTS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).some(el =>
+    String(((el.layout || {}).title || {}).text || '').replace(/<[^>]+>/g, '') === 'Loss'
+    && (el.data || []).some(trace => trace.x && (trace.x.length > 0 || trace.x.bdata)))"""
+
+
+def test_a_shared_lab_link_of_a_trained_configuration_shows_its_result_without_pressing_train(page, server_url):
+    link = "training-lab?lab_train_size=1000&lab_validation_size=1000&lab_epochs=2&lab_seed=4711&lab_learning_rate=0.03"
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_page(page, server_url, link)
+    # Nobody has trained it yet: the link restores the form and waits for Train.
+    expect(page.get_by_text("Press Train to train the model")).to_be_visible()
+    page.get_by_role("button", name="Train", exact=True).click()
+    expect(page.get_by_text("Runs in this session")).to_be_visible(timeout=60_000)
+    wait_idle(page)
+
+    student = page.context.browser.new_page(viewport={"width": 1280, "height": 720}, color_scheme="dark")
+    try:
+        open_page(student, server_url, link)
+        # The student's page shows the finished run at once, and nothing was pressed.
+        expect(student.get_by_text("Served instantly")).to_be_visible()
+        expect(student.get_by_text("Runs in this session (1 of")).to_be_visible()
+        student.wait_for_function(LOSS_WITH_POINTS, timeout=30_000)
+        assert student.get_by_text("Press Train to train the model").count() == 0
+        assert student.get_by_text("Epoch 1/2").count() == 0  # no live panel: it did not train
+        screenshot(student, "share-link-cached-lab")
+    finally:
+        student.close()

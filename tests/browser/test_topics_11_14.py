@@ -76,3 +76,70 @@ def test_clipping_calculator_on_a_phone(page, server_url):
     page.wait_for_selector(".js-plotly-plot", timeout=30_000)  # the arrows; Plotly loads lazily
     assert page.locator(".js-plotly-plot").count() == 1
     tall_screenshot(page, "topic-11-clipping-phone", width=390)
+
+
+# Issue 10's smaller things, as a student sees them on a phone and a lecturer on a dark projector.
+CLIPPED_FORMULAS = """() => Array.from(document.querySelectorAll("[data-testid='stMain'] .katex-display")).filter(el => {
+    const box = el.getBoundingClientRect(), formula = el.querySelector('.katex').getBoundingClientRect();
+    return formula.right > box.right + 1 || formula.left < box.left - 1;
+}).map(el => el.innerText.slice(0, 20))"""
+OVERLAP = """([a, b]) => !(a.right <= b.left || b.right <= a.left || a.bottom <= b.top || b.bottom <= a.top)"""
+
+
+def test_loss_formulas_fit_on_a_phone_and_a_projector(page, server_url):
+    for width, height, scheme in ((390, 844, "light"), (1280, 720, "dark")):
+        page.emulate_media(color_scheme=scheme)
+        page.set_viewport_size({"width": width, "height": height})
+        open_page(page, server_url, "losses")
+        page.locator(".katex-display").first.wait_for(timeout=30_000)
+        # H(p) and MAE's closing bar were cut off at the right edge of their half-width column.
+        assert page.evaluate(CLIPPED_FORMULAS) == [], f"formulas cut off at {width}x{height}"
+        assert page.locator("[data-testid='stMain'] .katex-display").count() >= 4  # one formula per cell
+        screenshot(page, f"issue10-loss-formulas-{width}")
+
+
+def test_all_six_optimizers_are_visible_in_the_picker(page, server_url):
+    page.emulate_media(color_scheme="dark")
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_page(page, server_url, "optimizers")
+    picker = page.get_by_test_id("stMultiSelect").filter(has_text="Optimizers").first
+    picker.scroll_into_view_if_needed()
+    box = picker.bounding_box()
+    for name in ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"):
+        chip = picker.locator("span", has_text=name).last  # the chip's own label
+        chip_box = chip.bounding_box()
+        # Each chip lies whole inside the box: in a third of the width the list was cut after "nes".
+        assert chip_box["x"] + chip_box["width"] <= box["x"] + box["width"] + 1, name
+    screenshot(page, "issue10-optimizer-picker")
+
+
+def test_the_plotly_toolbar_does_not_cover_a_chart_title_on_a_phone(page, server_url):
+    page.set_viewport_size({"width": 390, "height": 844})
+    open_page(page, server_url, "data")  # its image charts have long titles and need no training
+    plot = page.locator(".js-plotly-plot").first
+    plot.wait_for(timeout=60_000)
+    plot.scroll_into_view_if_needed()
+    plot.hover()  # the toolbar shows while the pointer is over the chart
+    bar = plot.locator(".modebar")
+    bar.wait_for(timeout=10_000)
+    title = plot.locator(".gtitle").first
+    assert len(title.text_content().strip()) > 20
+    edges = [{"left": b["x"], "right": b["x"] + b["width"], "top": b["y"], "bottom": b["y"] + b["height"]}
+             for b in (bar.bounding_box(), title.bounding_box())]
+    assert not page.evaluate(OVERLAP, edges), edges
+    screenshot(page, "issue10-modebar-phone")
+
+
+PARTIAL_RACE_WHILE_RUNNING = """() => !!document.querySelector("[data-testid='stApp'][data-test-script-state='running']")
+    && !!document.querySelector("[class*='st-key-opt_race_partial_'] .js-plotly-plot")"""
+
+
+def test_the_race_shows_the_first_racer_before_the_others_have_trained(page, server_url):
+    # Issue 10, slow first results: a student sees the first curve after one run, not after all of them.
+    open_page(page, server_url, "optimizers?opt_race_optimizers=sgd&opt_race_optimizers=momentum"
+                                "&opt_race_optimizers=adam&opt_race_train_size=5000")
+    page.get_by_role("button", name="Start the race").click()
+    page.wait_for_function(PARTIAL_RACE_WHILE_RUNNING, timeout=LONG, polling=100)
+    wait_idle(page, timeout=LONG)
+    assert page.locator(".st-key-opt_race_accuracy .js-plotly-plot").count() == 1
+    assert page.locator("[class*='st-key-opt_race_partial_']").count() == 0  # the partial chart gives way
