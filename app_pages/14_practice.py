@@ -10,7 +10,7 @@ import streamlit as st
 from lab.config import OPTIMIZERS
 from lab.topics import practice
 from ui import present, presets
-from ui.common import get_dataset, show_keras_code
+from ui.common import show_keras_code
 from ui.training import result_curves, train_live
 
 PASSED_KEY = "practice_passed"

@@ -165,7 +165,8 @@ def _fake_rate_run(rate: float, losses=(2.3, 1.0)):
     from lab.config import TrainConfig
 
     return SimpleNamespace(step_log=[{"step": 10 * i, "loss": loss, "batch_loss": loss} for i, loss in enumerate(losses)],
-                           first_steps={"loss": []}, stop_reason="completed", config=TrainConfig(learning_rate=rate))
+                           first_steps={"loss": []}, diverged_at=None, stop_reason="completed",
+                           config=TrainConfig(learning_rate=rate))
 
 
 def test_a_learning_rate_and_an_optimizer_keep_one_colour_across_runs_and_pages():

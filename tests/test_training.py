@@ -140,7 +140,6 @@ def test_dataset_mismatch_is_refused(fashion):
 def test_runs_sharing_an_engine_do_not_influence_each_other(fashion):
     """A run's result must not depend on which runs used the same traced graph before it."""
     from lab import training
-    from lab.engines import ENGINES
 
     first = train(TrainConfig(**SMALL), fashion)
     other = TrainConfig(**{**SMALL, "learning_rate": 0.2, "decay": 0.01, "seed": 99})
