@@ -17,7 +17,7 @@ from lab.topics import clipping
 from ui import present, presets
 from ui.common import get_dataset, show_keras_code
 from ui.service import compute, session_id
-from ui.training import wait_text
+from ui.live import wait_text
 
 CALC_KEY = "clip_comparison"
 CALC_ERROR_KEY = "clip_error"

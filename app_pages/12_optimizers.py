@@ -12,11 +12,11 @@ import streamlit as st
 from lab.admission import TRAINING, train_shared
 from lab.claims import markdown_list
 from lab.config import OPTIMIZERS
-from lab.topics import optimizers2d as opt
+from lab.topics import optimizers as opt
 from ui import present, presets
 from ui.common import get_dataset, show_keras_code
 from ui.service import cached_only, compute, keep_cached, session_id
-from ui.training import wait_text
+from ui.live import wait_text
 
 TRAJECTORIES_KEY = "opt_trajectories"
 RACE_KEY = "opt_race"

@@ -15,7 +15,7 @@ from lab.topics import losses
 from ui import present, presets
 from ui.common import get_dataset, show_keras_code
 from ui.service import compute
-from ui.training import train_live
+from ui.live import train_live
 
 REGRESSION_KEY = "loss_regression"
 AGREEMENT_KEY = "loss_agreement"

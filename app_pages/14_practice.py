@@ -11,7 +11,7 @@ from lab.config import OPTIMIZERS
 from lab.topics import practice
 from ui import present, presets
 from ui.common import show_keras_code
-from ui.training import result_curves, train_live
+from ui.live import result_curves, train_live
 
 PASSED_KEY = "practice_passed"
 ATTEMPTS_KEY = "practice_attempts"

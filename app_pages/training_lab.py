@@ -24,10 +24,11 @@ from ui.present import chart, more_settings, presenting
 from ui.presets import run_requested
 from ui.service import warm_start
 from ui.share import accept_other_spellings
-from ui.training import (
-    LAB_DEFAULT, LAB_OPTIONS, SOURCE_TEXT, apply_lab_config, config_from_lab_state, init_lab_widgets,
-    PROJECTOR_CHART_HEIGHT, keep_linked_result, lab_key, result_curves, settle_interrupted_run, train_lab_run,
+from ui.lab_form import (
+    LAB_DEFAULT, LAB_OPTIONS, apply_lab_config, config_from_lab_state, init_lab_widgets, keep_linked_result,
+    lab_key,
 )
+from ui.live import SOURCE_TEXT, PROJECTOR_CHART_HEIGHT, result_curves, settle_interrupted_run, train_lab_run
 
 RUNS_KEY = "training_lab_runs"  # the session's lab.runs.RunHistory
 PENDING_KEY = "training_lab_pending"  # a same-seed B run queued by its button: (config, note, A's id)
@@ -426,7 +427,7 @@ if stopped is not None:
     _bump_version()
     st.session_state[STOPPED_KEY] = stopped.run_id
 # The notice stays while the stopped run is the newest: the rerun that follows a training (see
-# ui.training._watch_for_toolbar_stop) must not take it away.
+# ui.live._watch_for_toolbar_stop) must not take it away.
 stopped = runs.get(st.session_state.get(STOPPED_KEY)) if runs.records else None
 if stopped is not None and stopped is not runs.latest:
     stopped = None

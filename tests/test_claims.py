@@ -15,7 +15,7 @@ MODULES = {module.__name__.rsplit(".", 1)[-1]: module for module in claim_module
 
 def test_the_topics_that_state_outcomes_declare_their_claims():
     assert {"architecture", "backprop", "batch_norm", "clipping", "data_explorer", "decay", "gradients",
-            "initialisation", "learning_rate", "losses", "optimizers2d", "outputs", "practice", "splits"} <= set(MODULES)
+            "initialisation", "learning_rate", "losses", "optimizers", "outputs", "practice", "splits"} <= set(MODULES)
     for name, module in MODULES.items():
         assert module.CLAIMS and all(isinstance(claim, Claim) and claim.text for claim in module.CLAIMS), name
         assert callable(module.claims_experiment), name
@@ -33,7 +33,7 @@ def test_the_lecture_presets_of_pages_6_to_14_state_declared_claims():
     # A preset's note is read out in the lecture: its outcome sentences are claims checked above, not free text.
     from lab.preset_lists import by_slug
     from lab.topics import (batch_norm, clipping, decay, gradients, initialisation, learning_rate, losses,
-                            optimizers2d, practice)
+                            optimizers, practice)
 
     stated = {
         "lr-too-large": (learning_rate.DIVERGES, learning_rate.LEARNS, learning_rate.GOOD_REGION),
@@ -45,7 +45,7 @@ def test_the_lecture_presets_of_pages_6_to_14_state_declared_claims():
         "batch-norm": batch_norm.PLACEMENT_CLAIMS,
         "clipping-by-norm": clipping.PRESET_CLAIMS[:1],
         "clipping-by-value": clipping.PRESET_CLAIMS[1:],
-        "momentum-vs-adam": optimizers2d.PRESET_CLAIMS,
+        "momentum-vs-adam": optimizers.PRESET_CLAIMS,
         "mse-vs-mae": (losses.PRESET_CLAIM,),
         "make-sgd-diverge": (practice.DIVERGE_CLAIM,),
     }

@@ -153,7 +153,7 @@ def test_settings_rows_agree_with_validation():
 def test_the_form_the_compare_table_and_the_ab_share_the_table():
     from lab import runs
     from lab.config import AB_SETTINGS, SETTINGS
-    from ui.training import FREE_FIELDS, LAB_FIELDS, LAB_OPTIONS
+    from ui.lab_form import FREE_FIELDS, LAB_FIELDS, LAB_OPTIONS
 
     assert LAB_OPTIONS["learning_rate"] == SETTINGS["learning_rate"].options
     assert set(LAB_FIELDS) == {name for name, setting in SETTINGS.items() if setting.in_form}

@@ -136,7 +136,7 @@ def test_float_literal_always_writes_a_float():
 
 def _widget_options():
     # The learning rates and hyperparameters the Training Lab's widgets offer.
-    from ui.training import LAB_OPTIONS
+    from ui.lab_form import LAB_OPTIONS
 
     return LAB_OPTIONS
 
@@ -253,14 +253,15 @@ def _optimizer_calls(code: str) -> list[str]:
 
 @pytest.mark.parametrize("learning_rate", [1.0, 2.0, 10.0])
 def test_every_topic_code_view_builds_its_optimizer_for_large_rates(learning_rate):
-    from lab.topics import architecture, backprop, clipping, learning_rate as rates, optimizers2d
+    from lab.topics import architecture, backprop, clipping, learning_rate as rates
+    from lab.topics import optimizers as faster
 
     codes = {
         "clipping": clipping.clipping_code(clipping.rescue_config(learning_rate=learning_rate)),
         "backprop": backprop.step_code(learning_rate, 0),
         "architecture": architecture.experiment_code((300, 100), 1_000, 1, learning_rate),
         "range test": rates.range_test_code(0.1, learning_rate, 100, 32),
-        "2d paths": optimizers2d.trajectory_code("bowl", optimizers2d.OptimizerSettings(
+        "2d paths": faster.trajectory_code("bowl", faster.OptimizerSettings(
             sgd_learning_rate=learning_rate, adaptive_learning_rate=learning_rate, momentum=0.0), 10),
     }
     for name, code in codes.items():

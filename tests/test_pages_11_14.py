@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lab.topics import losses
-from lab.topics import optimizers2d as opt
+from lab.topics import optimizers as opt
 from tests.conftest import ROOT
 
 TIMEOUT = 120

@@ -172,7 +172,7 @@ def _fake_rate_run(rate: float, losses=(2.3, 1.0)):
 def test_a_learning_rate_and_an_optimizer_keep_one_colour_across_runs_and_pages():
     """Issue 10: lr 0.1 was blue in one overlay and orange in the next; now one colour per value everywhere."""
     from lab.config import TrainConfig
-    from lab.topics import learning_rate, optimizers2d
+    from lab.topics import learning_rate, optimizers
 
     configs = {rate: TrainConfig(learning_rate=rate) for rate in (0.01, 0.1, 1.0)}
     # The Training Lab's overlays: the same rate keeps its colour whatever else is selected, in any order.
@@ -195,7 +195,7 @@ def test_a_learning_rate_and_an_optimizer_keep_one_colour_across_runs_and_pages(
 
     # Optimizers: the same colour in the lab's overlays and on the Faster optimizers page.
     adam, by = plots.run_colors([TrainConfig(optimizer="sgd"), TrainConfig(optimizer="adam")], [5, 6])
-    assert by == "optimizer" and adam[1] == optimizers2d.OPTIMIZER_COLORS["adam"] == plots.setting_color("optimizer", "adam")
+    assert by == "optimizer" and adam[1] == optimizers.OPTIMIZER_COLORS["adam"] == plots.setting_color("optimizer", "adam")
     # Runs no coloured setting tells apart keep their run number's colour, not their place in the list.
     same, by = plots.run_colors([configs[0.1], configs[0.1]], [4, 7])
     assert by is None and plots.run_colors([configs[0.1]], [7])[0][0] == same[1]

@@ -1,5 +1,6 @@
 """lab.runs on real Fashion-MNIST runs: bounded records, compare tables, export, strict import, explanations."""
 
+import dataclasses
 import json
 import re
 
@@ -58,7 +59,7 @@ def test_thinning_keeps_the_bound_and_the_last_entry():
 def test_history_keeps_the_last_twenty_and_deletes(record):
     history = runs.RunHistory()
     for _ in range(25):
-        history.add(runs.dataclasses.replace(record, run_id=history.new_id()))
+        history.add(dataclasses.replace(record, run_id=history.new_id()))
     assert len(history) == runs.MAX_RUNS
     assert [r.run_id for r in history.records] == list(range(6, 26))
     assert history.delete([6, 7, 99]) == 2 and history.get(6) is None
@@ -66,8 +67,8 @@ def test_history_keeps_the_last_twenty_and_deletes(record):
 
 
 def test_compare_table_highlights_exactly_the_differing_settings(record):
-    other = runs.dataclasses.replace(record, run_id=2, config=runs.dataclasses.replace(record.config, learning_rate=0.1))
-    adam = runs.dataclasses.replace(record, run_id=3, config=runs.dataclasses.replace(record.config, optimizer="adam"))
+    other = dataclasses.replace(record, run_id=2, config=dataclasses.replace(record.config, learning_rate=0.1))
+    adam = dataclasses.replace(record, run_id=3, config=dataclasses.replace(record.config, optimizer="adam"))
     assert runs.differing_settings([record, other]) == ["learning_rate"]
     # Adam reads beta_1, beta_2 and epsilon, SGD does not: the table shows that as a difference too.
     assert runs.differing_settings([record, adam]) == ["optimizer", "beta_1", "beta_2", "epsilon"]
@@ -204,7 +205,7 @@ def test_metric_series_gallery_and_fit_checks(record, fashion):
 def test_same_seed_ab_changes_one_setting_only(record):
     b = runs.ab_config(record.config, "learning_rate", 0.1)
     assert b.seed == record.config.seed
-    assert runs.differing_settings([record, runs.dataclasses.replace(record, config=b)]) == ["learning_rate"]
+    assert runs.differing_settings([record, dataclasses.replace(record, config=b)]) == ["learning_rate"]
     assert runs.ab_note(1, "learning_rate", 0.01, 0.1) == "B of #1: learning_rate 0.01 -> 0.1 (same seed)"
     with pytest.raises(ValueError, match="batch_size"):
         runs.ab_config(record.config, "batch_size", 0)
@@ -248,7 +249,7 @@ def test_first_steps_travel_through_records_and_files_and_older_files_still_impo
 
 
 def test_a_diverged_record_draws_its_climbing_loss_from_step_0(fashion):
-    from ui.training import result_curves
+    from ui.live import result_curves
 
     result = train(TrainConfig(**{**SMALL, "epochs": 1, "learning_rate": 1.0}), fashion)
     record = runs.record_from_result(result, 1, fashion.y_test)

@@ -221,7 +221,7 @@ def test_the_server_process_never_imports_tensorflow(data_dir):
 def test_the_queue_message_explains_the_short_lane():
     """Three running of two allowed happens (the short lane); the message must not read as a contradiction."""
     from lab.service import WaitInfo
-    from ui.training import wait_text
+    from ui.live import wait_text
 
     text = wait_text(WaitInfo("queue", 2, 3, 2))
     assert text.startswith("The server is busy (3 trainings running; it trains 2 at once, plus one short run).")

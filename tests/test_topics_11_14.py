@@ -16,7 +16,7 @@ import pytest
 from lab.config import OPTIMIZERS, TrainConfig
 from lab.models import build_model
 from lab.topics import clipping, losses, practice
-from lab.topics import optimizers2d as opt
+from lab.topics import optimizers as opt
 from lab.training import train
 
 # ======================================================================
@@ -428,7 +428,7 @@ def test_diverge_check_on_real_runs(fashion):
     assert not check.passed and "Try a larger one" in check.feedback
     # Issue 10: "final training loss 1.878" sat beside a line ending near 1.58. The text names the
     # chart's line, and its number is that line's last point.
-    from ui.training import result_curves
+    from ui.live import result_curves
 
     found = re.search(r"epoch-mean loss of the last epoch: ([\d.]+)", check.feedback)
     assert found, check.feedback

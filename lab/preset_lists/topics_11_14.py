@@ -8,7 +8,7 @@ is a declared claim of its topic module (lab.claims), also by tests/test_claims.
 """
 
 from lab.presets import Preset, preset
-from lab.topics import clipping, losses, optimizers2d, practice
+from lab.topics import clipping, losses, optimizers, practice
 
 # The calculator's slide example, set by both clipping presets.
 _SLIDE_CALCULATOR = {"clip_vector": "0.1, 10", "clip_calc_threshold": 1.0}
@@ -30,7 +30,7 @@ PRESETS: tuple[Preset, ...] = (
     ),
     preset(
         "momentum-vs-adam", "Slide: momentum vs Adam", "optimizers",
-        " ".join(claim.text for claim in optimizers2d.PRESET_CLAIMS),
+        " ".join(claim.text for claim in optimizers.PRESET_CLAIMS),
         opt_surface="saddle", opt_optimizers=["sgd", "momentum", "adam"], opt_steps=100,
         opt_sgd_lr=0.1, opt_adaptive_lr=0.1, opt_momentum=0.9, opt_rho=0.9, opt_beta_1=0.9, opt_beta_2=0.999,
         opt_race_optimizers=["sgd", "momentum", "adam"], opt_race_train_size=2_000, opt_race_epochs=2,
