@@ -49,6 +49,29 @@ LOSSES = {
 IMAGE_SHAPE = (28, 28)
 
 
+# The lecture's model as the code views write it: uint8 images scaled inside the model, as here.
+LECTURE_MODEL_LAYERS = (
+    "keras.Input(shape=(28, 28)),",
+    "keras.layers.Rescaling(1 / 255),",
+    "keras.layers.Flatten(),",
+    'keras.layers.Dense(300, activation="relu"),',
+    'keras.layers.Dense(100, activation="relu"),',
+    'keras.layers.Dense(10, activation="softmax"),',
+)
+
+
+def lecture_model_code(indent: str = "") -> str:
+    """The lecture's Sequential model as Keras source, one layer a line, for the pages' code views.
+
+    Args:
+        indent: put before every line (the code around it may sit in a loop).
+    Returns:
+        "model = keras.Sequential([...])" source ending in a newline.
+    """
+    layers = "".join(f"{indent}    {layer}\n" for layer in LECTURE_MODEL_LAYERS)
+    return f"{indent}model = keras.Sequential([\n{layers}{indent}])\n"
+
+
 def layer_seed(config: TrainConfig, index: int) -> int:
     """A distinct, reproducible seed for the initializer of layer `index`.
 

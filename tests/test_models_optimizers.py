@@ -273,3 +273,15 @@ def test_every_topic_code_view_builds_its_optimizer_for_large_rates(learning_rat
         for call in calls:
             optimizer = eval(call, namespace)  # our own generated code, never user input
             assert isinstance(optimizer, keras.optimizers.Optimizer), (name, call)
+
+
+def test_the_code_views_write_the_lecture_model_once_and_it_builds():
+    # One source of the lecture's Sequential model for the pages' code views, run as a student would copy it.
+    from lab.models import lecture_model_code
+    from lab.topics import data_explorer, learning_rate
+
+    namespace = {}
+    exec("import keras\n" + lecture_model_code(), namespace)  # the project's own code, not user input
+    assert namespace["model"].count_params() == 266_610
+    assert lecture_model_code("    ") in data_explorer.drop_in_code(1_000, 1)
+    assert lecture_model_code() in learning_rate.range_test_code(0.001, 1.0, 100, 32)

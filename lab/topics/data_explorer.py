@@ -18,6 +18,7 @@ from plotly.subplots import make_subplots
 from lab.claims import Claim
 from lab.config import DATASET_LABELS, TrainConfig
 from lab.data import Dataset
+from lab.models import lecture_model_code
 from lab.plots import COLORS, readable_log_ticks
 
 # Ink is dark on a light background, as in the slides and on a projector.
@@ -256,15 +257,7 @@ for dataset in (keras.datasets.fashion_mnist, keras.datasets.mnist):
     print(x_train.shape, x_test.shape)  # (60000, 28, 28) (10000, 28, 28) for both
     x_valid, y_valid = x_train[:1000], y_train[:1000]
     x_train, y_train = x_train[1000:1000 + {train_size}], y_train[1000:1000 + {train_size}]
-    model = keras.Sequential([
-        keras.Input(shape=(28, 28)),
-        keras.layers.Rescaling(1 / 255),
-        keras.layers.Flatten(),
-        keras.layers.Dense(300, activation="relu"),
-        keras.layers.Dense(100, activation="relu"),
-        keras.layers.Dense(10, activation="softmax"),
-    ])
-    model.compile(loss="sparse_categorical_crossentropy",
+{lecture_model_code("    ")}    model.compile(loss="sparse_categorical_crossentropy",
                   optimizer=keras.optimizers.SGD(learning_rate=0.01), metrics=["accuracy"])
     model.fit(x_train, y_train, epochs={epochs}, batch_size=32, validation_data=(x_valid, y_valid))
     print(dataset.__name__, model.evaluate(x_test, y_test))

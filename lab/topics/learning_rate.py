@@ -23,6 +23,7 @@ import plotly.graph_objects as go
 from lab.claims import Claim
 from lab.config import MAX_TRAIN_IMAGES, TrainConfig, float_literal
 from lab.data import Dataset, split_indices
+from lab.models import lecture_model_code
 from lab.plots import COLORS, _figure, per_step_losses, readable_log_ticks, setting_color
 
 # Learning rates a student can pick, spaced by about 3x so that the whole range
@@ -392,15 +393,7 @@ def range_test_code(min_rate: float, max_rate: float, steps: int, batch_size: in
 import numpy as np
 
 (x_train, y_train), _ = keras.datasets.fashion_mnist.load_data()
-model = keras.Sequential([
-    keras.Input(shape=(28, 28)),
-    keras.layers.Rescaling(1 / 255),
-    keras.layers.Flatten(),
-    keras.layers.Dense(300, activation="relu"),
-    keras.layers.Dense(100, activation="relu"),
-    keras.layers.Dense(10, activation="softmax"),
-])
-steps = {steps}
+{lecture_model_code()}steps = {steps}
 growth = ({float_literal(max_rate)} / {float_literal(min_rate)}) ** (1 / (steps - 1))  # the rate's factor per step
 schedule = keras.optimizers.schedules.ExponentialDecay({float_literal(min_rate)}, decay_steps=1, decay_rate=growth)
 model.compile(loss="sparse_categorical_crossentropy", optimizer=keras.optimizers.SGD(learning_rate=schedule))
