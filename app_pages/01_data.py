@@ -10,7 +10,7 @@ import streamlit as st
 from lab.claims import markdown_list
 from lab.topics import data_explorer as topic
 from ui import present, presets
-from ui.common import get_dataset
+from ui.common import get_dataset, images_and_epochs_form
 from ui.service import compute
 
 RESULT_KEY = "data_result"
@@ -100,13 +100,8 @@ with st.expander("Images per class"):
 st.header("Experiment: the same code on both datasets")
 st.markdown("Train the lecture's model (300/100 relu, SGD 0.01, batch 32) with identical settings on each "
             "dataset. Only the dataset's name changes.")
-with st.form("data_form"):
-    with present.more_settings("Training settings"):
-        left, right = st.columns(2)
-        train_size = left.select_slider("Training images per dataset", [1_000, 2_000, 4_000, 6_000], value=4_000,
-                                        key="data_train_size", bind="query-params")
-        epochs = right.slider("Epochs", 1, 5, 3, key="data_epochs", bind="query-params")
-    submitted = st.form_submit_button("Train on both datasets", type="primary", key="data_submit")
+submitted, train_size, epochs = images_and_epochs_form("data_", "Train on both datasets", (1_000, 2_000, 4_000, 6_000),
+                                                      4_000, 5, 3, sizes_label="Training images per dataset")
 
 preset_run = presets.run_requested()
 if submitted or preset_run:

@@ -11,7 +11,7 @@ from lab.claims import markdown_list
 from lab.topics import architecture as topic
 from lab.topics.data_explorer import image_grid_figure
 from ui import present, presets
-from ui.common import get_dataset
+from ui.common import get_dataset, images_and_epochs_form
 from ui.service import compute
 
 RESULT_KEY = "model_result"
@@ -122,13 +122,8 @@ st.markdown(
     "blow up; each settles close to its best): a **single softmax layer**, the MLP with "
     "**linear** activations and the MLP with **relu**. Their hidden widths come from the sliders above."
 )
-with st.form("model_form"):
-    with present.more_settings("Training settings"):
-        left, right = st.columns(2)
-        train_size = left.select_slider("Training images", [2_000, 5_000, 10_000, 20_000], value=10_000,
-                                        key="model_train_size", bind="query-params")
-        epochs = right.slider("Epochs", 1, 10, 6, key="model_epochs", bind="query-params")
-    submitted = st.form_submit_button("Train the three models", type="primary", key="model_submit")
+submitted, train_size, epochs = images_and_epochs_form("model_", "Train the three models",
+                                                      (2_000, 5_000, 10_000, 20_000), 10_000, 10, 6)
 
 preset_run = presets.run_requested()
 if submitted or preset_run:

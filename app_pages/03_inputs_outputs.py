@@ -11,7 +11,7 @@ import streamlit as st
 from lab.claims import markdown_list
 from lab.topics import outputs as topic
 from ui import present, presets
-from ui.common import get_dataset
+from ui.common import get_dataset, images_and_epochs_form
 from ui.service import compute
 
 RESULTS_KEY = "io_results"
@@ -71,13 +71,8 @@ st.markdown(f"**{spec.label}.** Target: {spec.target}.")
 st.latex(spec.output_latex)
 st.latex(spec.loss_latex)
 
-with st.form("io_form"):
-    with present.more_settings("Training settings"):
-        left, right = st.columns(2)
-        train_size = left.select_slider("Training images", [2_000, 5_000, 10_000, 20_000], value=10_000,
-                                        key="io_train_size", bind="query-params")
-        epochs = right.slider("Epochs", 1, 8, 4, key="io_epochs", bind="query-params")
-    submitted = st.form_submit_button(f"Train the {task} model", type="primary", key="io_submit")
+submitted, train_size, epochs = images_and_epochs_form("io_", f"Train the {task} model",
+                                                      (2_000, 5_000, 10_000, 20_000), 10_000, 8, 4)
 
 results = st.session_state.setdefault(RESULTS_KEY, {})
 preset_run = presets.run_requested()

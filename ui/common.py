@@ -1,8 +1,10 @@
-"""Helpers every page uses: the shared dataset, error display and the Keras code view."""
+"""Helpers every page uses: the shared dataset, error display, the Keras code view and the small training form."""
 
 from __future__ import annotations
 
 import streamlit as st
+
+from ui import present
 
 from lab.config import DATASET_LABELS, TrainConfig
 from lab.data import DataError, Dataset, ensure_local, find_dataset_folder, shared_dataset
@@ -67,3 +69,32 @@ def show_keras_code(config: TrainConfig, expanded: bool = False) -> None:
         st.caption("The slides use Keras 2 spellings. Keras 3 equivalents:")
         st.table({"slide (Keras 2)": [old for old, _ in old_spelling(config)],
                   "Keras 3": [new for _, new in old_spelling(config)]})
+
+
+def images_and_epochs_form(prefix: str, submit_label: str, sizes: tuple[int, ...], default_size: int,
+                           max_epochs: int, default_epochs: int,
+                           sizes_label: str = "Training images") -> tuple[bool, int, int]:
+    """A page's training form: training images and epochs folded under "Training settings", and its button.
+
+    The widgets are keyed "<prefix>train_size", "<prefix>epochs" and "<prefix>submit", and the two
+    settings travel in the page's URL, so a shared link reproduces the run.
+
+    Args:
+        prefix: the page's widget-key prefix, e.g. "model_".
+        submit_label: the button's words.
+        sizes: the training-image choices.
+        default_size: one of sizes.
+        max_epochs: the slider's top.
+        default_epochs: the slider's start.
+        sizes_label: the images slider's label.
+    Returns:
+        (whether the button was pressed, training images, epochs).
+    """
+    with st.form(f"{prefix}form"):
+        with present.more_settings("Training settings"):
+            left, right = st.columns(2)
+            train_size = left.select_slider(sizes_label, list(sizes), value=default_size,
+                                            key=f"{prefix}train_size", bind="query-params")
+            epochs = right.slider("Epochs", 1, max_epochs, default_epochs, key=f"{prefix}epochs", bind="query-params")
+        submitted = st.form_submit_button(submit_label, type="primary", key=f"{prefix}submit")
+    return submitted, int(train_size), int(epochs)
