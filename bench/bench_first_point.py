@@ -122,17 +122,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=4)
-    parser.add_argument("--split-cpus", action="store_true",
-                        help="run the server and its worker on CPU 0 and the browser on CPU 1, as when the student's "
-                             "browser runs on a laptop of its own (the server then has one core, not two)")
     args = parser.parse_args()
     SCREENSHOTS.mkdir(exist_ok=True)
     process, url = start_server(("--server.fileWatcherType", "none"))
     server_ready = time.perf_counter()  # the server answers /_stcore/health; its worker is warming up
-    if args.split_cpus:
-        # The worker starts with the first script run, later, and inherits the server's CPU set.
-        os.sched_setaffinity(process.pid, {0})
-        os.sched_setaffinity(0, {1})  # this process, and so Playwright's driver and Chromium
     seed = int(time.time()) % 100_000 * 10  # fresh seeds: the server's cache must not answer
     try:
         with sync_playwright() as playwright:
@@ -156,9 +149,6 @@ def main() -> None:
         process.terminate()
         process.wait(timeout=20)
     load = os.getloadavg()
-    if args.split_cpus:
-        os.sched_setaffinity(0, set(range(os.cpu_count())))  # the backend benchmark gets the whole machine again
-        print("CPUs split: server and worker on CPU 0, browser on CPU 1")
     marks = [moment for _, moment in timings["epochs"]]
     browser_epochs = [(later - earlier) / 1000 for earlier, later in zip(marks, marks[1:])]
     backend = backend_seconds_per_epoch(args.epochs, seed + 100)
