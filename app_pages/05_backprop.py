@@ -24,6 +24,14 @@ def _backprop_step(_dataset, dataset_name: str, learning_rate: float, batch_seed
     return compute(topic.backprop_step, _dataset, learning_rate, batch_seed, model_seed)
 
 
+def _number_formats(frame) -> dict:
+    # Four significant digits: the norms span several orders of magnitude. The layer name is pinned, so it stays in
+    # sight when a phone scrolls the numbers sideways.
+    formats = {column: st.column_config.NumberColumn(format="%.4g")
+               for column in frame.columns if frame[column].dtype.kind == "f"}
+    return {**formats, "layer": st.column_config.TextColumn(pinned=True)}
+
+
 def _show_result(result) -> None:
     """The four stages of the step, drawn from a stored result (no computation here)."""
     with st.expander("The batch: 32 training images", expanded=False):
@@ -35,9 +43,8 @@ def _show_result(result) -> None:
                                       key="backprop_layer", bind="query-params") or "hidden_1"
     present.chart(topic.activations_figure(result, layer_name), key="backprop_activations")
     frame = result.layer_frame()
-    st.dataframe(frame, hide_index=True, key="backprop_layers",
-                 column_config={column: st.column_config.NumberColumn(format="%.4g")
-                                for column in frame.columns if frame[column].dtype.kind == "f"})
+    forward = frame[list(topic.FORWARD_COLUMNS)]
+    st.dataframe(forward, hide_index=True, key="backprop_layers", column_config=_number_formats(forward))
 
     st.header("2. The loss")
     left, right = st.columns(2)
@@ -48,6 +55,12 @@ def _show_result(result) -> None:
     present.chart(topic.gradients_figure(result), key="backprop_gradients")
     st.caption("Check by hand for the output layer: ∂L/∂W₃ = h₂ᵀ(p̂ − y)/32 matches GradientTape to "
                f"{result.output_gradient_difference:.1e}.")
+    backward = frame[list(topic.BACKWARD_COLUMNS)]
+    st.dataframe(backward, hide_index=True, key="backprop_gradient_norms", column_config={
+        **_number_formats(backward),
+        "RMS of dL/dW per weight": st.column_config.NumberColumn("RMS per weight", format="%.4g",
+                                                                 help="RMS of dL/dW per weight"),
+    })
 
     st.header("4. The update")
     left, right = st.columns(2)

@@ -77,15 +77,24 @@ if results is None:
 else:
     chart(topic.loss_per_step_figure(results), key="lr_loss_chart")
     table = topic.summary_table(results)
+    # Short labels (the full names in their help) and the long "what happened" sentences below the table keep
+    # every column on a laptop's screen; the pinned rate stays in sight when a phone scrolls the numbers.
     st.dataframe(
-        table, hide_index=True,
+        table.drop(columns="what happened"), hide_index=True,
         column_config={
-            "batch loss at step 0": st.column_config.NumberColumn(format="%.3f"),
-            "last batch loss": st.column_config.NumberColumn(format="%.3f"),
-            "validation accuracy": st.column_config.NumberColumn(format="%.3f"),
-            "test accuracy": st.column_config.NumberColumn(format="%.3f"),
+            "learning rate": st.column_config.TextColumn("lr", help="Learning rate", pinned=True),
+            "batch loss at step 0": st.column_config.NumberColumn(
+                "loss at step 0", format="%.3f", help="Batch loss at step 0"),
+            "last batch loss": st.column_config.NumberColumn(
+                "last loss", format="%.3f", help="Batch loss of the last step taken"),
+            "validation accuracy": st.column_config.NumberColumn("val. acc.", format="%.3f",
+                                                                 help="Validation accuracy"),
+            "test accuracy": st.column_config.NumberColumn("test acc.", format="%.3f", help="Test accuracy"),
+            "steps taken": st.column_config.NumberColumn("steps", help="Steps taken"),
         },
     )
+    st.markdown("\n".join(f"- lr={rate}: {detail}"
+                           for rate, detail in zip(table["learning rate"], table["what happened"])))
     verdicts = dict(zip(table["learning rate"], table["verdict"]))
     st.success(
         "**What to notice.** The y axis is logarithmic. "

@@ -68,11 +68,16 @@ else:
             st.warning(f"The network {topic.describe(run.config)} diverged: {run.stop_detail}")
     chart(topic.layer_norms_figure(runs), key="grad_norms_chart")
     table = topic.summary_table(runs)
+    # Short labels (the full names in their help) keep every column on a laptop's screen; the pinned network stays
+    # in sight when a phone scrolls the numbers sideways.
     st.dataframe(table, hide_index=True, column_config={
-        "hidden_1 gradient norm": st.column_config.NumberColumn(format="%.2e"),
-        "output gradient norm": st.column_config.NumberColumn(format="%.2e"),
+        "network": st.column_config.TextColumn(pinned=True),
+        "hidden_1 gradient norm": st.column_config.NumberColumn(
+            "hidden_1 norm", format="%.2e", help="Gradient norm of the first hidden layer's kernel, at start"),
+        "output gradient norm": st.column_config.NumberColumn(
+            "output norm", format="%.2e", help="Gradient norm of the output layer's kernel, at start"),
         "hidden_1 / output": st.column_config.NumberColumn(format="%.1e"),
-        "test accuracy": st.column_config.NumberColumn(format="%.3f"),
+        "test accuracy": st.column_config.NumberColumn("test acc.", format="%.3f", help="Test accuracy"),
     })
     chart(topic.accuracy_figure(runs), key="grad_accuracy_chart")
     plain = runs["as configured"]

@@ -116,13 +116,22 @@ else:
     chart(topic.accuracy_per_epoch_figure(results, target), container=left, key="bn_accuracy_chart")
     chart(topic.seconds_per_epoch_figure(results, step_seconds), container=right, key="bn_seconds_chart")
     table = topic.placement_table(results, step_seconds, target)
-    formats = {column: st.column_config.NumberColumn(format="%.3f") for column in table.columns
-               if column not in ("model", f"epochs to {target:.0%}")}
-    formats["s per epoch (timed)"] = st.column_config.NumberColumn(
-        format="%.3f", help="Best of several interleaved timings of 100 steps, times the steps per epoch")
-    formats["s per epoch (run)"] = st.column_config.NumberColumn(
-        format="%.3f", help="Median wall time of this run's epochs after the first (noisy on a shared server)")
-    st.dataframe(table, hide_index=True, column_config=formats)
+    # Short labels (the full names in their help) keep every column on a laptop's screen; the pinned model stays in
+    # sight when a phone scrolls the numbers sideways.
+    st.dataframe(table, hide_index=True, column_config={
+        "model": st.column_config.TextColumn(pinned=True),
+        "s per epoch (timed)": st.column_config.NumberColumn(
+            "s/epoch timed", format="%.3f",
+            help="Seconds per epoch: best of several interleaved timings of 100 steps, times the steps per epoch"),
+        "ms per step (timed)": st.column_config.NumberColumn(
+            "ms/step timed", format="%.3f", help="Milliseconds per step, from the same timings"),
+        "s per epoch (run)": st.column_config.NumberColumn(
+            "s/epoch run", format="%.3f",
+            help="Seconds per epoch: median wall time of this run's epochs after the first (noisy on a shared server)"),
+        "validation accuracy": st.column_config.NumberColumn("val. acc.", format="%.3f",
+                                                             help="Validation accuracy after the last epoch"),
+        "test accuracy": st.column_config.NumberColumn("test acc.", format="%.3f", help="Test accuracy"),
+    })
     reached = {p: topic.epochs_to_target(r.history, target) for p, r in results.items()}
     reached_text = "; ".join(
         f"{topic.PLACEMENTS[p]}: {f'epoch {e}' if e else f'not within {results[p].config.epochs} epochs'}"
@@ -171,9 +180,19 @@ else:
                   help="model(x, training=True) on batches of 256 test images.")
     right.metric("Batch statistics, 1 image", f"{stats.test_accuracy_batch_of_one:.1%}",
                  help=f"{topic.BATCH_ONE_IMAGES} test images, each alone in its batch, training=True.")
-    st.dataframe(stats.table(), hide_index=True, column_config={
-        column: st.column_config.NumberColumn(format="%.3f") for column in stats.table().columns if column != "unit"
-    })
+    # Means and variances side by side, each four columns narrow enough for a phone, where they stack.
+    table = stats.table()
+    for container, statistic in zip(st.columns(2), ("mean", "variance")):
+        columns = ["unit", f"batch {statistic}", f"moving {statistic}", f"all-images {statistic}"]
+        container.markdown(f"**{statistic.capitalize()}** of the first units")
+        container.dataframe(table[columns], hide_index=True, key=f"bn_stats_{statistic}", column_config={
+            f"batch {statistic}": st.column_config.NumberColumn("batch", format="%.3f",
+                                                                help=f"{statistic.capitalize()} of one batch"),
+            f"moving {statistic}": st.column_config.NumberColumn("moving", format="%.3f",
+                                                                 help=f"The layer's moving {statistic}"),
+            f"all-images {statistic}": st.column_config.NumberColumn(
+                "all images", format="%.3f", help=f"{statistic.capitalize()} over all training images"),
+        })
     same = "every image got the same class" if stats.same_prediction_batch_of_one else "predictions were poor"
     st.success(
         f"**What to notice.** After {stats.steps:,} steps the moving averages still hold "

@@ -246,6 +246,10 @@ def test_backprop_page_steps_once_and_reports_whether_the_loss_fell(data_dir, le
     # The default batch and initial weights: the page lists the tested claims about them.
     assert all(claim.text in texts(app.markdown) for claim in topic.RESULT_CLAIMS)
     assert any(title.startswith("Backward pass: largest kernel gradient at") for title in chart_titles(app))
+    # The layer table is split in two (forward pass, backward pass) so that each fits the page: together they
+    # still show every column.
+    forward, backward = (frame.value for frame in app.dataframe)
+    assert list(forward.columns) + list(backward.columns[1:]) == list(result.layer_frame().columns)
     app.segmented_control(key="backprop_layer").set_value("output").run()
     assert not app.exception
     assert any(title.startswith("Forward pass: output (softmax)") for title in chart_titles(app))

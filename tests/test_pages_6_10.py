@@ -39,6 +39,9 @@ def test_learning_rate_page(data_dir):
     table = app.dataframe[0].value
     assert list(table["learning rate"]) == ["0.0001", "1"]
     assert list(table["verdict"]) == ["crawls", "diverged"]
+    # What happened to each run is listed under the table, where its sentences have room.
+    assert "lr=0.0001: Trained the one epoch." in texts(app.markdown)
+    assert "lr=1: The batch loss rose to" in texts(app.markdown)
     assert "lr=0.0001: **crawls**" in texts(app.success) and "lr=1: **diverged**" in texts(app.success)
     from lab.topics.learning_rate import CLAIMS
 
@@ -163,6 +166,10 @@ def test_batch_norm_page(data_dir):
     assert not app.exception
     stats = app.session_state["bn_statistics"]
     assert stats.steps == 64  # 1,000 images in batches of 32, 2 epochs
+    # Means and variances in two narrow tables, together the statistics table.
+    means, variances = (frame.value for frame in app.dataframe[1:])
+    assert list(means.columns) == ["unit", "batch mean", "moving mean", "all-images mean"]
+    assert list(variances.columns) == ["unit", "batch variance", "moving variance", "all-images variance"]
     assert [metric.label for metric in app.metric] == [
         "Moving statistics", "Batch statistics, 256 images", "Batch statistics, 1 image"]
     assert app.metric[2].value == f"{stats.test_accuracy_batch_of_one:.1%}"

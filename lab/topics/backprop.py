@@ -24,6 +24,11 @@ from lab.models import build_model
 from lab.plots import COLORS, REFERENCE_COLOR, readable_log_ticks
 
 BATCH_SIZE = 32
+# layer_frame's columns, shown as two tables where the page explains them: one table with all eleven would be
+# wider than a laptop's page.
+FORWARD_COLUMNS = ("layer", "output shape", "activation", "mean activation", "share of zeros")
+BACKWARD_COLUMNS = ("layer", "‖δ‖ = ‖dL/dz‖", "‖dL/dW‖", "RMS of dL/dW per weight", "‖dL/db‖", "‖W‖",
+                    "‖ΔW‖ = η‖dL/dW‖")
 # Learning rates of the one-step sweep, from tiny to absurd (log-spaced).
 SWEEP_RATES = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
 # Larger type than Plotly's default, for the back row of a lecture hall.
