@@ -15,8 +15,10 @@ import plotly.graph_objects as go
 
 from lab.runs import finite_or_none
 
-# Colour-blind-safe palette (Okabe-Ito), readable on a projector.
-COLORS = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
+# Colour-blind-safe palette (Okabe-Ito), readable on a projector. Okabe-Ito's eighth colour is black,
+# which vanishes on the dark theme (the loss page's outliers were black crosses on a near-black
+# background), so the eighth here is a mid purple that reads on both themes.
+COLORS = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#9467BD")
 # Reference lines and markers (a target, an original direction, a zero line): black vanishes on the
 # dark theme and white on the light one, so a mid grey that reads on both (contrast about 3:1 on
 # white and 6:1 on Streamlit's dark background).

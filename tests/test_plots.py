@@ -199,3 +199,14 @@ def test_a_learning_rate_and_an_optimizer_keep_one_colour_across_runs_and_pages(
     # Runs no coloured setting tells apart keep their run number's colour, not their place in the list.
     same, by = plots.run_colors([configs[0.1], configs[0.1]], [4, 7])
     assert by is None and plots.run_colors([configs[0.1]], [7])[0][0] == same[1]
+
+
+def _luminance(color: str) -> float:
+    red, green, blue = (int(color[index:index + 2], 16) / 255 for index in (1, 3, 5))
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+
+def test_every_palette_colour_reads_on_both_themes():
+    # A black trace vanished on the dark theme (the loss page's outliers, the eighth layer of a deep net).
+    assert all(0.15 < _luminance(color) < 0.9 for color in plots.COLORS), plots.COLORS
+    assert 0.15 < _luminance(plots.REFERENCE_COLOR) < 0.9
