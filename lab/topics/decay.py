@@ -343,7 +343,10 @@ def comparison_table(results: dict) -> pd.DataFrame:
         history = result.history
         rows.append({
             "schedule": run_label(result),
-            "learning rate at the end": result.step_log[-1]["learning_rate"] if result.step_log else float("nan"),
+            # The rate after the last step, as the schedule text above the table counts steps; the step
+            # log's last entry holds the rate of a step up to log_every steps earlier.
+            "learning rate at the end": (history["learning_rate"][-1] if history["learning_rate"] else
+                                         result.step_log[-1]["learning_rate"] if result.step_log else float("nan")),
             "final training loss": history["loss"][-1] if history["loss"] else float("nan"),
             "final validation loss": history["val_loss"][-1] if history["val_loss"] else float("nan"),
             "final validation accuracy": history["val_accuracy"][-1] if history["val_accuracy"] else float("nan"),
