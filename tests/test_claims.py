@@ -22,6 +22,9 @@ def test_the_topics_that_state_outcomes_declare_their_claims():
         assert markdown_list(module.CLAIMS).count("\n- ") == len(module.CLAIMS) - 1
 
 
+# Minutes of training in all (the three-seed activation experiment alone takes about a minute), so these
+# run in the full tier that CI runs, not in the everyday one.
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(MODULES))
 def test_every_declared_claim_holds_on_the_real_data(fashion, name):
     module = MODULES[name]
