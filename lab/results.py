@@ -96,7 +96,7 @@ class TrainResult:
         Returns:
             the last step a diverged run took (its stop step minus one), else None.
         """
-        return self.stop_step - 1 if self.stop_reason == "diverged" else None
+        return diverged_step(self.stop_reason, self.stop_step)
 
     @property
     def clipped_fraction(self) -> float:
@@ -142,3 +142,15 @@ def flatten_step(entry: dict, layer_names: list[str]) -> dict:
         flat[f"grad_norm {name}"] = before
         flat[f"clipped_norm {name}"] = after
     return flat
+
+
+def diverged_step(stop_reason: str, stop_step: int) -> Optional[int]:
+    """The step whose batch loss diverged, numbered like the charts (step 0 is the first batch).
+
+    Args:
+        stop_reason: how the run ended ("diverged", "completed", ...).
+        stop_step: gradient steps taken when it ended.
+    Returns:
+        the last step a diverged run took (its stop step minus one), else None.
+    """
+    return stop_step - 1 if stop_reason == "diverged" else None

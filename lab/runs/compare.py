@@ -8,7 +8,7 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from lab.config import (  # setting_label: re-exported for the compare table's callers
+from lab.config import (
     AB_SETTINGS,
     FIELD_TYPES,
     OPTIMIZER_LABELS,

@@ -9,10 +9,7 @@ from typing import Optional
 
 import numpy as np
 
-from lab.config import (  # setting_label: re-exported for the compare table's callers
-    OPTIMIZER_LABELS,
-    TrainConfig,
-)
+from lab.config import OPTIMIZER_LABELS, TrainConfig
 from lab.runs.record import RunRecord
 
 __all__ = [  # what the package re-exports

@@ -14,9 +14,7 @@ from typing import Any, Iterable, Optional, Sequence
 
 import numpy as np
 
-from lab.config import (  # setting_label: re-exported for the compare table's callers
-    TrainConfig,
-)
+from lab.config import TrainConfig
 from lab.runs.record import (
     HISTORY_KEYS,
     MAX_FIRST_STEPS,

@@ -15,9 +15,8 @@ from typing import Iterable, Optional, Sequence
 
 import numpy as np
 
-from lab.config import (  # setting_label: re-exported for the compare table's callers
-    TrainConfig,
-)
+from lab.config import TrainConfig
+from lab.results import diverged_step
 
 __all__ = [  # what the package re-exports
     "MAX_RUNS", "MAX_STEP_POINTS", "MAX_FIRST_STEPS", "FIRST_STEP_METRICS", "SAMPLE_PER_CLASS",
@@ -76,7 +75,7 @@ class RunRecord:
         Returns:
             the last step a diverged run took (its stop step minus one), else None.
         """
-        return self.stop_step - 1 if self.status == "diverged" else None
+        return diverged_step(self.status, self.stop_step)
 
     @property
     def per_class_accuracy(self) -> Optional[np.ndarray]:
