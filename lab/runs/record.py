@@ -70,11 +70,7 @@ class RunRecord:
 
     @property
     def diverged_at(self) -> Optional[int]:
-        """The step whose batch loss diverged, numbered like the charts (step 0 is the first batch).
-
-        Returns:
-            the last step a diverged run took (its stop step minus one), else None.
-        """
+        """The step a diverged run is marked at, as `TrainResult.diverged_at` counts it; None if it did not."""
         return diverged_step(self.status, self.stop_step)
 
     @property
