@@ -314,7 +314,7 @@ def activations_figure(result: BackpropResult, layer_name: str) -> go.Figure:
 
 
 def gradients_figure(result: BackpropResult) -> go.Figure:
-    """Gradient norm per layer (kernel and bias) on a log axis; the largest is named in the title.
+    """Gradient norm per layer (kernel and bias) on a linear axis from 0; the largest is named in the title.
 
     Args:
         result: a BackpropResult.
@@ -332,9 +332,11 @@ def gradients_figure(result: BackpropResult) -> go.Figure:
     ])
     figure.update_layout(barmode="group",
                          title=f"Backward pass: largest kernel gradient at {result.largest_gradient_layer}",
-                         xaxis_title="layer (input side first)", yaxis_title="gradient norm (log scale)", **_LAYOUT)
-    figure.update_yaxes(type="log")
-    return readable_log_ticks(figure)
+                         xaxis_title="layer (input side first)", yaxis_title="gradient norm", **_LAYOUT)
+    # Linear from 0, so a bar's length is its norm: a log axis starting near 0.15 drew a 0.174 bias gradient as almost
+    # nothing beside a 0.18 one. The norms of this batch span about one power of ten, which a linear axis shows.
+    figure.update_yaxes(type="linear", rangemode="tozero")
+    return figure
 
 
 def example_losses_figure(result: BackpropResult) -> go.Figure:

@@ -357,15 +357,18 @@ def range_test_figure(test: RangeTest, marks: Sequence[float] = ()) -> go.Figure
     figure.update_xaxes(type="log", dtick=1, exponentformat="power")
     figure.add_trace(go.Scatter(
         x=test.learning_rates, y=test.losses, mode="lines", name="batch loss",
-        line=dict(color=COLORS[5], width=1), opacity=0.6,
+        line=dict(color=COLORS[5], width=1.5),  # opaque: at 60% the sky blue faded into the white background
     ))
     figure.add_trace(go.Scatter(
         x=test.learning_rates, y=test.smoothed, mode="lines", name="smoothed loss", line=dict(color=COLORS[0], width=3),
     ))
     figure.add_vrect(x0=test.good_low, x1=test.good_high, fillcolor=COLORS[2], opacity=0.2, line_width=0)
+    # Named in the legend, at the legend's size and with its range, rather than in small type above the plot.
+    figure.add_trace(go.Scatter(
+        x=[None], y=[None], mode="markers", name=f"good region: {test.good_low:.2g} to {test.good_high:.2g}",
+        marker=dict(symbol="square", size=16, color=COLORS[2], opacity=0.4), hoverinfo="skip",
+    ))
     # Annotations on a log axis take log10 of the position (shapes do not), so they are placed by hand.
-    figure.add_annotation(x=math.log10(test.suggested_rate), y=1.0, yref="paper", yanchor="bottom",
-                          text="good region", showarrow=False, font=dict(color=COLORS[2], size=14))
     for rate in marks:  # each compared rate in its colour from the chart above
         color = setting_color("learning_rate", rate)
         figure.add_vline(x=rate, line=dict(color=color, dash="dot", width=2))
