@@ -39,6 +39,7 @@ def test_learning_rate_page(data_dir):
     table = app.dataframe[0].value
     assert list(table["learning rate"]) == ["0.0001", "1"]
     assert list(table["verdict"]) == ["crawls", "diverged"]
+    assert table["validation accuracy"].iloc[1] == "\u2014"  # the diverged run's missing value: a dash, not None
     # What happened to each run is listed under the table, where its sentences have room.
     assert "lr=0.0001: Trained the one epoch." in texts(app.markdown)
     assert "lr=1: The batch loss rose to" in texts(app.markdown)
