@@ -85,7 +85,7 @@ else:
         with_dashes(table.drop(columns="what happened"), {
             "batch loss at step 0": "{:.3f}", "last batch loss": "{:.3f}", "validation accuracy": "{:.3f}",
             "test accuracy": "{:.3f}", "steps taken": "{:,.0f}"}),
-        hide_index=True,
+        hide_index=True, column_order=topic.SUMMARY_COLUMN_ORDER,
         column_config={
             "learning rate": st.column_config.TextColumn("lr", help="Learning rate", pinned=True),
             "batch loss at step 0": st.column_config.Column("loss at step 0", help="Batch loss at step 0"),

@@ -12,6 +12,7 @@ import streamlit as st
 from lab.admission import TRAINING, train_shared
 from lab.claims import in_points, markdown_list
 from lab.config import OPTIMIZERS
+from lab.runs import with_dashes
 from lab.topics import optimizers as opt
 from ui import present, presets
 from ui.common import get_dataset, show_keras_code
@@ -204,8 +205,8 @@ else:
     present.chart(opt.race_figure(race_results, "val_accuracy"), container=left, key="opt_race_accuracy")
     present.chart(opt.race_steps_figure(race_results), container=right, key="opt_race_steps")
     table = opt.race_table(race_results)
-    st.table(table.style.hide(axis="index").format(
-        {"learning rate": "{:g}", "validation accuracy": "{:.1%}", "training loss": "{:.3f}", "seconds": "{:.1f}"}))
+    st.table(with_dashes(table, {"learning rate": "{:g}", "validation accuracy": "{:.1%}", "training loss": "{:.3f}",
+                                 "seconds": "{:.1f}"}).hide(axis="index"))
     # "Finished first" read as a time; the table is sorted by the last epoch's validation accuracy, so say that.
     notice = (f"**What to notice.** Same start, same batches, different optimizer: {table['optimizer'][0]} ended with "
               f"the highest validation accuracy, {table['validation accuracy'][0]:.1%}")

@@ -130,6 +130,7 @@ def test_gradients_page(data_dir):
     assert not app.exception
     table = app.dataframe[0].value
     assert list(table["network"]) == ["6 x sigmoid, σ=0.1", "6 x sigmoid, σ=0.1, batch norm before"]
+    assert list(app.dataframe[0].proto.column_order[:3]) == ["run", "hidden_1 / output", "test accuracy"]  # phone
     assert table["hidden_1 / output"].iloc[0] < 1e-2 < table["hidden_1 / output"].iloc[1]
     assert "times smaller" in texts(app.success)
     from lab.topics import gradients

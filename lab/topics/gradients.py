@@ -285,22 +285,29 @@ def accuracy_figure(runs: dict[str, DepthRun]) -> go.Figure:
     return figure
 
 
+# The summary table's columns as shown: the slide's numbers right after the run's short label, so a phone shows them
+# without scrolling sideways; the long description and the norms the ratio comes from after them.
+SUMMARY_COLUMN_ORDER = ("run", "hidden_1 / output", "test accuracy", "hidden_1 gradient norm", "output gradient norm",
+                        "network", "training")
+
+
 def summary_table(runs: dict[str, DepthRun]) -> pd.DataFrame:
-    """One row per run: first- and last-layer gradient norms, their ratio, and accuracy.
+    """One row per run: its short label, first- and last-layer gradient norms, their ratio, and accuracy.
 
     Args:
         runs: label -> DepthRun.
     Returns:
-        a pandas DataFrame.
+        a pandas DataFrame; "run" is the short label ("as configured"), "network" the full description.
     """
     return pd.DataFrame([{
+        "run": label,
         "network": describe(run.config),
         "hidden_1 gradient norm": run.initial_norms["hidden_1"],
         "output gradient norm": run.initial_norms["output"],
         "hidden_1 / output": run.first_to_last,
         "test accuracy": run.test_accuracy,
         "training": run.stop_reason,
-    } for run in runs.values()])
+    } for label, run in runs.items()])
 
 
 # ----------------------------------------------------------------------

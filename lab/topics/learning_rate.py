@@ -152,6 +152,12 @@ def verdict(result) -> str:
     return "learns"
 
 
+# The summary table's columns as shown: the verdict and the numbers that make it first, so a 390 px phone shows them
+# without scrolling sideways; the starting loss, the same for every rate (the same initial weights), goes last.
+SUMMARY_COLUMN_ORDER = ("learning rate", "verdict", "last batch loss", "validation accuracy", "test accuracy",
+                        "steps taken", "batch loss at step 0")
+
+
 def summary_table(results: dict) -> pd.DataFrame:
     """One row per learning rate: verdict, loss at the start and end, validation and test accuracy.
 
