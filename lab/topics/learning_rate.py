@@ -357,7 +357,7 @@ def range_test_figure(test: RangeTest, marks: Sequence[float] = ()) -> go.Figure
         test: a RangeTest.
         marks: learning rates to draw as dotted vertical lines (e.g. the rates of the comparison).
     Returns:
-        a Figure with the raw and smoothed loss and a shaded "good region" rectangle.
+        a Figure with the raw and smoothed loss and a shaded "good region" rectangle, named in the legend.
     """
     figure = _figure("Learning-rate range test", "learning rate (log scale)", "batch loss")
     figure.update_xaxes(type="log", dtick=1, exponentformat="power")
