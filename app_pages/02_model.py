@@ -7,7 +7,7 @@ better than a single softmax layer, while relu beats both; softmax outputs sum t
 
 import streamlit as st
 
-from lab.claims import markdown_list
+from lab.claims import in_points, markdown_list
 from lab.topics import architecture as topic
 from lab.topics.data_explorer import image_grid_figure
 from ui import present, presets
@@ -54,15 +54,17 @@ def _show_result(result) -> None:
     right.metric("Relu MLP vs the same product: largest logit difference", f"{relu.max_logit_difference:.3g}")
     right.metric("Same predicted class", f"{relu.prediction_agreement:.1%}")
     present.chart(topic.collapse_figure(result.collapse), key="model_collapse")
-    lead = result.relu_lead * 100
-    standing = f"{lead:.2f} points ahead of" if lead > 0 else f"{-lead:.2f} points behind"
+    versus_softmax = in_points(result.linear_minus_softmax, "above the softmax layer's", "below the softmax layer's",
+                               "the same as the softmax layer's")
+    standing = in_points(result.relu_lead, "above the better of the two", "below the better of the two",
+                         "the same as the better of the two")
     st.info(
         f"**What to notice:** the linear MLP's {result.parameters['linear']:,} parameters multiply out to one "
         f"784 x 10 matrix that reproduces its outputs to float precision (largest difference "
         f"{linear.max_logit_difference:.0e}), so it can only draw the same boundaries as a single softmax layer: "
-        f"their test accuracies differ by {result.linear_minus_softmax * 100:+.2f} points. Relu breaks the collapse "
-        f"(the same product misses its logits by up to {relu.max_logit_difference:.3g}) and is {standing} the better "
-        "of the two."
+        f"its test accuracy is {versus_softmax}. Relu breaks the collapse "
+        f"(the same product misses its logits by up to {relu.max_logit_difference:.3g}), and its test accuracy is "
+        f"{standing}."
     )
     if (result.hidden_units, result.train_size, result.epochs) == (
             topic.DEFAULT_HIDDEN_UNITS, topic.DEFAULT_TRAIN_SIZE, topic.DEFAULT_EPOCHS):

@@ -9,6 +9,7 @@ the training images.
 import streamlit as st
 
 from lab.claims import markdown_list
+from lab.runs import with_dashes
 from lab.topics import learning_rate as topic
 from lab.worker import lean_train
 from ui.common import config_or_error, get_dataset, show_keras_code
@@ -79,18 +80,19 @@ else:
     table = topic.summary_table(results)
     # Short labels (the full names in their help) and the long "what happened" sentences below the table keep
     # every column on a laptop's screen; the pinned rate stays in sight when a phone scrolls the numbers.
+    # A diverged run has no validation accuracy: its cell shows a dash, where the grid wrote "None".
     st.dataframe(
-        table.drop(columns="what happened"), hide_index=True,
+        with_dashes(table.drop(columns="what happened"), {
+            "batch loss at step 0": "{:.3f}", "last batch loss": "{:.3f}", "validation accuracy": "{:.3f}",
+            "test accuracy": "{:.3f}", "steps taken": "{:,.0f}"}),
+        hide_index=True, column_order=topic.SUMMARY_COLUMN_ORDER,
         column_config={
             "learning rate": st.column_config.TextColumn("lr", help="Learning rate", pinned=True),
-            "batch loss at step 0": st.column_config.NumberColumn(
-                "loss at step 0", format="%.3f", help="Batch loss at step 0"),
-            "last batch loss": st.column_config.NumberColumn(
-                "last loss", format="%.3f", help="Batch loss of the last step taken"),
-            "validation accuracy": st.column_config.NumberColumn("val. acc.", format="%.3f",
-                                                                 help="Validation accuracy"),
-            "test accuracy": st.column_config.NumberColumn("test acc.", format="%.3f", help="Test accuracy"),
-            "steps taken": st.column_config.NumberColumn("steps", help="Steps taken"),
+            "batch loss at step 0": st.column_config.Column("loss at step 0", help="Batch loss at step 0"),
+            "last batch loss": st.column_config.Column("last loss", help="Batch loss of the last step taken"),
+            "validation accuracy": st.column_config.Column("val. acc.", help="Validation accuracy"),
+            "test accuracy": st.column_config.Column("test acc.", help="Test accuracy"),
+            "steps taken": st.column_config.Column("steps", help="Steps taken"),
         },
     )
     st.markdown("\n".join(f"- lr={rate}: {detail}"

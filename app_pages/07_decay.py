@@ -10,6 +10,7 @@ outcomes the page states are lab.topics.decay.CLAIMS.
 import streamlit as st
 
 from lab.claims import markdown_list
+from lab.runs import with_dashes
 from lab.topics import decay as topic
 from lab.worker import lean_train
 from ui.common import config_or_error, get_dataset, show_keras_code
@@ -124,9 +125,9 @@ else:
         if result.stop_reason == "diverged":
             st.warning(f"The run {topic.run_label(result)} diverged: {result.stop_detail}")
     table = topic.comparison_table(results).drop(columns="stop")
-    st.dataframe(table, hide_index=True, column_config={
-        column: st.column_config.NumberColumn(format="%.4f") for column in table.columns if column != "schedule"
-    })
+    # A run that diverged before its first epoch ended has no epoch values: a dash, where the grid wrote "None".
+    st.dataframe(with_dashes(table, {column: "{:.4f}" for column in table.columns if column != "schedule"}),
+                 hide_index=True)
     constant, decayed = table.iloc[0], table.iloc[1]
     better = "lower" if decayed["final validation loss"] < constant["final validation loss"] else "higher"
     st.success(

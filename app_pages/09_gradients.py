@@ -68,10 +68,11 @@ else:
             st.warning(f"The network {topic.describe(run.config)} diverged: {run.stop_detail}")
     chart(topic.layer_norms_figure(runs), key="grad_norms_chart")
     table = topic.summary_table(runs)
-    # Short labels (the full names in their help) keep every column on a laptop's screen; the pinned network stays
-    # in sight when a phone scrolls the numbers sideways.
-    st.dataframe(table, hide_index=True, column_config={
-        "network": st.column_config.TextColumn(pinned=True),
+    # Short labels (the full names in their help) keep every column on a laptop's screen. On a phone the short run
+    # label is pinned and the slide's numbers (the ratio, the accuracy) come next, in the first screenful: pinned, the
+    # long network description filled a 390 px phone, and the ratio was behind a sideways scroll.
+    st.dataframe(table, hide_index=True, column_order=topic.SUMMARY_COLUMN_ORDER, column_config={
+        "run": st.column_config.TextColumn(pinned=True),
         "hidden_1 gradient norm": st.column_config.NumberColumn(
             "hidden_1 norm", format="%.2e", help="Gradient norm of the first hidden layer's kernel, at start"),
         "output gradient norm": st.column_config.NumberColumn(

@@ -138,8 +138,11 @@ else:
         for p, e in reached.items())
     cost_text = ""
     if "none" in step_seconds:
-        cost_text = " ".join(f"A step with batch norm {topic.SHORT_LABELS[p]} costs {extra:+.0%} against none."
-                             for p, extra in topic.relative_cost(step_seconds).items())
+        # The direction in words: "costs -3% against none" left the reader to work out that it was faster.
+        cost_text = " ".join(
+            f"A step with batch norm {topic.SHORT_LABELS[p]} takes "
+            + (f"{abs(extra):.0%} {'longer' if extra > 0 else 'less time'} than" if round(extra, 2) else "as long as")
+            + " one without." for p, extra in topic.relative_cost(step_seconds).items())
     st.success(
         f"**What to notice.** Epochs to {target:.0%}: {reached_text}. The bars are the cost of an epoch, timed as "
         "the best of several interleaved runs of 100 steps, so other users of the server disturb them little: "

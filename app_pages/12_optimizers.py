@@ -10,8 +10,9 @@ a few hundred steps lower its rate only a little (the page says so, measured).
 import streamlit as st
 
 from lab.admission import TRAINING, train_shared
-from lab.claims import markdown_list
+from lab.claims import in_points, markdown_list
 from lab.config import OPTIMIZERS
+from lab.runs import with_dashes
 from lab.topics import optimizers as opt
 from ui import present, presets
 from ui.common import get_dataset, show_keras_code
@@ -74,15 +75,19 @@ with st.form("opt_surface_form"):
     chosen = st.multiselect("Optimizers", options=list(OPTIMIZERS), default=list(OPTIMIZERS),
                             key="opt_optimizers", bind="query-params")
     with present.more_settings("Learning rates and hyperparameters"):
+        # One row of columns per group, in the optimizers' order (SGD and momentum, then the adaptive ones): a phone
+        # stacks the columns one after another, and three columns filled across two rows came out as SGD's rate,
+        # RMSprop's rho, the adaptive rate, Adam's beta 1, momentum, Adam's beta 2.
         first, second, third = st.columns(3)
         sgd_lr = first.select_slider("Learning rate: SGD, Momentum, Nesterov",
                                      options=[0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4], value=0.1, key="opt_sgd_lr", format_func=PLAIN_NUMBER,
                                      bind="query-params")
-        adaptive_lr = second.select_slider("Learning rate: AdaGrad, RMSprop, Adam",
-                                           options=[0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5], value=0.1,
-                                           key="opt_adaptive_lr", format_func=PLAIN_NUMBER, bind="query-params")
-        momentum = third.slider("Momentum \u03b2", 0.0, 0.99, 0.9, step=0.01, key="opt_momentum",
-                                bind="query-params")
+        momentum = second.slider("Momentum \u03b2", 0.0, 0.99, 0.9, step=0.01, key="opt_momentum",
+                                 bind="query-params")
+        adaptive_lr = third.select_slider("Learning rate: AdaGrad, RMSprop, Adam",
+                                          options=[0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5], value=0.1,
+                                          key="opt_adaptive_lr", format_func=PLAIN_NUMBER, bind="query-params")
+        first, second, third = st.columns(3)
         rho = first.slider("RMSprop \u03c1", 0.5, 0.999, 0.9, step=0.001, format="%.3f", key="opt_rho",
                            bind="query-params")
         beta_1 = second.slider("Adam \u03b2\u2081", 0.5, 0.99, 0.9, step=0.01, key="opt_beta_1",
@@ -200,10 +205,16 @@ else:
     present.chart(opt.race_figure(race_results, "val_accuracy"), container=left, key="opt_race_accuracy")
     present.chart(opt.race_steps_figure(race_results), container=right, key="opt_race_steps")
     table = opt.race_table(race_results)
-    st.table(table.style.hide(axis="index").format(
-        {"learning rate": "{:g}", "validation accuracy": "{:.1%}", "training loss": "{:.3f}", "seconds": "{:.1f}"}))
-    notice = (f"**What to notice.** Same start, same batches, different optimizer: {table['optimizer'][0]} finished "
-              f"first with {table['validation accuracy'][0]:.1%}.")
+    st.table(with_dashes(table, {"learning rate": "{:g}", "validation accuracy": "{:.1%}", "training loss": "{:.3f}",
+                                 "seconds": "{:.1f}"}).hide(axis="index"))
+    # "Finished first" read as a time; the table is sorted by the last epoch's validation accuracy, so say that.
+    notice = (f"**What to notice.** Same start, same batches, different optimizer: {table['optimizer'][0]} ended with "
+              f"the highest validation accuracy, {table['validation accuracy'][0]:.1%}")
+    if len(table) > 1:
+        runner_up = table["optimizer"][1]
+        notice += " (" + in_points(table["validation accuracy"][0] - table["validation accuracy"][1],
+                                   f"above {runner_up}", f"below {runner_up}", f"the same as {runner_up}") + ")"
+    notice += "."
     if opt.is_default_race(race_results):
         notice += " With these default settings:\n" + markdown_list(opt.RACE_CLAIMS)
     st.info(notice)

@@ -61,3 +61,24 @@ def markdown_list(claims: tuple[Claim, ...]) -> str:
         one "- text" line per claim.
     """
     return "\n".join(f"- {claim.text}" for claim in claims)
+
+
+def in_points(difference: float, above: str, below: str, same: str, decimals: int = 1) -> str:
+    """A difference of two accuracies in words: its size in points and its direction, never a signed number.
+
+    "differ by -0.01 points" beside two accuracies that both read 84.3% said less than
+    "the same to 0.1 points"; the direction goes into words, the sign out of the sentence.
+
+    Args:
+        difference: the first accuracy minus the second, as fractions (0.003 is 0.3 points).
+        above: the words after the size when the first is higher, e.g. "above the softmax layer's".
+        below: the words when it is lower.
+        same: the words when the difference rounds to zero, followed by " to 0.1 points".
+        decimals: the points' decimals, as the page shows the accuracies.
+    Returns:
+        e.g. "0.3 points below the softmax layer's" or "the same as the softmax layer's to 0.1 points".
+    """
+    points = abs(difference) * 100
+    if round(points, decimals) == 0:
+        return f"{same} to {10 ** -decimals:g} points"
+    return f"{points:.{decimals}f} points {above if difference > 0 else below}"

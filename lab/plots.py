@@ -52,6 +52,26 @@ def _figure(title: str, x_title: str, y_title: str, log_y: bool = False) -> go.F
     return figure
 
 
+def reference_line(figure: go.Figure, y: float, label: str) -> go.Figure:
+    """A dotted horizontal line across the plot at `y` (a target, chance), named in the legend.
+
+    A label written on the plot beside the line ("target 78%", "chance") sat on the curves that
+    cross it; the legend entry is never covered and grows with the legend's type on a projector.
+
+    Args:
+        figure: the Figure to draw on.
+        y: the line's height, in the y axis's units.
+        label: the legend entry, such as "target 78%".
+    Returns:
+        the same Figure, changed in place.
+    """
+    line = dict(color=REFERENCE_COLOR, dash="dot", width=2)
+    figure.add_hline(y=y, line=line)
+    # A trace without points draws nothing but its legend entry, in the line's own style.
+    figure.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name=label, line=line, hoverinfo="skip"))
+    return figure
+
+
 def readable_log_ticks(figure: go.Figure) -> go.Figure:
     """Label every log axis of `figure` with powers of ten or 1-2-5 values, never Plotly's bare minor digits.
 
@@ -440,6 +460,8 @@ def style_for_projector(figure: go.Figure) -> go.Figure:
         styled.update_layout(legend=LEGEND)
     for trace in styled.data:
         if trace.type == "scatter":
-            width = trace.line.width or 2
-            trace.update(line_width=max(4, width * 2), marker_size=12)
+            width, size = trace.line.width or 2, trace.marker.size
+            # A marker meant to stand out (the best epoch's star) stays larger than the others, never shrinks to them.
+            marker_size = max(12, 1.5 * size) if isinstance(size, (int, float)) else 12
+            trace.update(line_width=max(4, width * 2), marker_size=marker_size)
     return styled

@@ -111,6 +111,7 @@ def test_optimizers_page_surface_race_and_adagrad(data_dir):
     # The race's claims are about the default race; a two-optimizer race on 1,000 images does not state them.
     race_notice = next(info.value for info in app.info if "Same start, same batches" in info.value)
     assert not any(claim.text in race_notice for claim in opt.RACE_CLAIMS)
+    assert f"{race['optimizer'][0]} ended with the highest validation accuracy" in race_notice
 
     app.slider(key="opt_adagrad_epochs").set_value(1)
     app.checkbox(key="opt_adagrad_compare").uncheck()

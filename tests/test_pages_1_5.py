@@ -110,6 +110,7 @@ def test_model_page_counts_parameters_and_runs_the_activation_experiment(data_di
     assert set(result.test_accuracy) == {"softmax", "linear", "relu"}
     assert metric(app, "Same predicted class") == "100.0%"  # the linear MLP and its single matrix
     assert "What to notice" in app.info[0].value
+    assert "its test accuracy is" in app.info[0].value and "differ by" not in app.info[0].value  # no signed points
     assert "has not pulled ahead yet" not in app.info[0].value
     assert any("tested claims are about the page's defaults" in caption.value for caption in app.caption)
     assert not any(claim.text in block.value for claim in RESULT_CLAIMS for block in app.markdown)

@@ -39,6 +39,7 @@ def test_learning_rate_page(data_dir):
     table = app.dataframe[0].value
     assert list(table["learning rate"]) == ["0.0001", "1"]
     assert list(table["verdict"]) == ["crawls", "diverged"]
+    assert table["validation accuracy"].iloc[1] == "\u2014"  # the diverged run's missing value: a dash, not None
     # What happened to each run is listed under the table, where its sentences have room.
     assert "lr=0.0001: Trained the one epoch." in texts(app.markdown)
     assert "lr=1: The batch loss rose to" in texts(app.markdown)
@@ -129,6 +130,7 @@ def test_gradients_page(data_dir):
     assert not app.exception
     table = app.dataframe[0].value
     assert list(table["network"]) == ["6 x sigmoid, σ=0.1", "6 x sigmoid, σ=0.1, batch norm before"]
+    assert list(app.dataframe[0].proto.column_order[:3]) == ["run", "hidden_1 / output", "test accuracy"]  # phone
     assert table["hidden_1 / output"].iloc[0] < 1e-2 < table["hidden_1 / output"].iloc[1]
     assert "times smaller" in texts(app.success)
     from lab.topics import gradients

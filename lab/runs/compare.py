@@ -20,7 +20,8 @@ from lab.config import (
 from lab.runs.record import RunRecord, finite_or_none
 
 __all__ = [  # what the package re-exports
-    "EPOCH_METRICS", "STEP_METRICS", "METRIC_LABELS", "UNUSED", "short_settings", "run_label", "metric_label",
+    "EPOCH_METRICS", "STEP_METRICS", "METRIC_LABELS", "UNUSED", "MISSING", "dash_missing", "with_dashes",
+    "short_settings", "run_label", "metric_label",
     "setting_values", "differing_settings", "compare_table", "highlight_differences", "metric_series",
     "gallery_selection", "AB_CHOICES", "ab_config", "ab_note",
 ]
@@ -35,6 +36,9 @@ METRIC_LABELS = {
     "global_norm": "gradient norm (all layers)",
 }
 UNUSED = "not used"  # a table cell for a parameter this run's optimizer, clipping or initializer does not read
+# A table cell for a value a run does not have (the test accuracy of a diverged run). Streamlit's grid writes "None"
+# for a missing cell whatever a pandas Styler says, so the cell itself holds the dash.
+MISSING = "\u2014"
 
 
 # ----------------------------------------------------------------------
@@ -152,19 +156,47 @@ def highlight_differences(frame, differing: Sequence[str], color: str = "#FFE8A3
     """
     percent = [name for name in ("test accuracy", "val accuracy") if name in frame.columns]
     numbers = [name for name in frame.columns if name not in percent and name != "seconds"]
-    styler = frame.style.format("{:.1%}", subset=percent, na_rep="").format(
-        _cell, subset=numbers)
+    styler = dash_missing(frame).style.format(_formatted("{:.1%}"), subset=percent).format(_cell, subset=numbers)
     if "seconds" in frame.columns:
-        styler = styler.format("{:.1f}", subset=["seconds"], na_rep="")
+        styler = styler.format(_formatted("{:.1f}"), subset=["seconds"])
     columns = [setting_label(name) for name in differing if setting_label(name) in frame.columns]
     if columns:
         styler = styler.set_properties(subset=columns, **{"background-color": color, "font-weight": "bold"})
     return styler
 
 
+def dash_missing(frame):
+    """A copy of a table with an em dash in every missing cell (None or NaN), for st.dataframe and st.table.
+
+    Args:
+        frame: a pandas DataFrame.
+    Returns:
+        a DataFrame of objects: the same values, MISSING where one was missing.
+    """
+    return frame.astype(object).where(frame.notna(), MISSING)
+
+
+def with_dashes(frame, formats: dict):
+    """A Styler of a table with an em dash in every missing cell and the listed columns' numbers formatted.
+
+    Args:
+        frame: a pandas DataFrame.
+        formats: column -> format spec such as "{:.3f}"; columns not in the frame are skipped.
+    Returns:
+        a pandas Styler for st.dataframe or st.table.
+    """
+    return dash_missing(frame).style.format(
+        {column: _formatted(spec) for column, spec in formats.items() if column in frame.columns})
+
+
+def _formatted(spec: str):
+    """A Styler formatter that writes numbers with `spec` and leaves a dash (or any text) as it is."""
+    return lambda value: value if isinstance(value, str) else spec.format(value)
+
+
 def _cell(value) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
+        return MISSING
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 

@@ -26,7 +26,7 @@ from plotly.subplots import make_subplots
 from lab.claims import Claim
 from lab.config import TrainConfig
 from lab.data import Dataset, split_indices
-from lab.plots import COLORS, REFERENCE_COLOR, _LAYOUT, _figure
+from lab.plots import COLORS, REFERENCE_COLOR, _LAYOUT, _figure, reference_line
 
 PLACEMENTS = {"none": "no batch norm", "before": "batch norm before activation", "after": "batch norm after activation"}
 SHORT_LABELS = {"none": "none", "before": "before activation", "after": "after activation"}
@@ -245,8 +245,7 @@ def accuracy_per_epoch_figure(results: dict, target: float) -> go.Figure:
             x=result.history["epoch"], y=result.history["val_accuracy"], mode="lines+markers",
             name=PLACEMENTS[placement], line=dict(color=placement_color(placement), width=3),
         ))
-    figure.add_hline(y=target, line=dict(color="gray", dash="dot"), annotation_text=f"target {target:.0%}",
-                     annotation_position="bottom right")
+    reference_line(figure, target, f"target {target:.0%}")
     figure.update_xaxes(dtick=1)
     return figure
 

@@ -319,9 +319,10 @@ def loss_comparison_figure(results: dict) -> go.Figure:
     figure = _figure("Loss with and without decay", "epoch", "loss")
     for result in results.values():
         color = run_color(result)
+        # Opaque: at half opacity the blue and orange running lines turned a dim navy and brown on the dark theme.
         figure.add_trace(go.Scatter(
             x=[entry["epoch"] for entry in result.step_log], y=[entry["loss"] for entry in result.step_log],
-            mode="lines", name=f"{run_label(result)}: training (running)", line=dict(color=color, width=1), opacity=0.5,
+            mode="lines", name=f"{run_label(result)}: training (running)", line=dict(color=color, width=2),
         ))
         figure.add_trace(go.Scatter(
             x=result.history["epoch"], y=result.history["val_loss"], mode="lines+markers",

@@ -21,7 +21,7 @@ import plotly.graph_objects as go
 from lab.claims import Claim
 from lab.config import TrainConfig
 from lab.data import Dataset, split_indices
-from lab.plots import COLORS, _figure, readable_log_ticks
+from lab.plots import COLORS, _figure, readable_log_ticks, reference_line
 
 WIDTH = 100  # units per hidden layer: with stddev 0.1 = 1/sqrt(100) a linear layer keeps the signal's scale
 STDDEV_OPTIONS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
@@ -271,36 +271,43 @@ def accuracy_figure(runs: dict[str, DepthRun]) -> go.Figure:
     figure = _figure("Does it learn?", "epoch", "accuracy")
     for index, run in enumerate(runs.values()):
         color = COLORS[index % len(COLORS)]
+        # Opaque: at half opacity the blue and orange running lines turned a dim navy and brown on the dark theme.
         figure.add_trace(go.Scatter(
             x=[entry["epoch"] for entry in run.step_log], y=[entry["accuracy"] for entry in run.step_log],
-            mode="lines", name=f"{describe(run.config)}: training (running)", line=dict(color=color, width=1), opacity=0.5,
+            mode="lines", name=f"{describe(run.config)}: training (running)", line=dict(color=color, width=2),
         ))
         figure.add_trace(go.Scatter(
             x=run.history["epoch"], y=run.history["val_accuracy"], mode="lines+markers",
             name=f"{describe(run.config)}: validation", line=dict(color=color, width=3),
         ))
-    figure.add_hline(y=0.1, line=dict(color="gray", dash="dot"), annotation_text="chance",
-                     annotation_position="bottom right")
+    reference_line(figure, 0.1, "chance (10 classes)")
     figure.update_yaxes(range=[0, 1])
     return figure
 
 
+# The summary table's columns as shown: the slide's numbers right after the run's short label, so a phone shows them
+# without scrolling sideways; the long description and the norms the ratio comes from after them.
+SUMMARY_COLUMN_ORDER = ("run", "hidden_1 / output", "test accuracy", "hidden_1 gradient norm", "output gradient norm",
+                        "network", "training")
+
+
 def summary_table(runs: dict[str, DepthRun]) -> pd.DataFrame:
-    """One row per run: first- and last-layer gradient norms, their ratio, and accuracy.
+    """One row per run: its short label, first- and last-layer gradient norms, their ratio, and accuracy.
 
     Args:
         runs: label -> DepthRun.
     Returns:
-        a pandas DataFrame.
+        a pandas DataFrame; "run" is the short label ("as configured"), "network" the full description.
     """
     return pd.DataFrame([{
+        "run": label,
         "network": describe(run.config),
         "hidden_1 gradient norm": run.initial_norms["hidden_1"],
         "output gradient norm": run.initial_norms["output"],
         "hidden_1 / output": run.first_to_last,
         "test accuracy": run.test_accuracy,
         "training": run.stop_reason,
-    } for run in runs.values()])
+    } for label, run in runs.items()])
 
 
 # ----------------------------------------------------------------------

@@ -29,7 +29,7 @@ from lab.claims import Claim
 from lab.config import TrainConfig
 from lab.data import Dataset, split_indices
 from lab.engines import ENGINES
-from lab.plots import COLORS, _figure
+from lab.plots import COLORS, _figure, reference_line
 
 INITIALISERS = {
     "zeros": "zeros",
@@ -374,8 +374,7 @@ def accuracy_figure(runs: dict[str, InitRun]) -> go.Figure:
             x=run.history["epoch"], y=run.history["val_accuracy"], mode="lines+markers", name=run.label,
             line=dict(color=COLORS[index % len(COLORS)], width=3),
         ))
-    figure.add_hline(y=0.1, line=dict(color="gray", dash="dot"), annotation_text="chance (10 classes)",
-                     annotation_position="bottom right")
+    reference_line(figure, 0.1, "chance (10 classes)")
     figure.update_yaxes(range=[0, 1])
     figure.update_xaxes(dtick=1)
     return figure

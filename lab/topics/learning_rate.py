@@ -152,6 +152,12 @@ def verdict(result) -> str:
     return "learns"
 
 
+# The summary table's columns as shown: the verdict and the numbers that make it first, so a 390 px phone shows them
+# without scrolling sideways; the starting loss, the same for every rate (the same initial weights), goes last.
+SUMMARY_COLUMN_ORDER = ("learning rate", "verdict", "last batch loss", "validation accuracy", "test accuracy",
+                        "steps taken", "batch loss at step 0")
+
+
 def summary_table(results: dict) -> pd.DataFrame:
     """One row per learning rate: verdict, loss at the start and end, validation and test accuracy.
 
@@ -351,21 +357,24 @@ def range_test_figure(test: RangeTest, marks: Sequence[float] = ()) -> go.Figure
         test: a RangeTest.
         marks: learning rates to draw as dotted vertical lines (e.g. the rates of the comparison).
     Returns:
-        a Figure with the raw and smoothed loss and a shaded "good region" rectangle.
+        a Figure with the raw and smoothed loss and a shaded "good region" rectangle, named in the legend.
     """
     figure = _figure("Learning-rate range test", "learning rate (log scale)", "batch loss")
     figure.update_xaxes(type="log", dtick=1, exponentformat="power")
     figure.add_trace(go.Scatter(
         x=test.learning_rates, y=test.losses, mode="lines", name="batch loss",
-        line=dict(color=COLORS[5], width=1), opacity=0.6,
+        line=dict(color=COLORS[5], width=1.5),  # opaque: at 60% the sky blue faded into the white background
     ))
     figure.add_trace(go.Scatter(
         x=test.learning_rates, y=test.smoothed, mode="lines", name="smoothed loss", line=dict(color=COLORS[0], width=3),
     ))
     figure.add_vrect(x0=test.good_low, x1=test.good_high, fillcolor=COLORS[2], opacity=0.2, line_width=0)
+    # Named in the legend, at the legend's size and with its range, rather than in small type above the plot.
+    figure.add_trace(go.Scatter(
+        x=[None], y=[None], mode="markers", name=f"good region: {test.good_low:.2g} to {test.good_high:.2g}",
+        marker=dict(symbol="square", size=16, color=COLORS[2], opacity=0.4), hoverinfo="skip",
+    ))
     # Annotations on a log axis take log10 of the position (shapes do not), so they are placed by hand.
-    figure.add_annotation(x=math.log10(test.suggested_rate), y=1.0, yref="paper", yanchor="bottom",
-                          text="good region", showarrow=False, font=dict(color=COLORS[2], size=14))
     for rate in marks:  # each compared rate in its colour from the chart above
         color = setting_color("learning_rate", rate)
         figure.add_vline(x=rate, line=dict(color=color, dash="dot", width=2))
