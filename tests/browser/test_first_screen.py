@@ -102,3 +102,92 @@ def test_the_plotly_toolbar_covers_no_chart_title_or_legend_on_a_phone(page, ser
             assert not (box and chart["toolbar"] and _overlap(box, chart["toolbar"])), (chart["title"], name, chart)
     assert any(len(chart["title"]) > 40 for chart in page.evaluate(CHART_BOXES))  # the case that failed
     screenshot(page, "first-screen-phone-toolbar")
+
+
+def test_a_diverged_run_shows_its_sentence_and_a_clear_marker_on_the_projector(page, server_url):
+    page.emulate_media(color_scheme="dark")
+    open_page(page, server_url, "training-lab?present=true&lab_learning_rate=1&lab_train_size=1000")
+    page.get_by_role("button", name="Train", exact=True).click()
+    sentence = page.get_by_test_id("stAlert").filter(has_text="The batch loss").first
+    sentence.wait_for(timeout=120_000)
+    wait_idle(page, timeout=120_000)
+    page.wait_for_function(f"() => !!({LOSS_CHART})", timeout=30_000)
+    page.wait_for_timeout(500)
+    screenshot(page, "first-screen-projector-diverged")
+    assert page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollTop") == 0
+    # The sentence that says why ("the learning rate 1 is too large") is on the first screen, with the curves.
+    box = sentence.bounding_box()
+    assert box["y"] >= 0 and box["y"] + box["height"] <= 720, box
+    marker = page.evaluate(MARKER_AND_LINES)
+    assert marker["chart"]["top"] >= 0 and marker["chart"]["bottom"] <= 720, marker["chart"]
+    assert marker["label"], "no 'diverged at step' label on the loss chart"
+    label = marker["label"]
+    # The label is whole inside the chart, and no point of any drawn line lies on it.
+    chart = marker["chart"]
+    assert chart["left"] <= label["left"] and label["right"] <= chart["right"], (label, chart)
+    assert chart["top"] <= label["top"] and label["bottom"] <= chart["bottom"], (label, chart)
+    assert marker["points"] > 20
+    assert marker["onLabel"] == [], f"the line runs over the label at {marker['onLabel'][:5]}"
+
+
+# The Training Lab's loss chart once Plotly has drawn it.
+LOSS_CHART = """[...document.querySelectorAll('.js-plotly-plot')].find(el => el.querySelector('.gtitle')
+    && el.querySelector('.gtitle').textContent === 'Loss')"""
+# The loss chart's "diverged at step" label and every point along its drawn lines, in screen pixels.
+MARKER_AND_LINES = """() => {
+    const plot = """ + LOSS_CHART + """;
+    const b = plot.getBoundingClientRect();
+    const chart = {left: b.left, right: b.right, top: b.top, bottom: b.bottom};
+    const text = [...plot.querySelectorAll('g.annotation')]
+        .find(g => g.textContent.startsWith('diverged at step'));
+    if (!text) return {chart, label: null, points: 0, onLabel: []};
+    const t = text.querySelector('text').getBoundingClientRect();
+    const label = {left: t.left, right: t.right, top: t.top, bottom: t.bottom};
+    const onLabel = [];
+    let points = 0;
+    for (const path of plot.querySelectorAll('.scatterlayer path.js-line')) {
+        const matrix = path.getScreenCTM();
+        const length = path.getTotalLength();
+        for (let at = 0; at <= length; at += 1) {
+            const p = path.getPointAtLength(at).matrixTransform(matrix);
+            points += 1;
+            if (p.x >= label.left - 1 && p.x <= label.right + 1 && p.y >= label.top - 1 && p.y <= label.bottom + 1) {
+                onLabel.push([Math.round(p.x), Math.round(p.y)]);
+            }
+        }
+    }
+    return {chart, label, points, onLabel};
+}"""
+
+# Records, ten times a second, where the live panel's loss chart is while it exists.
+WATCH_LIVE_CHART = """() => {
+    window.liveChartSeen = [];
+    window.setInterval(() => {
+        const chart = document.querySelector('.st-key-lab_live_panel .js-plotly-plot');
+        if (chart) {
+            const b = chart.getBoundingClientRect();
+            window.liveChartSeen.push({top: b.top, bottom: b.bottom});
+        }
+    }, 100);
+}"""
+
+
+def test_after_train_the_live_chart_and_the_results_are_on_a_laptop_screen(page, server_url):
+    page.emulate_media(color_scheme="light")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    open_page(page, server_url, "training-lab?lab_train_size=5000&lab_epochs=2&lab_seed=3")
+    train = page.get_by_role("button", name="Train", exact=True)
+    assert train.bounding_box()["y"] > 450  # the form fills the first screen: the panel opens below it
+    page.evaluate(WATCH_LIVE_CHART)
+    train.click()
+    page.locator(".st-key-lab_run_loss .js-plotly-plot").wait_for(timeout=120_000)
+    wait_idle(page, timeout=120_000)
+    page.wait_for_timeout(800)  # a smooth scroll has ended
+    seen = page.evaluate("() => window.liveChartSeen")
+    assert seen, "the live chart never appeared"
+    # While it trained, the student saw the live loss chart whole, without scrolling by hand.
+    assert any(box["top"] >= 0 and box["bottom"] <= 900 for box in seen), seen[:3] + seen[-3:]
+    # Once it ended, the result's loss chart starts on the screen too (its title and most of its plot).
+    result = page.locator(".st-key-lab_run_loss .js-plotly-plot").bounding_box()
+    assert 0 <= result["y"] <= 900 - 300, result
+    screenshot(page, "first-screen-laptop-after-train")
