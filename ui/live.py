@@ -63,7 +63,7 @@ SCROLL_TO_PANEL = """<script>
   const hidden = curves ? curves.getBoundingClientRect().bottom > window.innerHeight : top > window.innerHeight / 2;
   if (top >= 0 && !hidden) return;
   panel.style.scrollMarginTop = "4.5rem";
-  panel.scrollIntoView({block: "start", behavior: "smooth"});
+  panel.scrollIntoView({block: "start"});  // at once: a smooth glide could outlast a short run
 })(WAIT_FOR_CURVES, 0);
 </script>"""
 

@@ -159,16 +159,18 @@ MARKER_AND_LINES = """() => {
     return {chart, label, points, onLabel};
 }"""
 
-# Records, ten times a second, where the live panel's loss chart is while it exists.
+# Records, at every frame the browser draws, where the live panel's loss chart is while it exists.
 WATCH_LIVE_CHART = """() => {
     window.liveChartSeen = [];
-    window.setInterval(() => {
+    const watch = () => {
         const chart = document.querySelector('.st-key-lab_live_panel .js-plotly-plot');
         if (chart) {
             const b = chart.getBoundingClientRect();
             window.liveChartSeen.push({top: b.top, bottom: b.bottom});
         }
-    }, 100);
+        window.requestAnimationFrame(watch);
+    };
+    window.requestAnimationFrame(watch);
 }"""
 
 
@@ -182,7 +184,7 @@ def test_after_train_the_live_chart_and_the_results_are_on_a_laptop_screen(page,
     train.click()
     page.locator(".st-key-lab_run_loss .js-plotly-plot").wait_for(timeout=120_000)
     wait_idle(page, timeout=120_000)
-    page.wait_for_timeout(800)  # a smooth scroll has ended
+    page.wait_for_timeout(500)
     seen = page.evaluate("() => window.liveChartSeen")
     assert seen, "the live chart never appeared"
     # While it trained, the student saw the live loss chart whole, without scrolling by hand.
