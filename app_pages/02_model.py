@@ -48,10 +48,13 @@ def _show_result(result) -> None:
 
     linear, relu = result.collapse["linear"], result.collapse["relu"]
     left, right = st.columns(2)
-    left.metric("Linear MLP vs its single matrix: largest logit difference", f"{linear.max_logit_difference:.1e}",
-                help=f"largest probability difference {linear.max_probability_difference:.1e}")
+    # Short labels, the comparison in their help: a label wider than its column is cut on a projector.
+    left.metric("Linear MLP: largest logit difference", f"{linear.max_logit_difference:.1e}",
+                help="Between the linear MLP and the single matrix its layers multiply out to; largest "
+                     f"probability difference {linear.max_probability_difference:.1e}.")
     left.metric("Same predicted class", f"{linear.prediction_agreement:.1%}")
-    right.metric("Relu MLP vs the same product: largest logit difference", f"{relu.max_logit_difference:.3g}")
+    right.metric("Relu MLP: largest logit difference", f"{relu.max_logit_difference:.3g}",
+                 help="Between the relu MLP and the product of its weight matrices, formed in the same way.")
     right.metric("Same predicted class", f"{relu.prediction_agreement:.1%}")
     present.chart(topic.collapse_figure(result.collapse), key="model_collapse")
     versus_softmax = in_points(result.linear_minus_softmax, "above the softmax layer's", "below the softmax layer's",

@@ -103,7 +103,8 @@ else:
     columns[0].metric("Training accuracy", f"{full.history['accuracy'][-1]:.1%}")
     columns[1].metric("Validation accuracy", f"{full.history['val_accuracy'][-1]:.1%}")
     columns[2].metric("Gap", f"{topic.generalisation_gap(full.history) * 100:.1f} points")
-    columns[3].metric("Test accuracy after all epochs", f"{full.test_accuracy:.1%}")
+    columns[3].metric("Test accuracy", f"{full.test_accuracy:.1%}",
+                      help="After all epochs, without early stopping.")
     st.markdown("The slides: performance is often training > validation > test, and that is acceptable if the "
                 "gap is small. " + topic.performance_order(full.history, full.test_accuracy))
     at_defaults = (full.config.train_size, full.config.epochs, early.config.early_stopping_patience) == (

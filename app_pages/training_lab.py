@@ -187,14 +187,18 @@ def waiting_chart() -> None:
 
 def show_run(record) -> None:
     config = record.config
-    # On a projector the key numbers and the curves come first, so they fit the screen after Train.
-    notes = None if presenting() else st.container()
+    notes = lab_runs.explain(record)
+    # On a projector the key numbers and the curves come first, so they fit the screen after Train; a
+    # diverged run's one sentence (the slide's "learning rate too large") goes between them, in sight.
+    notes_area = None if presenting() else st.container()
     show_metrics(record)
+    if notes_area is None and record.status == "diverged":
+        _show_notes(notes[:1])
+        notes = notes[1:]
     tabs = st.tabs(["Curves", "Gradients and learning rate", "Test results", "Predictions"],
                    key="lab_result_tab", on_change="rerun")
-    with notes or st.container():
-        for note in lab_runs.explain(record):
-            getattr(st, note.kind)(note.text)
+    with notes_area or st.container():
+        _show_notes(notes)
         if record.source in SOURCE_TEXT:
             st.caption(SOURCE_TEXT[record.source])
         if record.note:
@@ -218,6 +222,11 @@ def show_run(record) -> None:
     show_keras_code(config)
     st.button("Load this run's settings into the form", key="lab_load_settings", icon=":material/input:",
               on_click=apply_lab_config, args=(config,))
+
+
+def _show_notes(notes) -> None:
+    for note in notes:
+        getattr(st, note.kind)(note.text)
 
 
 def show_metrics(record) -> None:
@@ -415,7 +424,8 @@ def show_upload() -> None:
 # ----------------------------------------------------------------------
 # The page
 # ----------------------------------------------------------------------
-st.title("Training Lab")
+title = st.empty()
+title.title("Training Lab")
 results_first = presenting()
 if not results_first:
     st.caption("The lecture's model (Flatten, Dense 300 relu, Dense 100 relu, Dense 10 softmax) trained live on "
@@ -460,6 +470,10 @@ with results_area:
     elif keep_linked_result(runs, get_dataset) is not None:  # a shared link of a run this server already has
         _bump_version()
 
+    if results_first and runs.records:
+        # On a projector the results take the title's place: the key numbers, a diverged run's sentence
+        # and the curves fill a 1280x720 screen only without it (the sidebar and the browser tab name the page).
+        title.empty()
     if not runs.records:
         st.info("Press **Train** to train the model; the default run takes a few seconds. Then change one "
                 "setting and train again to compare, or restore runs from a file below.")

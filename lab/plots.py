@@ -236,10 +236,14 @@ def _mark_divergence(figure: go.Figure, metric: str, per_step: list, diverged_at
         # A diverging loss grows by many powers of ten; a linear axis would show a flat line and a spike.
         figure.update_yaxes(type="log")
         readable_log_ticks(figure)
-    figure.add_vline(x=diverged_at / scale, line=dict(color=COLORS[3], width=2, dash="dash"))
+    x = diverged_at / scale
+    figure.add_vline(x=x, line=dict(color=COLORS[3], width=2, dash="dash"))
+    # The words sit just above the plotting area, where no line can be: inside its top corner the climbing
+    # loss ended right on them. Ending at the marker, where a run's curves end too, they stay inside the
+    # figure and away from the title at the top left.
     figure.add_annotation(
-        x=diverged_at / scale, y=1, yref="paper", text=f"diverged at step {diverged_at:,}", showarrow=False,
-        xanchor="right", yanchor="top", font=dict(color=COLORS[3], size=14), name="divergence",
+        x=x, y=1, yref="paper", text=f"diverged at step {diverged_at:,}", showarrow=False,
+        xanchor="right", yanchor="bottom", font=dict(color=COLORS[3], size=14), name="divergence",
     )
 
 

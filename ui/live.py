@@ -46,6 +46,26 @@ DETAIL_CHART_SECONDS = 0.9  # the learning-rate and gradient charts redraw at mo
 TOOLBAR_STOP_SECONDS = 1.0  # how soon the page notices that Streamlit's toolbar Stop ended a training
 # The live curves' height on a projector: with the progress bar above them they fit a 1280x720 screen.
 PROJECTOR_CHART_HEIGHT = 300
+# On a laptop the Training Lab's form fills the first screen, so the live panel that Train opens lay below
+# the fold and a student saw nothing happen. The page scrolls the panel up to just below Streamlit's header
+# when it opens in the lower half of the window, and again when its first curves would end below the
+# window (the page is only then long enough). On a projector the results come first and nothing moves.
+SCROLL_TO_PANEL = """<script>
+(function reveal(waitForCurves, tries) {
+  const panel = document.querySelector(".st-key-lab_live_panel");
+  if (!panel) return;
+  const curves = panel.querySelector(".js-plotly-plot");
+  if (waitForCurves && !curves) {  // Plotly draws a moment after its element arrives
+    if (tries < 30) setTimeout(() => reveal(waitForCurves, tries + 1), 100);
+    return;
+  }
+  const top = panel.getBoundingClientRect().top;
+  const hidden = curves ? curves.getBoundingClientRect().bottom > window.innerHeight : top > window.innerHeight / 2;
+  if (top >= 0 && !hidden) return;
+  panel.style.scrollMarginTop = "4.5rem";
+  panel.scrollIntoView({block: "start"});  // at once: a smooth glide could outlast a short run
+})(WAIT_FOR_CURVES, 0);
+</script>"""
 
 
 # ----------------------------------------------------------------------
@@ -184,6 +204,10 @@ class LivePanel:
         self.loss, self.accuracy = top[0].empty(), top[1].empty()
         self.learning_rate, self.gradients = bottom[0].empty(), bottom[1].empty()
         self.clipping = box.empty()
+        # SCROLL_TO_PANEL runs now and once more with the first curves: a script runs when its element
+        # is added, so each time in a slot of its own.
+        box.html(SCROLL_TO_PANEL.replace("WAIT_FOR_CURVES", "false"), unsafe_allow_javascript=True)
+        self.scroll_with_curves = box.empty()
         self.last_detail = -math.inf
         self.drawn_steps = -1
         self.waited = False
@@ -209,10 +233,14 @@ class LivePanel:
         self.bar.progress(progress.fraction, text=progress_text(progress))
         if progress.step == self.drawn_steps:
             return
+        first_curves = self.drawn_steps < 0
         self.drawn_steps = progress.step
         for slot, metric in ((self.loss, "loss"), (self.accuracy, "accuracy")):
             chart(container=slot, figure=progress_curves(progress, metric), key=f"lab_live_{metric}_{next(_chart_keys)}",
                   projector_height=PROJECTOR_CHART_HEIGHT)
+        if first_curves:  # the curves give the page the length to scroll the panel up
+            self.scroll_with_curves.html(SCROLL_TO_PANEL.replace("WAIT_FOR_CURVES", "true"),
+                                         unsafe_allow_javascript=True)
         now = time.perf_counter()
         if progress.step_log and (now - self.last_detail >= DETAIL_CHART_SECONDS or progress.fraction >= 1):
             self.last_detail = now

@@ -18,11 +18,34 @@ _PROJECTOR_CSS = """
   html, [data-testid="stAppViewContainer"] { font-size: 20px; }
   [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.15rem; line-height: 1.5; }
   [data-testid="stWidgetLabel"] p { font-size: 1.05rem; font-weight: 600; }
-  [data-testid="stMetricValue"] { font-size: 3rem; }
   h1 { font-size: 2.6rem !important; }
   [data-testid="stCaptionContainer"] { opacity: 1; }
-  /* Streamlit pads the top by 6rem, which the large type makes 120 px of a 720 px projector. */
-  [data-testid="stMainBlockContainer"] { padding-top: 2.5rem; }
+  /* Streamlit pads the top by 6rem, which the large type makes 120 px of a 720 px projector. Its header
+     bar, opaque and 75 px tall, would hide what starts above that, but it holds only the sidebar's and the
+     menu's buttons, left and right of the content: see-through, it lets the page start at 30 px. */
+  [data-testid="stMainBlockContainer"] { padding-top: 1.5rem; }
+  [data-testid="stHeader"] { background: transparent; }
+  /* A metric's label ends in an ellipsis when it is wider than its column ("Test accuracy after all ep..."):
+     with the large type it wraps onto a second line instead, so the room reads the whole label. */
+  [data-testid="stMetricLabel"] [data-testid="stMarkdownContainer"],
+  [data-testid="stMetricLabel"] p { white-space: normal; overflow: visible; text-overflow: clip; }
+  /* The paragraph rule above also shrank a metric's value to 1.15rem inside a line box sized for 3rem:
+     a small number in a tall tile. The value takes its box's size, and the tile only the room it needs. */
+  [data-testid="stMetricValue"] { font-size: 2.4rem; }
+  [data-testid="stMetricValue"] p { font-size: inherit; line-height: 1.15; }
+  /* Tab titles at the body's size, and on a second row when they still do not fit, rather than scrolled
+     out of sight behind the right edge ("Why does zero initialisation fa..."). */
+  [data-testid="stTab"] p { font-size: 1rem; }
+  [role="tablist"] { flex-wrap: wrap; }
+</style>
+"""
+# On a phone Plotly's toolbar, upright along the chart's right edge, lay over long titles and legends once
+# a tap showed it: at 390 px there is no room beside them. Its zoom, pan and download are desktop tools
+# (a finger drags to zoom and a double tap resets the axes anyway), so on a narrow screen it goes;
+# Streamlit's own full-screen button stays.
+_PHONE_CSS = """
+<style>
+  @media (max-width: 640px) { .js-plotly-plot .modebar-container { display: none !important; } }
 </style>
 """
 
@@ -50,13 +73,12 @@ def requested_in_link() -> bool:
 
 
 def sidebar_toggle() -> None:
-    """The presentation-mode toggle, bound to the URL, and its style sheet when on."""
+    """The presentation-mode toggle, bound to the URL; the phone style sheet, and the projector's when on."""
     st.sidebar.toggle(
         "Presentation mode", key=PRESENT_KEY, bind="query-params", persist_state="session",
         help="Large type, thick lines and only the controls that make the point, for a projector.",
     )
-    if presenting():
-        st.html(_PROJECTOR_CSS)
+    st.html(_PHONE_CSS + (_PROJECTOR_CSS if presenting() else ""))
 
 
 def chart(figure, container=None, projector_height=None, **kwargs):

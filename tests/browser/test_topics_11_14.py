@@ -83,7 +83,6 @@ CLIPPED_FORMULAS = """() => Array.from(document.querySelectorAll("[data-testid='
     const box = el.getBoundingClientRect(), formula = el.querySelector('.katex').getBoundingClientRect();
     return formula.right > box.right + 1 || formula.left < box.left - 1;
 }).map(el => el.innerText.slice(0, 20))"""
-OVERLAP = """([a, b]) => !(a.right <= b.left || b.right <= a.left || a.bottom <= b.top || b.bottom <= a.top)"""
 
 
 def test_loss_formulas_fit_on_a_phone_and_a_projector(page, server_url):
@@ -111,23 +110,6 @@ def test_all_six_optimizers_are_visible_in_the_picker(page, server_url):
         # Each chip lies whole inside the box: in a third of the width the list was cut after "nes".
         assert chip_box["x"] + chip_box["width"] <= box["x"] + box["width"] + 1, name
     screenshot(page, "issue10-optimizer-picker")
-
-
-def test_the_plotly_toolbar_does_not_cover_a_chart_title_on_a_phone(page, server_url):
-    page.set_viewport_size({"width": 390, "height": 844})
-    open_page(page, server_url, "data")  # its image charts have long titles and need no training
-    plot = page.locator(".js-plotly-plot").first
-    plot.wait_for(timeout=60_000)
-    plot.scroll_into_view_if_needed()
-    plot.hover()  # the toolbar shows while the pointer is over the chart
-    bar = plot.locator(".modebar")
-    bar.wait_for(timeout=10_000)
-    title = plot.locator(".gtitle").first
-    assert len(title.text_content().strip()) > 20
-    edges = [{"left": b["x"], "right": b["x"] + b["width"], "top": b["y"], "bottom": b["y"] + b["height"]}
-             for b in (bar.bounding_box(), title.bounding_box())]
-    assert not page.evaluate(OVERLAP, edges), edges
-    screenshot(page, "issue10-modebar-phone")
 
 
 PARTIAL_RACE_WHILE_RUNNING = """() => !!document.querySelector("[data-testid='stApp'][data-test-script-state='running']")
