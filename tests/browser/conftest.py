@@ -15,18 +15,30 @@ import pytest
 from devtools.local_server import (  # noqa: F401  (re-exported for the browser tests)
     CHROMIUM, CHROMIUM_ARGS, IDLE, ROOT, SCREENSHOTS, free_port, start_server,
 )
+from lab.admission import STATS_FILE_ENV
 
 
 @pytest.fixture(scope="session")
-def server_url(data_dir):
+def app_server(data_dir, tmp_path_factory):
+    """The session's one `streamlit run` server: (process, url, stats file).
+
+    It writes its training counters to the stats file (lab.admission), so the class-load
+    test can count trainings on it instead of starting a server of its own.
+    """
     SCREENSHOTS.mkdir(exist_ok=True)
-    process, url = start_server()
-    yield url
+    stats_file = tmp_path_factory.mktemp("server") / "stats.json"
+    process, url = start_server(env={STATS_FILE_ENV: str(stats_file)})
+    yield process, url, stats_file
     process.terminate()
     try:
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+@pytest.fixture(scope="session")
+def server_url(app_server):
+    return app_server[1]
 
 
 @pytest.fixture(scope="session")
