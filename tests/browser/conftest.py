@@ -81,3 +81,34 @@ def screenshot(page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+# Per result table (a Streamlit data grid): how much wider its content is than the visible grid, and its right edge.
+TABLE_WIDTHS = """() => [...document.querySelectorAll("[data-testid='stDataFrame']")].map(frame => {
+    const scroller = frame.querySelector('.dvn-scroller');
+    return {hidden: scroller.scrollWidth - scroller.clientWidth, right: frame.getBoundingClientRect().right,
+            text: frame.innerText.slice(0, 40)};
+})"""
+TABLES_DRAWN = """(count) => [...document.querySelectorAll("[data-testid='stDataFrame']")]
+    .filter(frame => frame.querySelector('.dvn-scroller')).length >= count"""
+
+
+def assert_tables_fit(page, count: int, width: int = 1280, skip: int = 0) -> None:
+    """Issue 10: every column of the page's result tables is on screen, with nothing to scroll sideways.
+
+    A table wider than its page hides its right-hand columns behind a sideways scroll, which a student
+    does not notice.
+
+    Args:
+        page: a page whose `count` tables have been drawn.
+        count: how many tables the page shows.
+        width: the window's width; each table's right edge must be inside it.
+        skip: how many of the first tables not to check (one that scrolls on purpose, its label column pinned).
+    """
+    page.wait_for_function(TABLES_DRAWN, arg=count, timeout=30_000)
+    page.wait_for_timeout(500)  # the grid sizes its columns once it has drawn
+    tables = page.evaluate(TABLE_WIDTHS)
+    assert len(tables) == count, tables
+    for table in tables[skip:]:
+        assert table["hidden"] <= 0, f"{table['hidden']} px of the table {table['text']!r} need scrolling"
+        assert table["right"] <= width, table

@@ -9,7 +9,7 @@ tall as the page, because Streamlit scrolls inside its own container.
 
 import pytest
 
-from tests.browser.conftest import open_page, screenshot, wait_idle
+from tests.browser.conftest import assert_tables_fit, open_page, screenshot, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -92,4 +92,6 @@ def test_backprop_page(page, server_url):
     run_experiment(page, "Run one step")
     assert page.locator(NO_EXCEPTION).count() == 0
     assert page.get_by_text("the step lowered this batch's loss").is_visible()
+    assert_tables_fit(page, count=2)  # the forward and the backward pass, split so that each fits
+    screenshot(page, "tables-backprop")
     tall_screenshot(page, "topic-05-backprop", charts=4)  # activations, gradients, losses, sweep
