@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -49,6 +50,27 @@ def browser_type_launch_args():
             pytest.fail(message)
         pytest.skip(message)
     return {"executable_path": CHROMIUM, "args": CHROMIUM_ARGS, "headless": True}
+
+
+# Where the app's pages may fetch from: this machine, and the data: and blob: URLs the page makes itself.
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "data", "blob"}
+
+
+@pytest.fixture(autouse=True)
+def no_request_leaves_the_machine(request):
+    """Every browser test also checks that its pages fetch nothing from the internet or a CDN (offline use).
+
+    Each page a test opens in its browser context is recorded, so the pages that every test opens, trains
+    and switches tabs on are all covered, without opening them again for this check alone.
+    """
+    if "page" not in request.fixturenames:
+        yield
+        return
+    page = request.getfixturevalue("page")
+    hosts = set()
+    page.context.on("request", lambda sent: hosts.add(urlsplit(sent.url).hostname or urlsplit(sent.url).scheme))
+    yield
+    assert hosts <= LOCAL_HOSTS, f"requests left the machine: {hosts - LOCAL_HOSTS}"
 
 
 @pytest.fixture
