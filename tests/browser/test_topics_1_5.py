@@ -42,12 +42,30 @@ def run_experiment(page, button: str) -> None:
     wait_idle(page, timeout=180_000)
 
 
+OVERLAP = """([a, b]) => !(a.right <= b.left || b.right <= a.left || a.bottom <= b.top || b.bottom <= a.top)"""
+
+
 def test_data_page(page, server_url):
     open_topic(page, server_url, "The data")
     assert page.locator("[data-testid='stMetricValue']").first.inner_text() == "60,000"
     run_experiment(page, "Train on both datasets")
     assert page.locator(NO_EXCEPTION).count() == 0
     tall_screenshot(page, "topic-01-data", charts=3)
+
+    # Issue 10 on a phone: Plotly's toolbar does not cover a chart's title (the image charts' titles are long).
+    page.set_viewport_size({"width": 390, "height": 844})
+    plot = page.locator(".js-plotly-plot").first
+    plot.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)  # Plotly redraws at the new width
+    plot.hover()  # the toolbar shows while the pointer is over the chart
+    bar = plot.locator(".modebar")
+    bar.wait_for(timeout=10_000)
+    title = plot.locator(".gtitle").first
+    assert len(title.text_content().strip()) > 20
+    edges = [{"left": b["x"], "right": b["x"] + b["width"], "top": b["y"], "bottom": b["y"] + b["height"]}
+             for b in (bar.bounding_box(), title.bounding_box())]
+    assert not page.evaluate(OVERLAP, edges), edges
+    screenshot(page, "issue10-modebar-phone")
 
 
 def test_model_page(page, server_url):
