@@ -80,7 +80,7 @@ async def one_session(browser, url: str, query: str, timeout_ms: int) -> tuple[f
     try:
         await page.goto(f"{url}/training-lab{query}", timeout=timeout_ms)
         await page.wait_for_selector(IDLE, timeout=timeout_ms)
-        await page.get_by_role("button", name="Train", exact=True).click()
+        await page.get_by_role("button", name="Train", exact=True).click(timeout=timeout_ms)  # the per-session limit, as for the page and the result
         start = time.perf_counter()
         await page.wait_for_selector(RESULT, timeout=timeout_ms)
         seconds = time.perf_counter() - start
@@ -120,23 +120,32 @@ async def one_websocket_session(url: str, query: str, timeout_ms: int) -> tuple[
 SHAPE_OPTIMIZERS = ("SGD", "Momentum", "Adam", "RMSprop", "AdaGrad", "Nesterov")
 
 
-def session_query(scenario: str, index: int) -> str:
-    """The shared link a session opens: the default, a seed of its own, or a shape of its own too."""
-    if scenario == "preset":
-        return ""
-    query = f"?lab_seed={1000 + index}"
+def session_query(scenario: str, index: int, settings: str = "") -> str:
+    """The shared link a session opens: the default, a seed of its own, or a shape of its own too.
+
+    Args:
+        scenario: "preset", "distinct" or "shapes".
+        index: the session's number.
+        settings: more lab settings every link carries (for example "lab_epochs=1" for a short run).
+    Returns:
+        the link's query, "" or starting with "?".
+    """
+    parts = [settings] if settings else []
+    if scenario != "preset":
+        parts.append(f"lab_seed={1000 + index}")
     if scenario == "shapes":
         width = 120 + 6 * index
-        query += f"&lab_hidden_units={width}%2C+{width // 2}&lab_optimizer={SHAPE_OPTIMIZERS[index % 6]}"
-    return query
+        parts.append(f"lab_hidden_units={width}%2C+{width // 2}&lab_optimizer={SHAPE_OPTIMIZERS[index % 6]}")
+    return "?" + "&".join(parts) if parts else ""
 
 
 async def run_scenario(url: str, sessions: int, scenario: str, timeout_ms: int, on_class_start=None,
-                       client: str = "browser"):
+                       client: str = "browser", settings: str = ""):
     """Warm the server with one run, then all sessions at once; returns their (seconds, error) pairs."""
-    queries = [session_query(scenario, index) for index in range(sessions)]
+    queries = [session_query(scenario, index, settings) for index in range(sessions)]
+    warm_up = "?" + "&".join(part for part in ("lab_seed=7", settings) if part)
     if client == "websocket":
-        _, error = await one_websocket_session(url, "?lab_seed=7", timeout_ms)
+        _, error = await one_websocket_session(url, warm_up, timeout_ms)
         if error:
             raise RuntimeError(f"warm-up run failed: {error}")
         if on_class_start is not None:
@@ -147,7 +156,7 @@ async def run_scenario(url: str, sessions: int, scenario: str, timeout_ms: int, 
         try:
             # The lecturer opens the app before the lecture: TensorFlow, the data and the
             # traced graph are loaded, but the class's configuration is not cached yet.
-            _, error = await one_session(browser, url, "?lab_seed=7", timeout_ms)
+            _, error = await one_session(browser, url, warm_up, timeout_ms)
             if error:
                 raise RuntimeError(f"warm-up run failed: {error}")
             if on_class_start is not None:
@@ -157,51 +166,67 @@ async def run_scenario(url: str, sessions: int, scenario: str, timeout_ms: int, 
             await browser.close()
 
 
-def measure(scenario: str, sessions: int, timeout_s: float = 600, client: str = "browser") -> dict:
-    """Run one scenario against a fresh server and return its figures.
+def measure(scenario: str, sessions: int, timeout_s: float = 600, client: str = "browser", settings: str = "",
+            server: tuple | None = None) -> dict:
+    """Run one scenario against a fresh server (or a running one) and return its figures.
 
     Args:
         scenario: "preset" or "distinct".
         sessions: how many concurrent sessions.
         timeout_s: per-session limit.
         client: "browser" (headless Chromium contexts) or "websocket" (Streamlit's protocol, nothing drawn).
+        settings: more lab settings every link carries, e.g. "lab_train_size=1000&lab_epochs=1" for short runs.
+        server: (process, url, stats file) of a server started with OPTLAB_STATS_FILE set, to use instead of
+            starting a fresh one; its counters are read before and after the class, so earlier work does not count.
     Returns:
         dict with errors, p50, p95, peak_rss_mb, trained and served_from_cache.
     """
-    stats_file = Path(tempfile.mkdtemp()) / "stats.json"
-    process, url = start_server(env={"OPTLAB_STATS_FILE": str(stats_file)})
+    if server is None:
+        stats_file = Path(tempfile.mkdtemp()) / "stats.json"
+        process, url = start_server(env={"OPTLAB_STATS_FILE": str(stats_file)})
+    else:
+        process, url, stats_file = server
     sampler = PeakRss(process.pid)
     sampler.start()
     # CPU seconds of the server and of everything else on the machine (the load generator) while the
     # class runs: on these 2 cores browsers compete with the server, which a class's laptops do not.
-    server, marks = psutil.Process(process.pid), {}
+    server_process, marks = psutil.Process(process.pid), {}
 
     def readings():
-        return time.perf_counter(), tree_cpu_seconds(server), _busy_seconds()
+        return time.perf_counter(), tree_cpu_seconds(server_process), _busy_seconds()
 
     def class_start():
+        # The counters once the warm-up run has finished (the server writes them before it answers).
+        marks["stats"] = read_stats(stats_file)
         marks["start"] = readings()
 
     try:
-        outcomes = asyncio.run(run_scenario(url, sessions, scenario, int(timeout_s * 1000), class_start, client))
+        outcomes = asyncio.run(run_scenario(url, sessions, scenario, int(timeout_s * 1000), class_start, client,
+                                            settings))
         wall, server_cpu, busy = (now - then for now, then in zip(readings(), marks["start"]))
         generator_cpu = max(0.0, busy - server_cpu)
     finally:
         sampler.running = False
-        process.terminate()
-        process.wait(timeout=30)
+        if server is None:
+            process.terminate()
+            process.wait(timeout=30)
     times = sorted(seconds for seconds, error in outcomes if error is None)
-    stats = json.loads(stats_file.read_text()) if stats_file.exists() else {}
-    stats["trained"] = stats.get("trained", 1) - 1  # the warm-up run is not the class's
+    stats, before = read_stats(stats_file), marks.get("stats", {})
     return {
         "scenario": scenario, "sessions": sessions, "client": client,
         "errors": [error for _, error in outcomes if error is not None],
         "p50": statistics.median(times) if times else None,
         "p95": times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))] if times else None,
         "peak_rss_mb": sampler.peak / 2**20,
-        "trained": stats.get("trained"), "served_from_cache": stats.get("served_from_cache"),
+        "trained": stats.get("trained", 0) - before.get("trained", 0),
+        "served_from_cache": stats.get("served_from_cache", 0) - before.get("served_from_cache", 0),
         "wall_s": wall, "server_cpu_s": server_cpu, "browser_cpu_s": generator_cpu,
     }
+
+
+def read_stats(stats_file: Path) -> dict:
+    """The server's training counters (lab.admission writes them after every request); {} before the first."""
+    return json.loads(stats_file.read_text()) if stats_file.exists() else {}
 
 
 async def fairness_sessions(url: str, timeout_ms: int, students: int = 5) -> dict:

@@ -9,24 +9,37 @@ from __future__ import annotations
 import os
 import subprocess
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
 from devtools.local_server import (  # noqa: F401  (re-exported for the browser tests)
     CHROMIUM, CHROMIUM_ARGS, IDLE, ROOT, SCREENSHOTS, free_port, start_server,
 )
+from lab.admission import STATS_FILE_ENV
 
 
 @pytest.fixture(scope="session")
-def server_url(data_dir):
+def app_server(data_dir, tmp_path_factory):
+    """The session's one `streamlit run` server: (process, url, stats file).
+
+    It writes its training counters to the stats file (lab.admission), so the class-load
+    test can count trainings on it instead of starting a server of its own.
+    """
     SCREENSHOTS.mkdir(exist_ok=True)
-    process, url = start_server()
-    yield url
+    stats_file = tmp_path_factory.mktemp("server") / "stats.json"
+    process, url = start_server(env={STATS_FILE_ENV: str(stats_file)})
+    yield process, url, stats_file
     process.terminate()
     try:
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+@pytest.fixture(scope="session")
+def server_url(app_server):
+    return app_server[1]
 
 
 @pytest.fixture(scope="session")
@@ -37,6 +50,27 @@ def browser_type_launch_args():
             pytest.fail(message)
         pytest.skip(message)
     return {"executable_path": CHROMIUM, "args": CHROMIUM_ARGS, "headless": True}
+
+
+# Where the app's pages may fetch from: this machine, and the data: and blob: URLs the page makes itself.
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "data", "blob"}
+
+
+@pytest.fixture(autouse=True)
+def no_request_leaves_the_machine(request):
+    """Every browser test also checks that its pages fetch nothing from the internet or a CDN (offline use).
+
+    Each page a test opens in its browser context is recorded, so the pages that every test opens, trains
+    and switches tabs on are all covered, without opening them again for this check alone.
+    """
+    if "page" not in request.fixturenames:
+        yield
+        return
+    page = request.getfixturevalue("page")
+    hosts = set()
+    page.context.on("request", lambda sent: hosts.add(urlsplit(sent.url).hostname or urlsplit(sent.url).scheme))
+    yield
+    assert hosts <= LOCAL_HOSTS, f"requests left the machine: {hosts - LOCAL_HOSTS}"
 
 
 @pytest.fixture
@@ -69,3 +103,65 @@ def screenshot(page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+# Per result table (a Streamlit data grid): how much wider its content is than the visible grid, and its right edge.
+TABLE_WIDTHS = """() => [...document.querySelectorAll("[data-testid='stDataFrame']")].map(frame => {
+    const scroller = frame.querySelector('.dvn-scroller');
+    return {hidden: scroller.scrollWidth - scroller.clientWidth, right: frame.getBoundingClientRect().right,
+            text: frame.innerText.slice(0, 40)};
+})"""
+TABLES_DRAWN = """(count) => [...document.querySelectorAll("[data-testid='stDataFrame']")]
+    .filter(frame => frame.querySelector('.dvn-scroller')).length >= count"""
+
+
+def assert_tables_fit(page, count: int, width: int = 1280, skip: int = 0) -> None:
+    """Issue 10: every column of the page's result tables is on screen, with nothing to scroll sideways.
+
+    A table wider than its page hides its right-hand columns behind a sideways scroll, which a student
+    does not notice.
+
+    Args:
+        page: a page whose `count` tables have been drawn.
+        count: how many tables the page shows.
+        width: the window's width; each table's right edge must be inside it.
+        skip: how many of the first tables not to check (one that scrolls on purpose, its label column pinned).
+    """
+    page.wait_for_function(TABLES_DRAWN, arg=count, timeout=30_000)
+    page.wait_for_timeout(500)  # the grid sizes its columns once it has drawn
+    tables = page.evaluate(TABLE_WIDTHS)
+    assert len(tables) == count, tables
+    for table in tables[skip:]:
+        assert table["hidden"] <= 0, f"{table['hidden']} px of the table {table['text']!r} need scrolling"
+        assert table["right"] <= width, table
+
+
+# Per result table: the headers its grid draws, in column order, and how much of it needs a sideways scroll. The grid
+# draws only the columns in its view (and lists their headers, with aria-colindex, for screen readers), so the headers
+# it lists are what a student sees without scrolling.
+DRAWN_HEADERS = """() => [...document.querySelectorAll("[data-testid='stDataFrame']")].map(frame => {
+    const scroller = frame.querySelector('.dvn-scroller');
+    const headers = [...frame.querySelectorAll('[role=columnheader]')]
+        .sort((a, b) => Number(a.getAttribute('aria-colindex')) - Number(b.getAttribute('aria-colindex')));
+    return {headers: headers.map(header => header.innerText.trim()), hidden: scroller.scrollWidth - scroller.clientWidth};
+})"""
+PHONE = {"width": 390, "height": 844}
+
+
+def assert_key_columns_first_on_a_phone(page, wanted: list[list[str]]) -> None:
+    """Issue 10: on a 390-wide phone, where a table cannot fit, its slide's numbers come right after the pinned label.
+
+    Args:
+        page: a page whose result tables have been drawn; it is left at the phone's size.
+        wanted: per table, in page order, the headers a phone must show without scrolling, the pinned label first.
+    """
+    page.set_viewport_size(PHONE)
+    wait_idle(page)
+    page.wait_for_timeout(700)  # the grid redraws its columns for the new width
+    tables = page.evaluate(DRAWN_HEADERS)
+    assert len(tables) >= len(wanted), tables
+    for table, headers in zip(tables, wanted):
+        drawn = table["headers"]
+        # The last drawn column may be cut by the edge of the screen: a key column must come before it.
+        whole = drawn if table["hidden"] <= 0 else drawn[:-1]
+        assert drawn[:len(headers)] == headers and set(headers) <= set(whole), table

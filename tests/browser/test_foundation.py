@@ -1,27 +1,27 @@
-"""Real browser: Home and the Training Lab against `streamlit run`."""
+"""Real browser: Home against `streamlit run`, and its sidebar's link to every page.
+
+The Training Lab, reached from Home through the sidebar and trained, is tests/browser/test_training_lab.py's
+first test; the default run in presentation mode is tests/browser/test_projector_divergence.py's.
+"""
 
 import pytest
 
-from tests.browser.conftest import open_page, screenshot, wait_idle
+from tests.browser.conftest import open_page, screenshot
+from ui.catalog import PAGES
 
 pytestmark = pytest.mark.browser
 
 
-def test_home_renders_without_errors(page, server_url):
+def test_home_renders_and_its_sidebar_links_every_page_to_its_address(page, server_url):
     open_page(page, server_url)
     assert page.get_by_role("heading", name="Optimisation Lab").is_visible()
     assert page.locator("[data-testid='stException']").count() == 0
     screenshot(page, "home")
-
-
-def test_training_lab_trains_and_draws_curves(page, server_url):
-    open_page(page, server_url)
-    page.get_by_test_id("stSidebarNavItems").get_by_role("link", name="Training Lab").click()
-    wait_idle(page)
-    page.get_by_role("button", name="Train", exact=True).click()
-    page.wait_for_selector("[data-testid='stMetric']", timeout=120_000)
-    wait_idle(page, timeout=120_000)
-    assert page.locator("[data-testid='stException']").count() == 0
-    assert page.locator(".js-plotly-plot").count() >= 2
-    assert "Test accuracy" in page.locator("[data-testid='stMetric']").first.inner_text()
-    screenshot(page, "training-lab-trained")
+    # The topic tests open their pages by these addresses; here is a student's way there, the sidebar's links
+    # (each link's text is its icon's name, then its title).
+    links = page.get_by_test_id("stSidebarNavItems").get_by_role("link")
+    addresses = {links.nth(index).inner_text().strip().splitlines()[-1]: links.nth(index).get_attribute("href")
+                 for index in range(links.count())}
+    for spec in PAGES:
+        assert addresses.get(spec.title, "").rstrip("/") == f"{server_url}/{spec.url_path}".rstrip("/"), (
+            spec.title, addresses)

@@ -1,15 +1,16 @@
-"""Real browser: topic pages 1-5 open in Chromium without an exception, and a screenshot of each is saved.
+"""Real browser: topic pages 1-5 open in Chromium without an exception, run their experiment, and are screenshotted.
 
-Each page is reached the way a student reaches it, through its sidebar link
-from Home. The cheap experiments (pages 1, 3, 4 and 5) are also run, so that
-their screenshots show results; page 2's experiment takes longer and is covered
-by AppTest and the backend tests. Screenshots are taken with the viewport as
-tall as the page, because Streamlit scrolls inside its own container.
+Each page is opened by its address, as a shared link opens it (the sidebar's links to these addresses
+are checked in tests/browser/test_foundation.py, and the Training Lab's tests arrive through the sidebar).
+The cheap experiments (pages 1, 3, 4 and 5) are also run, so that their screenshots show results; page 2's
+experiment takes longer and is covered by AppTest and the backend tests. Screenshots are taken with the
+viewport as tall as the page, because Streamlit scrolls inside its own container.
 """
 
 import pytest
 
-from tests.browser.conftest import open_page, screenshot, wait_idle
+from tests.browser.conftest import assert_key_columns_first_on_a_phone, assert_tables_fit, open_page, screenshot, wait_idle
+from ui.catalog import PAGES
 
 pytestmark = pytest.mark.browser
 
@@ -17,9 +18,9 @@ NO_EXCEPTION = "[data-testid='stException']"
 
 
 def open_topic(page, server_url: str, title: str) -> None:
-    """Open Home, then the topic through its sidebar link, and wait for the page's script."""
-    open_page(page, server_url)
-    page.get_by_role("link", name=title).click()
+    """Open the topic by its address and wait for the page's script."""
+    path = next(spec.url_path for spec in PAGES if spec.title == title)
+    open_page(page, server_url, path)
     page.get_by_role("heading", name=title).first.wait_for(timeout=60_000)
     wait_idle(page)
     assert page.locator(NO_EXCEPTION).count() == 0
@@ -92,4 +93,7 @@ def test_backprop_page(page, server_url):
     run_experiment(page, "Run one step")
     assert page.locator(NO_EXCEPTION).count() == 0
     assert page.get_by_text("the step lowered this batch's loss").is_visible()
+    assert_tables_fit(page, count=2)  # the forward and the backward pass, split so that each fits
+    screenshot(page, "tables-backprop")
     tall_screenshot(page, "topic-05-backprop", charts=4)  # activations, gradients, losses, sweep
+    assert_key_columns_first_on_a_phone(page, [["layer", "share of zeros", "mean activation"], ["layer", "‖dL/dW‖"]])

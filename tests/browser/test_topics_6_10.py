@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import open_page, screenshot, wait_idle
+from tests.browser.conftest import assert_key_columns_first_on_a_phone, assert_tables_fit, open_page, screenshot, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -44,10 +44,13 @@ def test_learning_rate_page(page, server_url):
     open_topic(page, server_url, "learning-rate", "SGD and the learning rate")
     assert "63 steps" in page.locator("[data-testid='stAlert']").first.inner_text()
     click_and_wait(page, "Train these learning rates", "[data-testid='stDataFrame']")
+    assert_tables_fit(page, count=1)
+    screenshot(page, "tables-learning-rate")
     click_and_wait(page, "Run the range test", "[data-testid='stMetric']", count=3)
     assert page.locator(".js-plotly-plot").count() == 2
     assert "diverged" in page.locator(".js-plotly-plot").first.inner_text()
     whole_page_screenshot(page, "topic-06-learning-rate")
+    assert_key_columns_first_on_a_phone(page, [["lr", "verdict", "last loss", "val. acc."]])
 
 
 def test_decay_page(page, server_url):
@@ -70,10 +73,11 @@ def test_gradients_page(page, server_url):
     open_topic(page, server_url, "gradients", "Vanishing and exploding gradients")
     click_and_wait(page, "Measure and train", ".js-plotly-plot", count=2)
     assert "times smaller" in page.locator("[data-testid='stAlert']").last.inner_text()
+    assert_tables_fit(page, count=1)
+    screenshot(page, "tables-gradients")
     whole_page_screenshot(page, "topic-09-gradients")
-    # The same results on a phone: the charts stack and stay inside the screen.
-    page.set_viewport_size({"width": 390, "height": 844})
-    wait_idle(page)
+    # The same results on a phone: the key columns come first, and the charts stack and stay inside the screen.
+    assert_key_columns_first_on_a_phone(page, [["run", "hidden_1 / output", "test acc."]])
     width = page.evaluate("document.querySelector('.js-plotly-plot').getBoundingClientRect().width")
     assert 0 < width <= 390
     whole_page_screenshot(page, "topic-09-gradients-phone")
@@ -86,4 +90,11 @@ def test_batch_norm_page(page, server_url):
     # Accuracy and seconds per epoch, the moving statistics, and the learned γ and β.
     assert page.locator(".js-plotly-plot").count() == 4
     page.get_by_role("heading", name="γ and β are learned").wait_for()
+    assert_tables_fit(page, count=3)  # the placements, and the statistics split into means and variances
+    screenshot(page, "tables-batch-norm")
     whole_page_screenshot(page, "topic-10-batch-norm")
+    # On a phone the two statistics tables stack, and each still fits (the placement table scrolls, its model
+    # column pinned).
+    page.set_viewport_size({"width": 390, "height": 844})
+    wait_idle(page)
+    assert_tables_fit(page, count=3, width=390, skip=1)
