@@ -42,7 +42,7 @@ def _link(optimizer: str, index: int, epochs: int) -> tuple[dict, dict]:
     return query, values
 
 
-def _assert_round_trip(query: dict, values: dict) -> None:
+def _assert_round_trip(query: dict, values: dict, reopen: bool = True) -> None:
     """The link sets every widget without a notice, the URL keeps every non-default value, and it opens the same."""
     app = open_in_app("training_lab.py", query)
     assert not any("could not be used" in warning.value for warning in app.warning), [w.value for w in app.warning]
@@ -50,6 +50,8 @@ def _assert_round_trip(query: dict, values: dict) -> None:
         assert app.session_state[key] == value, key
         # The address bar (and so the Share link) carries every value but the lab's defaults.
         assert app.query_params.get(key) == (None if value == DEFAULTS[key] else query[key]), key
+    if not reopen:
+        return  # the URL is the link itself, less its defaults: opening it again is the first check again
     shared = open_in_app("training_lab.py", dict(app.query_params))
     for key, value in values.items():
         assert shared.session_state[key] == value, key
@@ -71,8 +73,10 @@ def test_every_slider_at_its_lowest_option_round_trips(data_dir, optimizer):
 @pytest.mark.slow
 def test_every_option_of_every_slider_round_trips(data_dir):
     # Adam shows the most sliders; RMSprop and momentum add rho and momentum. Link i sets option i
-    # (wrapping round) of each, so the longest option list decides how many links there are.
+    # (wrapping round) of each, so the longest option list still to cover decides how many links there are.
+    covered: set[str] = set()
     for optimizer in ("adam", "rmsprop", "momentum"):
         names = GENERAL + OPTIMIZER_PARAMETERS[optimizer]
-        for index in range(max(len(LAB_OPTIONS[name]) for name in names)):
-            _assert_round_trip(*_link(optimizer, index, epochs=(1, 2, 5, MAX_EPOCHS)[index % 4]))
+        for index in range(max(len(LAB_OPTIONS[name]) for name in names if name not in covered)):
+            _assert_round_trip(*_link(optimizer, index, epochs=(1, 2, 5, MAX_EPOCHS)[index % 4]), reopen=False)
+        covered.update(names)
