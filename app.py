@@ -11,8 +11,13 @@ the training service's worker, which the first visit starts and warms up.
 
 import streamlit as st
 
-from ui import catalog, present, presets, share
 from ui.service import warm_start
+
+# The first visit of a server starts the training worker (TensorFlow, data, the default engine: seconds)
+# before this run imports the rest of the app, so the worker's warm-up overlaps all of that work.
+warm_start()
+
+from ui import catalog, present, presets, share  # noqa: E402  (after the worker has started)
 
 # A projector link (?present=true) opens with the sidebar folded away, so the results get the whole width.
 st.set_page_config(page_title="Optimisation Lab", page_icon="assets/icon.png", layout="wide",
@@ -29,7 +34,6 @@ def _navigation() -> dict[str, list]:
     return sections
 
 
-warm_start()
 page = st.navigation(_navigation(), expanded=True)
 present.sidebar_toggle()
 notice_slot = st.container()

@@ -12,7 +12,8 @@ from lab.topics import architecture as topic
 from lab.topics.data_explorer import image_grid_figure
 from ui import present, presets
 from ui.common import get_dataset, images_and_epochs_form
-from ui.service import compute
+from lab.service import SHORT_RUN_SECONDS
+from ui.service import cached_only, compute, warm_start
 
 RESULT_KEY = "model_result"
 
@@ -31,11 +32,42 @@ def _layer_table(first: int, second: int):
     return compute(topic.lecture_layer_table, (first, second), quick=True)
 
 
-@st.cache_data(max_entries=16, show_spinner="Training a softmax layer, a linear MLP and a relu MLP...")
-def _activation_experiment(_dataset, dataset_name: str, hidden_units: tuple[int, int], train_size: int, epochs: int):
-    # Deterministic for its arguments, so a lecture preset trains once per server. It runs in the
-    # training worker, in one of the service's training slots.
-    return compute(topic.activation_experiment, _dataset, hidden_units, train_size, epochs)
+@st.cache_data(max_entries=48, show_spinner=False)
+def _train_model(_dataset, dataset_name: str, kind: str, hidden_units: tuple[int, int], train_size: int, epochs: int,
+                 _long: bool = True):
+    # One model per call, cached alone (as on the batch-norm page): each curve shows as soon as its
+    # model has trained. Deterministic for its arguments, so a lecture preset trains once per server.
+    # A short one may take the service's short lane instead of waiting behind two long trainings.
+    return compute(topic.train_model_kind, _dataset, kind, hidden_units, train_size, epochs, long=_long)
+
+
+def _experiment_args(hidden_units: tuple[int, int], train_size: int, epochs: int) -> tuple:
+    dataset = get_dataset("fashion_mnist")
+    return dataset, dataset.name, hidden_units, train_size, epochs
+
+
+def _run_experiment(hidden_units: tuple[int, int], train_size: int, epochs: int):
+    """Train the three models one by one, drawing each curve as its model finishes; return the whole result."""
+    dataset, name, *settings = _experiment_args(hidden_units, train_size, epochs)
+    long = warm_start().estimate(topic.cost_config(hidden_units, train_size, epochs)) >= SHORT_RUN_SECONDS
+    progress, partial, runs = st.progress(0.0), st.empty(), {}
+    for index, kind in enumerate(topic.MODEL_KINDS):
+        progress.progress(index / len(topic.MODEL_KINDS), text=f"Training the {topic.MODEL_LABELS[kind]} "
+                                                                "(only the first time on this server)...")
+        runs[kind] = _train_model(dataset, name, kind, *settings, _long=long)
+        present.chart(topic.accuracy_figure(runs), container=partial, key=f"model_partial_{index}")
+    progress.empty()
+    partial.empty()
+    return topic.combine_model_runs(runs, hidden_units, train_size, epochs, topic.LEARNING_RATE, dataset.class_names)
+
+
+def _cached_experiment(hidden_units: tuple[int, int], train_size: int, epochs: int):
+    """The whole result when this server has trained all three models for these settings, else None; never trains."""
+    dataset, name, *settings = _experiment_args(hidden_units, train_size, epochs)
+    runs = {kind: cached_only(_train_model, dataset, name, kind, *settings) for kind in topic.MODEL_KINDS}
+    if any(run is None for run in runs.values()):
+        return None
+    return topic.combine_model_runs(runs, hidden_units, train_size, epochs, topic.LEARNING_RATE, dataset.class_names)
 
 
 def _show_result(result) -> None:
@@ -131,13 +163,16 @@ submitted, train_size, epochs = images_and_epochs_form("model_", "Train the thre
                                                       (2_000, 5_000, 10_000, 20_000), 10_000, 10, 6)
 
 preset_run = presets.run_requested()
+experiment = ((int(first), int(second)), int(train_size), int(epochs))
 if submitted or preset_run:
-    dataset = get_dataset("fashion_mnist")
-    st.session_state[RESULT_KEY] = _activation_experiment(dataset, dataset.name, (int(first), int(second)),
-                                                          int(train_size), int(epochs))
+    st.session_state[RESULT_KEY] = _run_experiment(*experiment)
+elif st.session_state.get(RESULT_KEY) is None:
+    # The defaults (or a link) that anyone on this server has already trained show at once; nothing trains here.
+    st.session_state[RESULT_KEY] = _cached_experiment(*experiment)
 
 result = st.session_state.get(RESULT_KEY)
 if result is None:
-    st.info("Press **Train the three models**. The default run takes about 10 seconds.")
+    st.info("Press **Train the three models**: each model's curve shows as soon as it has trained (a few "
+            "seconds each on a quiet server).")
 else:
     _show_result(result)

@@ -26,7 +26,7 @@ from ui.service import warm_start
 from ui.share import accept_other_spellings
 from ui.lab_form import (
     LAB_DEFAULT, LAB_OPTIONS, apply_lab_config, config_from_lab_state, init_lab_widgets, keep_linked_result,
-    lab_key,
+    lab_key, lab_widget_state,
 )
 from ui.live import SOURCE_TEXT, PROJECTOR_CHART_HEIGHT, result_curves, settle_interrupted_run, train_lab_run
 
@@ -40,6 +40,7 @@ STOPPED_KEY = "training_lab_stopped"  # the id of the last run a rerun or a Stop
 GALLERY_SIZE = 12
 # Settings survive a visit to another page and travel in the URL, so a link reproduces the run.
 PERSIST = dict(persist_state="session", bind="query-params")
+WIDGET_DEFAULTS = lab_widget_state(LAB_DEFAULT)
 
 CLIP_LABELS = SETTINGS["clip"].choice_labels
 BATCH_NORM_LABELS = SETTINGS["batch_norm"].choice_labels
@@ -72,13 +73,32 @@ def presets() -> None:
                         "5 epochs. A few seconds per epoch on a quiet server.")
 
 
+def linked(name: str, options=None) -> dict:
+    """The keyword arguments that bind the widget of field `name` to the URL, with the lab's default as its own.
+
+    Streamlit takes a widget's own default (its value=, else the first option or the minimum) as
+    what a link need not carry: a link naming it is dropped as "the default", and moving the widget
+    there leaves it out of the URL. The lab's defaults come from session state instead, so without
+    this a link with the lowest option (500 images, 1 epoch) was refused and the default used.
+
+    Args:
+        name: a TrainConfig field of the form.
+        options: a selectbox's options (it takes an index), or None for a widget that takes a value.
+    Returns:
+        keyword arguments for the widget.
+    """
+    default = WIDGET_DEFAULTS[lab_key(name)]
+    own_default = {"value": default} if options is None else {"index": list(options).index(default)}
+    return {**PERSIST, **own_default}
+
+
 def select(column, label: str, name: str, **kwargs):
     """A select slider over LAB_OPTIONS[name], keyed "lab_<name>"."""
     format_func = kwargs.pop("format_func", _number)
     # A link may spell an option unlike its label (lab_learning_rate=1.0 for "1"); it means the same setting.
     accept_other_spellings(f"lab_{name}", LAB_OPTIONS[name], format_func)
     return column.select_slider(label, options=LAB_OPTIONS[name], key=f"lab_{name}",
-                                format_func=format_func, **PERSIST, **kwargs)
+                                format_func=format_func, **linked(name), **kwargs)
 
 
 def choices() -> None:
@@ -86,10 +106,12 @@ def choices() -> None:
     columns = st.columns(4, gap="medium", vertical_alignment="bottom")
     columns[0].caption("These three choices change which settings the form shows. "
                        "Nothing trains until you press **Train**.")
-    columns[1].selectbox(SETTINGS["kernel_initializer"].title, INITIALIZERS, key="lab_kernel_initializer", **PERSIST)
+    columns[1].selectbox(SETTINGS["kernel_initializer"].title, INITIALIZERS, key="lab_kernel_initializer",
+                         **linked("kernel_initializer", INITIALIZERS))
     columns[2].selectbox(SETTINGS["optimizer"].title, OPTIMIZERS, key="lab_optimizer", format_func=OPTIMIZER_LABELS.get,
-                         **PERSIST)
-    columns[3].selectbox(SETTINGS["clip"].title, CLIP_MODES, key="lab_clip", format_func=CLIP_LABELS.get, **PERSIST)
+                         **linked("optimizer", OPTIMIZERS))
+    columns[3].selectbox(SETTINGS["clip"].title, CLIP_MODES, key="lab_clip", format_func=CLIP_LABELS.get,
+                         **linked("clip", CLIP_MODES))
 
 
 def settings_form(fold: bool) -> bool:
@@ -133,17 +155,17 @@ def _form_columns(learning_rate_shown: bool = False) -> None:
     data, model, optimizer, rest = st.columns(4, gap="medium")
     data.markdown("**Data**")
     data.selectbox(SETTINGS["dataset"].title, DATASETS, key="lab_dataset", format_func=SETTINGS["dataset"].choice_labels.get,
-                  **PERSIST)
+                  **linked("dataset", DATASETS))
     select(data, SETTINGS["train_size"].title, "train_size", help="A stratified subset; 'all' is 55,000.")
     select(data, SETTINGS["validation_size"].title, "validation_size")
-    data.number_input(SETTINGS["seed"].title, 0, 2**31 - 1, step=1, key="lab_seed", **PERSIST,
+    data.number_input(SETTINGS["seed"].title, 0, 2**31 - 1, step=1, key="lab_seed", **linked("seed"),
                       help="Fixes the split, the initial weights and the batch order.")
     model.markdown("**Model**")
-    model.text_input(SETTINGS["hidden_units"].title, key="lab_hidden_units", max_chars=80, **PERSIST,
+    model.text_input(SETTINGS["hidden_units"].title, key="lab_hidden_units", max_chars=80, **linked("hidden_units"),
                      help="Widths of the Dense layers, input side first, e.g. 300, 100.")
-    model.selectbox(SETTINGS["activation"].title, ACTIVATIONS, key="lab_activation", **PERSIST)
+    model.selectbox(SETTINGS["activation"].title, ACTIVATIONS, key="lab_activation", **linked("activation", ACTIVATIONS))
     model.selectbox(SETTINGS["batch_norm"].title, BATCH_NORM_PLACES, key="lab_batch_norm",
-                    format_func=BATCH_NORM_LABELS.get, **PERSIST)
+                    format_func=BATCH_NORM_LABELS.get, **linked("batch_norm", BATCH_NORM_PLACES))
     if st.session_state.get("lab_kernel_initializer") in ("random_normal", "random_uniform"):
         select(model, SETTINGS["init_stddev"].title, "init_stddev")
     optimizer.markdown(f"**Optimizer: {OPTIMIZER_LABELS[st.session_state['lab_optimizer']]}**")
@@ -155,8 +177,9 @@ def _form_columns(learning_rate_shown: bool = False) -> None:
     if st.session_state.get("lab_clip", "none") != "none":
         select(rest, f"Clip threshold ({CLIP_LABELS[st.session_state['lab_clip']]})", "clip_threshold")
     select(rest, SETTINGS["batch_size"].title, "batch_size")
-    rest.slider(SETTINGS["epochs"].title, 1, MAX_EPOCHS, key="lab_epochs", **PERSIST)
-    rest.selectbox(SETTINGS["loss"].title, LOSSES, key="lab_loss", format_func=LOSS_LABELS.get, **PERSIST)
+    rest.slider(SETTINGS["epochs"].title, 1, MAX_EPOCHS, key="lab_epochs", **linked("epochs"))
+    rest.selectbox(SETTINGS["loss"].title, LOSSES, key="lab_loss", format_func=LOSS_LABELS.get,
+                   **linked("loss", LOSSES))
     select(rest, SETTINGS["early_stopping_patience"].title, "early_stopping_patience",
            format_func=lambda value: "off" if value == 0 else f"{value} epochs",
            help="Stop when val_loss has not improved for this many epochs, and restore the best weights.")

@@ -41,7 +41,7 @@ CASES = (
     ("Faster optimizers: race", "optimizers", "opt_race_run", "opt_race_partial_1 opt_race_partial_2 opt_race_accuracy"),
     ("Faster optimizers: AdaGrad", "optimizers", "opt_adagrad_run", "opt_effective_chart"),
     ("SGD and the learning rate", "learning-rate", "lr_train", "lr_loss_chart"),
-    ("Model and activations", "model", "model_submit", "model_accuracy"),
+    ("Model and activations", "model", "model_submit", "model_partial_0 model_partial_1 model_partial_2 model_accuracy"),
 )
 
 

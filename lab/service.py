@@ -223,8 +223,9 @@ class TrainingService:
 
     def _route(self, worker: _Worker, message) -> None:
         kind = message[0]
-        if kind == "ready":
-            worker.info = message[1]
+        if kind in ("ready", "calibrated"):
+            # The step time comes with "ready", or later in "calibrated" when the first job came first.
+            worker.info.update(message[1])
             self.seconds_per_unit = message[1].get("seconds_per_unit", self.seconds_per_unit)
             worker.ready.set()
             return

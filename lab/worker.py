@@ -7,8 +7,9 @@ graphs of one TensorFlow runtime. The messages are small tuples:
 
 from the server          to the server
 ("run", id, payload)     ("ready", info)             once, after the warm-up
-("cancel", id)           ("progress", id, progress)  a few times a second
-("stop",)                ("done", id, result) / ("error", id, exception)
+("cancel", id)           ("calibrated", info)        once, if the step-time probe waited for a job
+("stop",)                ("progress", id, progress)  a few times a second
+                         ("done", id, result) / ("error", id, exception)
 
 The payload is pickled by the server and unpickled in the job's thread, so a
 task that cannot be imported fails that job with a message instead of the
@@ -32,6 +33,8 @@ from lab.data import shared_dataset
 # Train press of the day finds its graph ready.
 WARM_CONFIG = TrainConfig(train_size=10_000, epochs=5)
 WARM_IMAGES = 2_000  # images of the warm-up runs: enough to time a step, quick to train
+PROBE_CONFIG = TrainConfig(**{**WARM_CONFIG.to_dict(), "train_size": WARM_IMAGES, "epochs": 1})
+CALIBRATE_WHEN_IDLE_SECONDS = 1.0  # a deferred step-time probe runs after this long without a job
 
 
 def main(connection, warm: bool = True) -> None:
@@ -48,9 +51,21 @@ def main(connection, warm: bool = True) -> None:
         with send_lock:
             connection.send(message)
 
-    send(("ready", warm_up() if warm else {}))
+    info = warm_up() if warm else {}
+    # The step-time probe (about 0.3 s on a quiet machine, seconds on a busy one) waits when a job
+    # is already queued: the first Train press of a server is served first, and the worker
+    # calibrates in its first idle moment instead (the service estimates with a default until then).
+    calibrated = not warm or not connection.poll(0)
+    if warm and calibrated:
+        info.update(calibrate())
+    send(("ready", info))
     cancels: dict[int, threading.Event] = {}
     while True:
+        if not calibrated and not connection.poll(CALIBRATE_WHEN_IDLE_SECONDS):
+            if not cancels:  # no job runs, and none came for a while: the probe cannot delay anyone's run
+                calibrated = True
+                send(("calibrated", calibrate()))
+            continue
         try:
             message = connection.recv()
         except (EOFError, OSError):
@@ -99,11 +114,10 @@ def _portable(error: Exception) -> Exception:
 
 
 def warm_up() -> dict:
-    """Import TensorFlow, load the data and trace the default engine; time a step for cost estimates.
+    """Import TensorFlow, load the data and trace the default engine.
 
     Returns:
-        dict with seconds (the warm-up's length) and seconds_per_unit (one step's time per
-        parameter x image, measured on the traced default engine).
+        dict with seconds (the warm-up's length).
     """
     started = time.perf_counter()
     # The data first, then TensorFlow, one after the other: reading the data in a thread while
@@ -118,14 +132,24 @@ def warm_up() -> dict:
     # Engines are reused across runs, so "retracing" warnings are expected here and
     # would only alarm a lecturer reading the server's console.
     tf.get_logger().setLevel(logging.ERROR)
-    probe = TrainConfig(**{**WARM_CONFIG.to_dict(), "train_size": WARM_IMAGES, "epochs": 1})
-    training.train(probe, dataset)  # traces the default engine
-    timed = training.train(probe, dataset)  # a traced run: its time is the step cost
+    training.train(PROBE_CONFIG, dataset)  # traces the default engine
+    return {"seconds": time.perf_counter() - started}
+
+
+def calibrate() -> dict:
+    """Time the traced default engine's steps, for the service's cost estimates; run after warm_up.
+
+    Returns:
+        dict with seconds_per_unit: one step's time per parameter x image.
+    """
+    from lab import training
+
+    dataset = shared_dataset(PROBE_CONFIG.dataset)
+    timed = training.train(PROBE_CONFIG, dataset)  # a traced run: its time is the step cost
     steps = max(1, timed.stop_step)
     step_seconds = sum(timed.history["seconds"]) / steps
-    parameters = parameter_count(probe, dataset.num_classes)
-    return {"seconds": time.perf_counter() - started,
-            "seconds_per_unit": step_seconds / (parameters * probe.batch_size)}
+    parameters = parameter_count(PROBE_CONFIG, dataset.num_classes)
+    return {"seconds_per_unit": step_seconds / (parameters * PROBE_CONFIG.batch_size)}
 
 
 def train_task(config: TrainConfig, budget_seconds: Optional[float] = None, on_progress=None,

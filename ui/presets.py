@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lab.preset_lists import by_slug
-
 _RUN_KEY = "_preset_run"  # the slug whose experiment the page should run on this script run
 
 
@@ -20,6 +18,10 @@ def apply_requested(url_path: str, slot) -> None:
     if slug is None:
         return
     del st.query_params["preset"]  # a reload should not re-apply it over the user's changes
+    # Imported here: the registry imports every topic module (about 0.6 s on a server's first script
+    # run), which only a preset link needs; the first visit should start the training worker sooner.
+    from lab.preset_lists import by_slug
+
     preset = by_slug(slug)
     if preset is None or preset.page != url_path:
         slot.warning(f"`preset={slug}` is not a preset of this page, so the page opens with its defaults.",

@@ -30,6 +30,8 @@ def report_ignored(before: dict[str, list[str]], prefixes: tuple[str, ...], slot
     """
     after = snapshot()
     values = {key: st.session_state[key] for key in before if key in st.session_state}
+    # Settings whose link text is the label of the option the widget now shows were used as asked.
+    before = {key: texts for key, texts in before.items() if not _used_as_labelled(key, texts, values)}
     notices, unknown = rejected_settings(before, after, values, prefixes)
     for key in unknown:
         if key in st.query_params:
@@ -39,7 +41,14 @@ def report_ignored(before: dict[str, list[str]], prefixes: tuple[str, ...], slot
                      + "\n".join(f"- {notice}" for notice in notices), icon=":material/link_off:")
 
 
+def _used_as_labelled(key: str, texts: list[str], values: dict) -> bool:
+    """Whether the link's last text for `key` is the label of the option its select slider now shows."""
+    raw, option = st.session_state.get(LABELLED_KEY, {}).get(key, (None, None))
+    return bool(texts) and option is not None and raw == texts[-1] and key in values and values[key] == option
+
+
 SPELLED_KEY = "share_spelled"  # {widget key: the link text already taken for it}
+LABELLED_KEY = "share_labelled"  # {select slider key: (the link's text, the option it is the label of, or None)}
 
 
 def accept_other_spellings(key: str, options, label) -> None:
@@ -52,6 +61,10 @@ def accept_other_spellings(key: str, options, label) -> None:
     """
     raw = st.query_params.get(key)
     option = option_spelled(raw, options, label) if raw is not None else None
+    # A link naming an option by its label ("off", "0 (off)") asked for exactly that option, even when
+    # it is the default, which Streamlit drops from the URL: report_ignored must not call it refused.
+    labelled = next((item for item in options if raw is not None and label(item) == raw), None)
+    st.session_state.setdefault(LABELLED_KEY, {})[key] = (raw, labelled)
     taken = st.session_state.setdefault(SPELLED_KEY, {})
     # Once per link text: after that the widget and the URL agree, and a later move of the slider wins.
     if option is not None and taken.get(key) != raw:

@@ -40,6 +40,9 @@ MODEL_LABELS = {
     "linear": "MLP with linear activations",
     "relu": "MLP with relu activations",
 }
+LEARNING_RATE = 0.05  # SGD's starting learning rate for all three models (momentum 0.9, cosine decay)
+BATCH_SIZE = 64
+VALIDATION_IMAGES = 2_000
 # Larger type than Plotly's default, for the back row of a lecture hall.
 _LAYOUT = dict(template="plotly_white", font=dict(size=14), margin=dict(l=60, r=20, t=60, b=50),
                legend=dict(orientation="h", y=-0.25))
@@ -180,7 +183,7 @@ def _compiled_classifier(model: keras.Model) -> _CompiledClassifier:
 
 
 def fit_classifier(model: keras.Model, dataset: Dataset, train_index: np.ndarray, validation_index: np.ndarray,
-                   epochs: int, learning_rate: float, seed: int, batch_size: int = 64,
+                   epochs: int, learning_rate: float, seed: int, batch_size: int = BATCH_SIZE,
                    pool: EnginePool = ENGINES) -> list[float]:
     """Train with SGD, momentum 0.9 and a cosine-decaying learning rate, in a seeded batch order.
 
@@ -358,8 +361,96 @@ class ActivationResult:
         return float(sums.min()), float(sums.max())
 
 
+@dataclass
+class ModelRun:
+    """One of the activation experiment's three models, trained and checked, as plain data."""
+
+    kind: str  # "softmax", "linear" or "relu"
+    val_accuracy: list[float]  # validation accuracy per epoch
+    test_accuracy: float  # on all 10,000 test images
+    parameters: int
+    collapse: CollapseCheck | None  # the two MLPs only
+    probabilities: np.ndarray | None  # (n_test, 10) softmax outputs, kept for relu only
+    seconds: float = 0.0
+
+
+def train_model_kind(dataset: Dataset, kind: str, hidden_units: Sequence[int] = (300, 100), train_size: int = 10_000,
+                     epochs: int = 6, learning_rate: float = LEARNING_RATE, seed: int = 1,
+                     collapse_images: int = 1_000) -> ModelRun:
+    """Train one of the experiment's three models as `activation_experiment` does, and check its collapse.
+
+    The page trains the three one by one, so each curve shows as soon as its model has trained.
+
+    Args:
+        dataset: the shared dataset.
+        kind: "softmax", "linear" or "relu".
+        hidden_units: widths of the MLPs' hidden layers (the softmax layer has none).
+        train_size: training images (a stratified subset).
+        epochs: passes over them.
+        learning_rate: SGD's starting learning rate (momentum 0.9, cosine decay).
+        seed: seeds the split, the initial weights and the batch order.
+        collapse_images: test images used to compare the network with its matrix product.
+    Returns:
+        a ModelRun.
+    """
+    if kind not in MODEL_KINDS:
+        raise ValueError(f"kind must be one of {', '.join(MODEL_KINDS)}; got {kind!r}")
+    start = time.perf_counter()
+    train_index, validation_index = split_indices(dataset.y_train, train_size, VALIDATION_IMAGES, seed)
+    widths, activation = ((), "linear") if kind == "softmax" else (tuple(hidden_units), kind)
+    model = build_classifier(widths, activation, seed)
+    val_accuracy = fit_classifier(model, dataset, train_index, validation_index, epochs, learning_rate, seed)
+    probabilities = predict(model, dataset.x_test)
+    return ModelRun(
+        kind=kind, val_accuracy=val_accuracy,
+        test_accuracy=float(np.mean(probabilities.argmax(1) == dataset.y_test)), parameters=model.count_params(),
+        collapse=None if kind == "softmax" else collapse_check(model, kind, dataset.x_test[:collapse_images]),
+        probabilities=probabilities.astype(np.float32) if kind == "relu" else None,
+        seconds=time.perf_counter() - start,
+    )
+
+
+def cost_config(hidden_units: Sequence[int], train_size: int, epochs: int) -> TrainConfig:
+    """The Training Lab run whose cost estimate bounds one of the three models' training (the MLPs' shape).
+
+    Args:
+        hidden_units: the MLPs' hidden widths.
+        train_size: training images.
+        epochs: passes over them.
+    Returns:
+        a TrainConfig for lab.cost (never trained).
+    """
+    return TrainConfig(hidden_units=tuple(hidden_units), train_size=train_size, epochs=epochs,
+                       batch_size=BATCH_SIZE, validation_size=VALIDATION_IMAGES)
+
+
+def combine_model_runs(runs: dict, hidden_units: Sequence[int], train_size: int, epochs: int,
+                       learning_rate: float, class_names: Sequence[str]) -> ActivationResult:
+    """The experiment's result from its three trained models.
+
+    Args:
+        runs: {kind: ModelRun} for all three kinds.
+        hidden_units: the MLPs' hidden widths.
+        train_size: training images.
+        epochs: passes over them.
+        learning_rate: the starting learning rate.
+        class_names: the dataset's class names.
+    Returns:
+        an ActivationResult.
+    """
+    return ActivationResult(
+        hidden_units=tuple(hidden_units), train_size=train_size, epochs=epochs, learning_rate=learning_rate,
+        val_accuracy={kind: runs[kind].val_accuracy for kind in MODEL_KINDS},
+        test_accuracy={kind: runs[kind].test_accuracy for kind in MODEL_KINDS},
+        parameters={kind: runs[kind].parameters for kind in MODEL_KINDS},
+        collapse={kind: runs[kind].collapse for kind in MODEL_KINDS if runs[kind].collapse is not None},
+        relu_probabilities=runs["relu"].probabilities, seconds=sum(run.seconds for run in runs.values()),
+        class_names=tuple(class_names),
+    )
+
+
 def activation_experiment(dataset: Dataset, hidden_units: Sequence[int] = (300, 100), train_size: int = 10_000,
-                          epochs: int = 6, learning_rate: float = 0.05, seed: int = 1,
+                          epochs: int = 6, learning_rate: float = LEARNING_RATE, seed: int = 1,
                           collapse_images: int = 1_000) -> ActivationResult:
     """Train a single softmax layer, a linear MLP and a relu MLP identically; check the collapse.
 
@@ -374,47 +465,35 @@ def activation_experiment(dataset: Dataset, hidden_units: Sequence[int] = (300, 
     Returns:
         an ActivationResult.
     """
-    start = time.perf_counter()
-    train_index, validation_index = split_indices(dataset.y_train, train_size, 2_000, seed)
-    shapes = {"softmax": ((), "linear"), "linear": (tuple(hidden_units), "linear"),
-              "relu": (tuple(hidden_units), "relu")}
-    val_accuracy, test_accuracy, parameters, collapse = {}, {}, {}, {}
-    relu_probabilities = None
-    for kind, (widths, activation) in shapes.items():
-        model = build_classifier(widths, activation, seed)
-        val_accuracy[kind] = fit_classifier(model, dataset, train_index, validation_index, epochs, learning_rate, seed)
-        probabilities = predict(model, dataset.x_test)
-        test_accuracy[kind] = float(np.mean(probabilities.argmax(1) == dataset.y_test))
-        parameters[kind] = model.count_params()
-        if kind != "softmax":
-            collapse[kind] = collapse_check(model, kind, dataset.x_test[:collapse_images])
-        if kind == "relu":
-            relu_probabilities = probabilities.astype(np.float32)
-    return ActivationResult(
-        hidden_units=tuple(hidden_units), train_size=train_size, epochs=epochs, learning_rate=learning_rate,
-        val_accuracy=val_accuracy, test_accuracy=test_accuracy, parameters=parameters, collapse=collapse,
-        relu_probabilities=relu_probabilities, seconds=time.perf_counter() - start,
-        class_names=dataset.class_names,
-    )
+    runs = {kind: train_model_kind(dataset, kind, hidden_units, train_size, epochs, learning_rate, seed,
+                                   collapse_images) for kind in MODEL_KINDS}
+    return combine_model_runs(runs, hidden_units, train_size, epochs, learning_rate, dataset.class_names)
 
 
 # ----------------------------------------------------------------------
 # Figures
 # ----------------------------------------------------------------------
-def accuracy_figure(result: ActivationResult) -> go.Figure:
-    """Validation accuracy per epoch of the three models, with their test accuracy in the legend.
+def accuracy_figure(result) -> go.Figure:
+    """Validation accuracy per epoch of the models trained so far, with their test accuracy in the legend.
 
     Args:
-        result: an ActivationResult.
+        result: an ActivationResult, or {kind: ModelRun} of the models trained so far.
     Returns:
-        a Figure with one trace per model.
+        a Figure with one trace per model, in the experiment's order and colours.
     """
+    if isinstance(result, dict):
+        val_accuracy = {kind: run.val_accuracy for kind, run in result.items()}
+        test_accuracy = {kind: run.test_accuracy for kind, run in result.items()}
+    else:
+        val_accuracy, test_accuracy = result.val_accuracy, result.test_accuracy
     figure = go.Figure()
     for index, kind in enumerate(MODEL_KINDS):
-        accuracies = result.val_accuracy[kind]
+        if kind not in val_accuracy:
+            continue
+        accuracies = val_accuracy[kind]
         figure.add_trace(go.Scatter(
             x=list(range(1, len(accuracies) + 1)), y=accuracies, mode="lines+markers",
-            name=f"{MODEL_LABELS[kind]}: test {result.test_accuracy[kind]:.1%}",
+            name=f"{MODEL_LABELS[kind]}: test {test_accuracy[kind]:.1%}",
             line=dict(color=COLORS[index], width=3, dash="dot" if kind == "linear" else "solid"),
         ))
     figure.update_layout(title="Validation accuracy per epoch", xaxis_title="epoch",
