@@ -55,12 +55,14 @@ def test_pixel_histogram_is_a_distribution_dominated_by_background(fashion, mnis
     assert figure.layout.xaxis.title.text.startswith("pixel value")
 
 
-def test_the_same_code_trains_on_both_and_digits_are_easier(fashion, mnist):
-    runs = data_explorer.drop_in_experiment([fashion, mnist])  # the page's defaults: 4,000 images, 3 epochs
-    fashion_run, mnist_run = runs
+def test_the_same_code_trains_on_both_datasets(fashion, mnist):
+    # The mechanics on 1,000 images for one epoch. What the page says of the outcome at its defaults (4,000 images,
+    # 3 epochs: both above 65%, the digits easier in each of seeds 1-3) is a claim: tests/test_claims.py trains it.
+    fashion_run, mnist_run = data_explorer.drop_in_experiment([fashion, mnist], train_size=1_000, epochs=1)
+    assert (fashion_run.dataset, mnist_run.dataset) == ("fashion_mnist", "mnist")
     assert fashion_run.parameters == mnist_run.parameters == 266_610
     assert fashion_run.output_shape == mnist_run.output_shape == (None, 10)
-    assert 0.6 < fashion_run.test_accuracy < mnist_run.test_accuracy - 0.03
+    assert fashion_run.test_accuracy > 0.2 and mnist_run.test_accuracy > 0.2  # both trained: twice chance or more
     compile(data_explorer.drop_in_code(4_000, 3), "drop_in_code", "exec")
 
 
@@ -109,11 +111,11 @@ def test_untrained_linear_stack_is_exactly_one_matrix(fashion):
 
 @pytest.fixture(scope="module")
 def activation_result(fashion):
-    """A short run of the page's experiment (the lecture's 300/100 widths) for its mechanics.
+    """A short run of the page's experiment (the lecture's 300/100 widths, 2,000 images, 2 epochs) for its mechanics.
 
     Its accuracy claims are about the defaults over three seeds: tests/test_claims.py checks them.
     """
-    return architecture.activation_experiment(fashion, train_size=5_000, epochs=3)
+    return architecture.activation_experiment(fashion, train_size=2_000, epochs=2)
 
 
 def test_trained_linear_mlp_equals_the_product_of_its_weight_matrices(activation_result):
@@ -129,7 +131,7 @@ def test_trained_linear_mlp_equals_the_product_of_its_weight_matrices(activation
 
 def test_three_models_are_trained_and_counted(activation_result):
     accuracy = activation_result.test_accuracy
-    assert accuracy["softmax"] > 0.75 and accuracy["linear"] > 0.75  # both linear models are trained, not stuck
+    assert accuracy["softmax"] > 0.65 and accuracy["linear"] > 0.65  # both linear models are trained, not stuck
     assert activation_result.parameters == {"softmax": 7_850, "linear": 266_610, "relu": 266_610}
     figure = architecture.accuracy_figure(activation_result)
     assert len(figure.data) == 3 and all(len(trace.y) == activation_result.epochs for trace in figure.data)
@@ -203,8 +205,7 @@ def test_targets_are_derived_from_the_images(fashion):
     ("box", 4, "linear", "mean_squared_error"),
 ])
 def test_each_task_has_its_head_and_loss_and_beats_its_baseline(fashion, task, units, activation, loss):
-    # Box prediction is the hardest of the three: it gets the page's defaults; the others need less.
-    size, epochs = (10_000, 4) if task == "box" else (5_000, 2)
+    size, epochs = 5_000, 2
     result = outputs.run_task(task, fashion, train_size=size, epochs=epochs)
     last = result.layers.iloc[-1]
     assert last["layer"] == "output" and last["output shape"] == f"(None, {units})"
@@ -216,7 +217,9 @@ def test_each_task_has_its_head_and_loss_and_beats_its_baseline(fashion, task, u
     elif task == "regression":
         assert result.score < 0.5 * result.baseline  # mean absolute error
     else:
-        assert result.score > result.baseline + 0.05  # mean IoU
+        # Box prediction, the hardest of the three, beats its baseline only at the page's defaults (10,000 images,
+        # 4 epochs): that outcome is a claim, trained by tests/test_claims.py. Here, the measure's range.
+        assert 0 < result.score < 1 and 0 < result.baseline < 1  # mean IoU
         assert result.sample_predictions.shape == (outputs.SAMPLE_IMAGES, 4)
     assert result.validation_loss[-1] < result.validation_loss[0]
     figure = outputs.predictions_figure(result)
@@ -333,19 +336,18 @@ def test_selection_rule_logic_on_equal_candidates():
     assert abs(summary.loc["validation-picked", "mean optimism"]) < 0.005
 
 
-def test_choosing_on_the_test_set_is_optimistic_on_real_models(fashion):
-    candidates = splits.train_candidates(fashion, count=8, train_size=1_000, epochs=3)  # the page's run
-    assert candidates.correct.shape == (8, 10_000)
-    draws = splits.selection_draws(candidates, tuning_size=500)
+def test_candidates_are_real_models_and_the_draws_pick_among_them(fashion):
+    # Three small candidates (500 images, one epoch) for the mechanics. The page's outcome at its defaults (8
+    # candidates of 1,000 images, 3 epochs: the test-picked winner is optimistic, the validation-picked one honest)
+    # is a claim, trained by tests/test_claims.py; the rules' logic is checked on equal candidates above.
+    candidates = splits.train_candidates(fashion, count=3, train_size=500, epochs=1)
+    assert candidates.seeds == [100, 101, 102] and candidates.correct.shape == (3, 10_000)
+    assert 0.3 < candidates.correct.mean() < 1 and candidates.validation_accuracy.shape == (3,)
+    assert not np.array_equal(candidates.correct[0], candidates.correct[1])  # the seeds make different models
+    draws = splits.selection_draws(candidates, tuning_size=500, draws=200)
+    assert set(draws["winner"]) <= set(candidates.seeds) and set(draws["rule"]) == {"test-picked", "validation-picked"}
     summary = splits.selection_summary(draws)
-    test_picked, validation_picked = summary.loc["test-picked"], summary.loc["validation-picked"]
-    assert test_picked["mean optimism"] > 0.004, summary
-    assert test_picked["share of draws optimistic"] > 0.6, summary
-    assert abs(validation_picked["mean optimism"]) < 0.003, summary
-    assert test_picked["mean optimism"] > validation_picked["mean optimism"] + 0.004
-    # The effect shrinks when more test images are used for choosing.
-    large = splits.selection_summary(splits.selection_draws(candidates, tuning_size=5_000))
-    assert large.loc["test-picked", "mean optimism"] < test_picked["mean optimism"]
+    assert list(summary.index) == ["test-picked", "validation-picked"]
     assert len(splits.optimism_figure(draws).data) == 2
     compile(splits.selection_code(8, 1_000, 3, 500), "selection_code", "exec")
 

@@ -7,6 +7,7 @@ the server's shared queue and result cache, as the pages' do, so a run that the
 page tests (or a preset) already trained in this process is not trained twice.
 """
 
+import dataclasses
 import math
 
 import numpy as np
@@ -165,7 +166,9 @@ def test_decay_lets_a_large_learning_rate_settle(fashion):
 # ----------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def init_runs(fashion):
-    return initialisation.compare_initialisers(fashion)
+    # One epoch instead of the page's three: the symmetry is kept or broken at the first step. The accuracies the
+    # page states after 3 epochs are claims, trained by tests/test_claims.py.
+    return initialisation.compare_initialisers(fashion, config=initialisation.base_config(epochs=1))
 
 
 def test_zero_kernels_keep_every_neuron_identical_and_accuracy_at_chance(init_runs):
@@ -177,13 +180,13 @@ def test_zero_kernels_keep_every_neuron_identical_and_accuracy_at_chance(init_ru
         assert abs(glorot.mean_similarity[layer]) < 0.05
     assert zeros.test_accuracy < 0.15  # chance is 0.10
     # The issue's example: zero-init accuracy far below Glorot.
-    assert glorot.test_accuracy > 0.7 and glorot.test_accuracy - zeros.test_accuracy > 0.5
+    assert glorot.test_accuracy - zeros.test_accuracy > 0.4
 
 
 def test_random_glorot_and_he_train_with_zero_biases(init_runs):
     for name in ("random_normal", "glorot_uniform", "he_normal"):
         run = init_runs[name]
-        assert run.test_accuracy > 0.65, name
+        assert run.test_accuracy > 0.5, name  # trained, after one epoch
         assert run.initial_bias_max["hidden_1"] == 0 and run.initial_bias_max["hidden_2"] == 0  # zero biases
         assert run.initial_std["hidden_1"] > 0.01
     assert init_runs["random_normal"].initial_std["hidden_1"] == pytest.approx(0.05, rel=0.02)
@@ -281,11 +284,15 @@ def test_large_init_explodes_and_batch_norm_evens_the_layers_out(fashion):
         assert 1e-2 < fixed["hidden_1"] / fixed["output"] < 1e2, (activation, stddev)
 
 
-def test_batch_norm_makes_the_deep_sigmoid_network_learn(fashion):
-    runs = gradients.depth_experiment(fashion, trainer=shared)
+def test_depth_experiment_measures_both_networks_at_the_start_and_after_training(fashion):
+    # 2,000 images for one epoch instead of the page's 10,000 for two. That the batch-norm twin learns (above 60%
+    # at the defaults) is a claim, trained by tests/test_claims.py; too few steps leave its moving statistics
+    # behind, so its test accuracy here says nothing.
+    runs = gradients.depth_experiment(fashion, gradients.deep_config(train_size=2_000, epochs=1), trainer=shared)
     plain, fixed = runs["as configured"], runs["with batch norm"]
+    assert plain.config.batch_norm == "none" and fixed.config == dataclasses.replace(plain.config, batch_norm="before")
     assert gradients.diagnosis(plain) == "vanishing" and gradients.diagnosis(fixed) == "healthy"
-    assert plain.test_accuracy < 0.2 and fixed.test_accuracy > 0.7
+    assert plain.test_accuracy < 0.2
     # The vanishing persists through training: the last epoch's first-layer norms stay tiny.
     assert plain.trained_norms["hidden_1"] < 1e-3 * plain.trained_norms["output"]
     assert fixed.trained_norms["hidden_1"] > 0.1 * fixed.trained_norms["output"]
@@ -300,7 +307,10 @@ def test_batch_norm_makes_the_deep_sigmoid_network_learn(fashion):
 # ----------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def placement_runs(fashion):
-    results = batch_norm.compare_placements(fashion, trainer=shared)
+    # 2,000 images for 2 epochs instead of the page's 5,000 for 4: the placements' accuracies at the defaults are
+    # claims, trained by tests/test_claims.py. The timing below does not depend on the training.
+    results = batch_norm.compare_placements(fashion, config=batch_norm.base_config(train_size=2_000, epochs=2),
+                                            trainer=shared)
     # Processor time of this process, longer and more often than the page: the claim is about the work
     # a step does, and other programs on a busy shared server must not decide the test.
     seconds = batch_norm.time_per_step(fashion, {p: r.config for p, r in results.items()}, steps=200, repeats=5,
@@ -308,13 +318,16 @@ def placement_runs(fashion):
     return results, seconds
 
 
-def test_batch_norm_reaches_the_target_in_fewer_epochs(placement_runs):
+def test_placements_train_the_same_seeded_run_with_batch_norm_where_asked(placement_runs):
     results, _ = placement_runs
-    target = 0.78
-    reached = {p: batch_norm.epochs_to_target(r.history, target) or math.inf for p, r in results.items()}
-    assert reached["before"] < reached["none"] and reached["after"] < reached["none"]
-    assert reached["before"] <= 2 and reached["after"] <= 3
-    assert results["before"].test_accuracy > results["none"].test_accuracy
+    configs = {placement: result.config for placement, result in results.items()}
+    assert {dataclasses.replace(config, batch_norm="none") for config in configs.values()} == {configs["none"]}
+    assert not any(name.startswith("batch_norm") for name in results["none"].layer_names)
+    assert all(any(name.startswith("batch_norm") for name in results[p].layer_names) for p in ("before", "after"))
+    # The epoch a run first reaches a target accuracy, read from its own validation curve.
+    accuracies = results["before"].history["val_accuracy"]
+    assert batch_norm.epochs_to_target(results["before"].history, accuracies[0]) == 1
+    assert batch_norm.epochs_to_target(results["before"].history, max(accuracies) + 0.01) is None
 
 
 def test_batch_norm_makes_each_step_slower(placement_runs):
