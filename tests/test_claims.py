@@ -22,32 +22,13 @@ def test_the_topics_that_state_outcomes_declare_their_claims():
         assert markdown_list(module.CLAIMS).count("\n- ") == len(module.CLAIMS) - 1
 
 
-@pytest.fixture(scope="session")
-def claims_trainer():
-    """lab.training.train, remembering each result by its config: a run two experiments share trains once.
-
-    Training is deterministic for a given config, so handing back the first result is exact. The predicates
-    only read results, never change them.
-    """
-    from lab.training import train
-
-    results = {}
-
-    def trainer(config, dataset):
-        if config not in results:
-            results[config] = train(config, dataset)
-        return results[config]
-
-    return trainer
-
-
 # Minutes of training in all (the three-seed activation experiment alone takes about a minute), so these
 # run in the full tier that CI runs, not in the everyday one.
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(MODULES))
-def test_every_declared_claim_holds_on_the_real_data(fashion, claims_trainer, name):
+def test_every_declared_claim_holds_on_the_real_data(fashion, name):
     module = MODULES[name]
-    result = module.claims_experiment(fashion, trainer=claims_trainer)
+    result = module.claims_experiment(fashion)
     assert failed_claims(module, result) == []
 
 
