@@ -1,6 +1,6 @@
 """lab.admission and lab.cache with real threads and real training: the shared cache and no duplicate work.
 
-The queue and the training slots belong to the training service (tests/test_service.py).
+The queue and the training slots belong to the training service (tests/lab/test_service.py).
 """
 
 import threading
