@@ -64,14 +64,19 @@ def test_long_trainings_are_capped_and_short_runs_have_their_own_lane(bare):
 
 def test_waiters_hear_their_place_and_are_served_first_come_first_served(bare):
     order, places = [], {}
+    # Two run at once. With these lengths, first come first served ends them 0.2 s or more apart (0 at 0.2 s, 2 at
+    # 0.6 s, 3 at 0.8 s, 1 at 1.05 s); served the other way, 3 would end before 2. (Equal lengths of 0.3 s ended
+    # jobs 0 and 1, which arrive 0.05 s apart, in either order on a busy machine.)
+    seconds = {0: 0.2, 1: 1.0, 2: 0.4, 3: 0.2}
 
     def job(index):
         time.sleep(0.05 * index)
-        bare.run(time.sleep, 0.3, kind="train", on_wait=lambda info: places.setdefault(index, info.position))
+        bare.run(time.sleep, seconds[index], kind="train",
+                 on_wait=lambda info: places.setdefault(index, info.position))
         order.append(index)
 
     _in_threads(4, job)
-    assert order == [0, 1, 2, 3]
+    assert order == [0, 2, 3, 1]
     assert places[2] == 1 and places[3] == 2
 
 
