@@ -5,7 +5,7 @@ code strings, but must never load TensorFlow (about 700 MB, and a process-wide
 state the server would share between all sessions). Modules that build models
 write `from lab.lazy import keras, tf`: the name works exactly like the module,
 but the import happens only when an attribute is first read, which is in the
-training worker (lab.worker). tests/test_service.py checks that opening every
+training worker (lab.worker). tests/lab/test_service.py checks that opening every
 page leaves TensorFlow unloaded in the server.
 """
 

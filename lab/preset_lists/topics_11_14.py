@@ -4,7 +4,7 @@ Data only: widget key -> value, exactly as the widget takes it. Every preset set
 all the widgets of the experiments it runs, so it shows the same thing whatever
 the student had moved before. The numbers in each `point` were measured on the
 real Fashion-MNIST data and are checked by tests/test_pages_11_14.py; where a point
-is a declared claim of its topic module (lab.claims), also by tests/test_claims.py.
+is a declared claim of its topic module (lab.claims), also by tests/lab/test_claims.py.
 """
 
 from lab.presets import Preset, preset

@@ -4,7 +4,7 @@ Data only: each preset names its page's URL path and sets widgets by key to
 values exactly as the widget takes them. Opening one runs the page's experiment,
 which every page caches per server, so only the first click of a lecture trains.
 A preset's outcome sentence is the text of a declared claim of its topic module
-(lab.claims), so tests/test_claims.py checks it on the real data; the rest of
+(lab.claims), so tests/lab/test_claims.py checks it on the real data; the rest of
 each `point` describes the setup.
 """
 

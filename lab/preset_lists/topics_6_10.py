@@ -2,7 +2,7 @@
 
 Data: widget key -> value, exactly as the page's widgets take them. A preset's point that states
 an outcome is the text of a declared claim of its topic module (lab.claims), checked on the real data
-by tests/test_claims.py; those modules import no TensorFlow. A preset
+by tests/lab/test_claims.py; those modules import no TensorFlow. A preset
 runs every experiment of its page once (both sections where a page has two), so
 each preset also sets the second section's widgets when that matters. The
 settings are small on purpose: the first student to open a preset waits a few

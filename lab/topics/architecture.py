@@ -597,7 +597,7 @@ print(np.abs(models["linear"].predict(x_test) - collapsed).max())  # about 1e-6
 
 
 # ----------------------------------------------------------------------
-# The page's outcome claims, checked on the real data by tests/test_claims.py
+# The page's outcome claims, checked on the real data by tests/lab/test_claims.py
 # ----------------------------------------------------------------------
 DEFAULT_HIDDEN_UNITS, DEFAULT_TRAIN_SIZE, DEFAULT_EPOCHS = (300, 100), 10_000, 6  # the page's default experiment
 CLAIM_SEEDS = (1, 2, 3)  # the page runs seed 1; the comparisons must hold beyond what a reseed moves

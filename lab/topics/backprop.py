@@ -430,7 +430,7 @@ print(float(loss), float(loss_fn(y, model(x))))         # the batch's loss befor
 
 
 # ----------------------------------------------------------------------
-# The page's outcome claims, checked on the real data by tests/test_claims.py
+# The page's outcome claims, checked on the real data by tests/lab/test_claims.py
 # ----------------------------------------------------------------------
 DEFAULT_BATCH_SEED, DEFAULT_MODEL_SEED = 0, 42  # the page's default batch and initial weights
 CLAIM_BATCH_SEEDS = (0, 1, 2)  # the default batch and two more, so the claims are not about one lucky batch

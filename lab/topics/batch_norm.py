@@ -525,7 +525,7 @@ test_accuracy = np.mean(model.predict(x_test).argmax(axis=1) == y_test)
 
 
 # ----------------------------------------------------------------------
-# The page's outcome claims, checked on the real data by tests/test_claims.py
+# The page's outcome claims, checked on the real data by tests/lab/test_claims.py
 # ----------------------------------------------------------------------
 DEFAULT_TARGET = 0.78  # the page's default target validation accuracy
 

@@ -344,7 +344,7 @@ def clipping_code(config: TrainConfig) -> str:
 
 
 # ----------------------------------------------------------------------
-# The page's outcome claims, checked on the real data by tests/test_claims.py
+# The page's outcome claims, checked on the real data by tests/lab/test_claims.py
 # ----------------------------------------------------------------------
 HEALTHY_LEARNING_RATE = 0.1  # plain SGD that trains well on the same setup: what a rescue must come close to
 # Measured at seeds 42, 43 and 44: global_clipnorm ends 5.9, 9.4 and 10.8 points of validation accuracy below the

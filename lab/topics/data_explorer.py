@@ -265,7 +265,7 @@ for dataset in (keras.datasets.fashion_mnist, keras.datasets.mnist):
 
 
 # ----------------------------------------------------------------------
-# The page's outcome claims, checked on the real data by tests/test_claims.py
+# The page's outcome claims, checked on the real data by tests/lab/test_claims.py
 # ----------------------------------------------------------------------
 DEFAULT_TRAIN_SIZE, DEFAULT_EPOCHS = 4_000, 3  # the page's default experiment
 CLAIM_SEEDS = (1, 2, 3)  # the page runs seed 1; the ranking must hold beyond what a reseed moves

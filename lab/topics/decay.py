@@ -358,7 +358,7 @@ def comparison_table(results: dict) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------
-# The page's outcome claims, checked on the real data by tests/test_claims.py
+# The page's outcome claims, checked on the real data by tests/lab/test_claims.py
 # ----------------------------------------------------------------------
 # (initial rate, decay) pairs of the claims' experiment, at the page's other defaults (BASE_FIELDS).
 CLAIM_RUNS = ((0.3, 0.0), (0.3, 1e-2), (0.3, 0.1), (0.01, 0.0), (0.01, 0.1))

@@ -311,7 +311,7 @@ def summary_table(runs: dict[str, DepthRun]) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------
-# The page's outcome claims, checked on the real data by tests/test_claims.py
+# The page's outcome claims, checked on the real data by tests/lab/test_claims.py
 # ----------------------------------------------------------------------
 def claims_experiment(dataset: Dataset, trainer: Optional[Callable] = None) -> dict:
     """The runs the page's claims are about, all with 10 hidden layers at the page's other defaults.

@@ -402,7 +402,7 @@ def similarity_figure(run: InitRun, layer: str = "hidden_1") -> go.Figure:
 
 
 # ----------------------------------------------------------------------
-# The page's outcome claims, checked on the real data by tests/test_claims.py
+# The page's outcome claims, checked on the real data by tests/lab/test_claims.py
 # ----------------------------------------------------------------------
 CHANCE_LOSS = float(np.log(10))  # cross-entropy of a uniform guess over 10 classes
 

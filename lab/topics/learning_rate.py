@@ -420,7 +420,7 @@ for step in range(steps):
 
 
 # ----------------------------------------------------------------------
-# The page's outcome claims, checked on the real data by tests/test_claims.py
+# The page's outcome claims, checked on the real data by tests/lab/test_claims.py
 # ----------------------------------------------------------------------
 def claims_experiment(dataset: Dataset, trainer: Optional[Callable] = None) -> dict:
     """The page's default comparison (DEFAULT_RATES on BASE_FIELDS) and its default range test.

@@ -498,7 +498,7 @@ def regression_code(outliers: int, delta: float) -> str:
 
 
 # ----------------------------------------------------------------------
-# The page's outcome claims, checked on the real data by tests/test_claims.py
+# The page's outcome claims, checked on the real data by tests/lab/test_claims.py
 # ----------------------------------------------------------------------
 DEFAULT_OUTLIERS = 10  # the page's default for both line-fitting sections
 DEFAULT_DELTA = 0.05

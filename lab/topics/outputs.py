@@ -499,7 +499,7 @@ print(x.shape, y.shape, model.output_shape)  # (5, 4) (5, 1) (None, 1)
 
 
 # ----------------------------------------------------------------------
-# The page's outcome claims, checked on the real data by tests/test_claims.py
+# The page's outcome claims, checked on the real data by tests/lab/test_claims.py
 # ----------------------------------------------------------------------
 DEFAULT_TRAIN_SIZE, DEFAULT_EPOCHS = 10_000, 4  # the page's default experiment, for every task
 

@@ -259,7 +259,7 @@ def deep_sigmoid_config(optimizer: str = "sgd", learning_rate: float = 0.01, bat
 
 
 # ----------------------------------------------------------------------
-# Outcome claims (an exercise's text and the "make SGD diverge" preset), checked by tests/test_claims.py
+# Outcome claims (an exercise's text and the "make SGD diverge" preset), checked by tests/lab/test_claims.py
 # ----------------------------------------------------------------------
 PRESET_DIVERGE_RATE = 3.0  # the "make SGD diverge" lecture preset's learning rate
 

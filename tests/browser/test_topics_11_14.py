@@ -45,7 +45,7 @@ def test_clipping_page(page, server_url):
 
 
 # Three racers on 1,000 images for 2 epochs, and AdaGrad for 1 epoch: the page's claims about the default race
-# and AdaGrad are trained in tests/test_claims.py; here the point is what the page draws.
+# and AdaGrad are trained in tests/lab/test_claims.py; here the point is what the page draws.
 OPTIMIZERS_LINK = ("optimizers?opt_race_optimizers=sgd&opt_race_optimizers=momentum&opt_race_optimizers=adam"
                    "&opt_race_train_size=1000&opt_race_epochs=2&opt_adagrad_epochs=1")
 RACERS = ("SGD", "Momentum", "Adam")

@@ -78,7 +78,7 @@ def short_run(page) -> None:
     """Set the form to a short run, 1,000 images for 2 epochs, with the keyboard, as a student would.
 
     What these tests check is the page (live curves, tabs, stops), not the lecture's numbers, which
-    tests/test_claims.py trains; the default's 10,000 images for 5 epochs only cost time here.
+    tests/lab/test_claims.py trains; the default's 10,000 images for 5 epochs only cost time here.
     """
     for name, steps_up in (("Training images", 1), ("Epochs", 1)):  # 500 + one step; 1 epoch + one step
         slider = page.get_by_role("slider", name=name)

@@ -1,4 +1,4 @@
-"""The Faster optimizers page's outcome claims, checked on the real data by tests/test_claims.py."""
+"""The Faster optimizers page's outcome claims, checked on the real data by tests/lab/test_claims.py."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ __all__ = [  # what the package re-exports
 
 
 # ----------------------------------------------------------------------
-# The page's outcome claims, checked on the real data by tests/test_claims.py
+# The page's outcome claims, checked on the real data by tests/lab/test_claims.py
 # ----------------------------------------------------------------------
 # The page's default race and AdaGrad experiment; the claims are shown only for results of these.
 RACE_DEFAULTS = dict(train_size=2_000, epochs=2)

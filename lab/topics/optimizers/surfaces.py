@@ -43,7 +43,7 @@ class Surface:
     minima: tuple[tuple[float, float], ...]
     minimum_value: float  # the loss at the minima
     note: str
-    notice: str  # what to notice with the default settings (tested in tests/test_topics_11_14.py)
+    notice: str  # what to notice with the default settings (tested in tests/lab/topics/test_optimizers.py)
 
 
 def _bowl(x, y):

@@ -1,4 +1,4 @@
-"""The splits page's outcome claims, checked on the real data by tests/test_claims.py."""
+"""The splits page's outcome claims, checked on the real data by tests/lab/test_claims.py."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ __all__ = [  # what the package re-exports
 
 
 # ----------------------------------------------------------------------
-# The page's outcome claims, checked on the real data by tests/test_claims.py
+# The page's outcome claims, checked on the real data by tests/lab/test_claims.py
 # ----------------------------------------------------------------------
 CLAIM_SIZES = (500, 5_000)  # the page's default training images, and its largest choice
 DEFAULT_EPOCHS, DEFAULT_PATIENCE = 40, 3  # the page's default overfitting run

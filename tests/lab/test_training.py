@@ -77,23 +77,27 @@ def test_huge_learning_rate_diverges_without_raising(fashion):
 
 def test_cancel_takes_effect_fast_and_keeps_partial_history(fashion):
     config = TrainConfig(train_size=20_000, validation_size=1_000, epochs=5, seed=3)
-    seen = []
+    seen, polls = [], []
     asked = {}
 
     def should_stop():
-        if len(seen) >= 1 and "at" not in asked:
-            asked["at"] = time.perf_counter()
-        return "at" in asked
+        polls.append(len(seen))
+        if seen and "step" not in asked:
+            # The first progress report comes after the first chunk, just before this poll: ask to stop there.
+            asked.update(step=seen[-1].step, poll=len(polls))
+        return "step" in asked
 
     def on_progress(progress):
         seen.append(progress)
 
     result = train(config, fashion, on_progress=on_progress, should_stop=should_stop)
-    elapsed = time.perf_counter() - asked["at"]
     assert result.stop_reason == "cancelled"
+    # The cancel itself is immediate: the run ends at the poll that asked, without another chunk of steps. (This
+    # test once timed the whole return, which also evaluates the partial model on the test set, against 0.5 s; a
+    # busy machine took 1.5 s. The service test checks the "within a second" through the worker.)
+    assert len(polls) == asked["poll"] and result.stop_step == asked["step"]
     assert 0 < result.stop_step < config.epochs * result.steps_per_epoch
     assert result.step_log  # what was trained so far is kept
-    assert elapsed < 0.5  # the cancel itself is immediate; the rest is the test-set evaluation
 
 
 def test_progress_is_reported_at_most_about_four_times_a_second(fashion):

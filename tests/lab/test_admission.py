@@ -1,6 +1,6 @@
 """lab.admission and lab.cache with real threads and real training: the shared cache and no duplicate work.
 
-The queue and the training slots belong to the training service (tests/test_service.py).
+The queue and the training slots belong to the training service (tests/lab/test_service.py).
 """
 
 import threading
@@ -222,9 +222,9 @@ def test_the_cache_keeps_a_thinned_step_log_of_long_runs(tiny_result):
     assert len(long_run.step_log) == 3 * CACHED_STEP_POINTS  # the trainer's own copy is untouched
 
 
-def test_two_sessions_training_at_once_through_the_service_both_complete():
+def test_two_sessions_training_at_once_through_the_service_both_complete(warm_service):
     """Each session's training carries its own owner to the service, so one never supersedes the other."""
-    service = service_from_env({})
+    service = warm_service  # at the default settings, as service_from_env({}) makes it
     owners = []
 
     def trainer(config, **kwargs):
@@ -238,14 +238,11 @@ def test_two_sessions_training_at_once_through_the_service_both_complete():
     def session(owner):
         results[owner] = shared.train(configs[owner], on_progress=lambda progress: None, owner=owner)
 
-    try:
-        threads = [threading.Thread(target=session, args=(owner,)) for owner in configs]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=120)
-    finally:
-        service.shutdown()
+    threads = [threading.Thread(target=session, args=(owner,)) for owner in configs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
     assert sorted(owners) == sorted(configs)
     assert {owner: served.result.stop_reason for owner, served in results.items()} == {
         owner: "completed" for owner in configs}
