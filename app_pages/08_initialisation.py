@@ -10,7 +10,7 @@ import streamlit as st
 
 from lab.claims import markdown_list
 from lab.topics import initialisation as topic
-from ui.common import config_or_error, get_dataset, show_keras_code
+from ui.common import config_or_error, formulas_in_two_columns, get_dataset, show_keras_code
 from ui.service import compute, keep_cached
 from ui.present import chart, more_settings
 from ui.presets import run_requested
@@ -28,11 +28,12 @@ preset_run = run_requested()  # a lecture preset asks for the comparison to run 
 
 st.title("Initialisation")
 st.markdown(f"**Claim:** {topic.HEADLINE.text}")
-left, right = st.columns(2)
-left.latex(r"\text{zeros: } w = 0")
-right.latex(r"\text{random normal: } w \sim \mathcal{N}(0, \sigma^2)")
-left.latex(r"\text{Glorot: } \operatorname{Var}(w) = \frac{2}{n_\text{in} + n_\text{out}}")
-right.latex(r"\text{He: } \operatorname{Var}(w) = \frac{2}{n_\text{in}}")
+formulas_in_two_columns(
+    r"\text{zeros: } w = 0",
+    r"\text{random normal: } w \sim \mathcal{N}(0, \sigma^2)",
+    r"\text{Glorot: } \operatorname{Var}(w) = \frac{2}{n_\text{in} + n_\text{out}}",
+    r"\text{He: } \operatorname{Var}(w) = \frac{2}{n_\text{in}}",
+)
 
 names = st.multiselect(
     "Kernel initialisations (Keras's `kernel_initializer=` names)", options=list(topic.INITIALISERS),

@@ -11,7 +11,7 @@ import streamlit as st
 from lab.claims import markdown_list
 from lab.topics import batch_norm as topic
 from lab.worker import lean_train
-from ui.common import config_or_error, get_dataset, show_keras_code
+from ui.common import config_or_error, formulas_in_two_columns, get_dataset, show_keras_code
 from ui.service import cached_only, compute, keep_cached
 from ui.present import chart, more_settings
 from ui.presets import run_requested
@@ -68,13 +68,14 @@ preset_run = run_requested()  # a lecture preset asks for both experiments to ru
 
 st.title("Batch normalisation")
 st.markdown(f"**Claim:** {topic.HEADLINE.text}")
-left, right = st.columns(2)
-left.latex(r"\mu_B = \frac{1}{m}\sum_{i=1}^m x_i")
-right.latex(r"\sigma_B^2 = \frac{1}{m}\sum_{i=1}^m (x_i - \mu_B)^2")
-left.latex(r"\hat x_i = \frac{x_i - \mu_B}{\sqrt{\sigma_B^2 + \varepsilon}}")
-right.latex(r"y_i = \gamma \hat x_i + \beta")
-left.latex(r"\hat\mu \leftarrow 0.99\,\hat\mu + 0.01\,\mu_B")
-right.latex(r"\hat\sigma^2 \leftarrow 0.99\,\hat\sigma^2 + 0.01\,\sigma_B^2")
+formulas_in_two_columns(
+    r"\mu_B = \frac{1}{m}\sum_{i=1}^m x_i",
+    r"\sigma_B^2 = \frac{1}{m}\sum_{i=1}^m (x_i - \mu_B)^2",
+    r"\hat x_i = \frac{x_i - \mu_B}{\sqrt{\sigma_B^2 + \varepsilon}}",
+    r"y_i = \gamma \hat x_i + \beta",
+    r"\hat\mu \leftarrow 0.99\,\hat\mu + 0.01\,\mu_B",
+    r"\hat\sigma^2 \leftarrow 0.99\,\hat\sigma^2 + 0.01\,\sigma_B^2",
+)
 st.caption("Training normalises with the batch's μ_B and σ²_B and updates the moving averages μ̂ and σ̂² "
            "(momentum 0.99); at test time (training=False) the moving averages take their place. The scale γ and "
            "the shift β are weights the optimizer learns (see the end of the page).")

@@ -98,3 +98,28 @@ def images_and_epochs_form(prefix: str, submit_label: str, sizes: tuple[int, ...
             epochs = right.slider("Epochs", 1, max_epochs, default_epochs, key=f"{prefix}epochs", bind="query-params")
         submitted = st.form_submit_button(submit_label, type="primary", key=f"{prefix}submit")
     return submitted, int(train_size), int(epochs)
+
+
+def formulas_in_two_columns(*formulas: str) -> None:
+    """Show LaTeX formulas two to a row, read left to right, so a page's equations take half the height.
+
+    Args:
+        *formulas: LaTeX strings, in reading order.
+    """
+    columns = st.columns(2)
+    for index, formula in enumerate(formulas):
+        columns[index % 2].latex(formula)
+
+
+def show_result_or_prompt(result, prompt: str, show) -> None:
+    """Draw a page's stored result, or, before its first run, say which button to press and what it does.
+
+    Args:
+        result: what the page keeps in st.session_state, or None before its first run.
+        prompt: the Markdown line shown until then.
+        show: draws a result.
+    """
+    if result is None:
+        st.info(prompt)
+    else:
+        show(result)

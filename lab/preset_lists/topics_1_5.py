@@ -26,21 +26,13 @@ PRESETS: tuple[Preset, ...] = (
         model_units_1=300, model_units_2=100, model_train_size=architecture.DEFAULT_TRAIN_SIZE,
         model_epochs=architecture.DEFAULT_EPOCHS,
     ),
-    preset(
-        "io-classification", "Slide: output layer for classification", "inputs-outputs",
-        outputs.TASK_CLAIMS["classification"].text,
-        io_task="classification", io_train_size=outputs.DEFAULT_TRAIN_SIZE, io_epochs=outputs.DEFAULT_EPOCHS,
-    ),
-    preset(
-        "io-regression", "Slide: output layer for regression", "inputs-outputs",
-        outputs.TASK_CLAIMS["regression"].text,
-        io_task="regression", io_train_size=outputs.DEFAULT_TRAIN_SIZE, io_epochs=outputs.DEFAULT_EPOCHS,
-    ),
-    preset(
-        "io-bounding-box", "Slide: output layer for a bounding box", "inputs-outputs",
-        outputs.TASK_CLAIMS["box"].text,
-        io_task="box", io_train_size=outputs.DEFAULT_TRAIN_SIZE, io_epochs=outputs.DEFAULT_EPOCHS,
-    ),
+    # One slide per output head, each stating its head's claim.
+    *(preset(
+        f"io-{slug}", f"Slide: output layer for {what}", "inputs-outputs", outputs.TASK_CLAIMS[task].text,
+        io_task=task, io_train_size=outputs.DEFAULT_TRAIN_SIZE, io_epochs=outputs.DEFAULT_EPOCHS,
+    ) for slug, what, task in (("classification", "classification", "classification"),
+                               ("regression", "regression", "regression"),
+                               ("bounding-box", "a bounding box", "box"))),
     preset(
         "splits-early-stopping", "Slide: overfitting and early stopping", "splits",
         "500 training images, 40 epochs. " + splits.SMALL_SUBSET_CLAIM.text

@@ -455,13 +455,8 @@ def activation_experiment(dataset: Dataset, hidden_units: Sequence[int] = (300, 
     """Train a single softmax layer, a linear MLP and a relu MLP identically; check the collapse.
 
     Args:
-        dataset: the shared dataset.
-        hidden_units: widths of the two MLPs' hidden layers.
-        train_size: training images (a stratified subset).
-        epochs: passes over them.
-        learning_rate: SGD's starting learning rate (momentum 0.9, cosine decay).
-        seed: seeds the split, the initial weights and the batch order.
-        collapse_images: test images used to compare the network with its matrix product.
+        dataset, hidden_units, train_size, epochs, learning_rate, seed, collapse_images: as `train_model_kind`
+            takes them, for each of the three models.
     Returns:
         an ActivationResult.
     """
