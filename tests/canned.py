@@ -6,9 +6,11 @@ the race and the exercises train through `lab.admission.TRAINING` (the result
 cache, then the service). `SmallService` and `SmallTraining` stand in front of
 them and ask for the *small* version of each experiment: the same lab function
 with the same seeds, real Keras on the real Fashion-MNIST, but with at most the
-images, epochs, candidates or timing steps that CAPS gives for that function. A request already within the caps (a test's
-own small settings, the Training Lab's tiny runs) reaches the service unchanged,
-so pressing a button is still tested end to end.
+images, epochs, candidates or timing steps that CAPS gives for that function.
+A request already within the caps (a test's own small settings, the Training
+Lab's tiny runs) reaches the service unchanged, so pressing a button is still
+tested end to end. Nothing here is a fake: no Keras call is mocked and no
+number is written by hand.
 
 Each small result is computed once per test session, on the first request: the
 pages' own caches (st.cache_data and the Training Lab's result cache) keep it, as

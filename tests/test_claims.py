@@ -66,8 +66,8 @@ def test_the_training_lab_presets_adam_is_well_ahead_of_sgd(fashion):
     from lab.training import train
     from ui.lab_form import config_from_lab_state
 
-    sgd, adam = (train(config_from_lab_state(by_slug(slug).settings), fashion) for slug in ("lab-lecture-model",
-                                                                                             "lab-adam"))
+    configs = [config_from_lab_state(by_slug(slug).settings) for slug in ("lab-lecture-model", "lab-adam")]
+    sgd, adam = (train(config, fashion) for config in configs)
     assert (sgd.config.optimizer, adam.config.optimizer) == ("sgd", "adam")
     assert sgd.history["val_accuracy"][-1] > sgd.history["val_accuracy"][0]
     assert adam.test_accuracy > sgd.test_accuracy + 0.04

@@ -451,6 +451,7 @@ def test_an_optimizers_link_already_run_here_shows_its_paths_and_race_at_once_wi
     assert {"opt_surface_chart", "opt_race_accuracy"} <= set(chart_keys(opened))
     assert get_service().stats()["jobs"] == jobs  # served from the server's caches: nothing ran
 
-    other = open_in_app("12_optimizers.py", {**link, "opt_steps": "70", "opt_race_optimizers": ["momentum", "nesterov"]})
+    other = open_in_app("12_optimizers.py",
+                        {**link, "opt_steps": "70", "opt_race_optimizers": ["momentum", "nesterov"]})
     assert "opt_trajectories" not in other.session_state and "opt_race" not in other.session_state
     assert get_service().stats()["jobs"] == jobs

@@ -106,7 +106,8 @@ def test_initialisation_page(data_dir):
     assert list(table["initialisation"]) == ["zeros", "Glorot (uniform)"]
     assert list(table["distinct neurons"]) == ["1 of 300", "300 of 300"]
     runs = app.session_state["init_results"]
-    assert list(table["test accuracy"]) == pytest.approx([runs["zeros"].test_accuracy, runs["glorot_uniform"].test_accuracy])
+    shown = [runs["zeros"].test_accuracy, runs["glorot_uniform"].test_accuracy]
+    assert list(table["test accuracy"]) == pytest.approx(shown)  # the claims about them: tests/test_claims.py
     assert "1 distinct neuron(s)" in texts(app.success)
     from lab.topics import initialisation
 
