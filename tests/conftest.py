@@ -44,3 +44,12 @@ def mnist(data_dir):
     from lab.data import load_dataset
 
     return load_dataset("mnist", data_dir)
+
+
+@pytest.fixture(scope="module")
+def small_experiments(data_dir):
+    """For a module of page AppTests: the training service answers with small real experiments (tests/canned.py)."""
+    from tests.canned import small_experiments as small
+
+    with small() as service:
+        yield service

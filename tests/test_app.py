@@ -3,10 +3,12 @@
 import subprocess
 import sys
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.usefixtures("small_experiments")  # small real experiments: tests/canned.py
 TIMEOUT = 120  # importing TensorFlow alone takes about 2 s; training more
 
 
@@ -23,8 +25,12 @@ def test_home_opens_through_navigation():
 
 def test_home_does_not_import_tensorflow():
     """Home must open at once: run it in a fresh interpreter and look at sys.modules."""
+    # The server starts its worker as it would, only without the warm-up (TensorFlow in the worker process, which
+    # this test does not look at): a warming worker holds up the interpreter's exit by seconds.
     code = (
         "import sys\n"
+        "from lab import service\n"
+        "service._SERVICE = service.service_from_env(warm=False).start()\n"
         "from streamlit.testing.v1 import AppTest\n"
         "app = AppTest.from_file('app.py', default_timeout=60).run()\n"
         "assert not app.exception, app.exception\n"

@@ -7,6 +7,7 @@ from lab.preset_lists import all_presets
 from tests.conftest import ROOT
 from ui import catalog
 
+pytestmark = pytest.mark.usefixtures("small_experiments")  # small real experiments: tests/canned.py
 TIMEOUT = 180
 
 
@@ -89,14 +90,23 @@ def open_preset(slug: str) -> AppTest:
     return app.run()
 
 
-def test_lab_presets_make_their_point(data_dir):
-    sgd = open_preset("lab-lecture-model")
-    assert not sgd.exception
-    assert any("Slide: the lecture's model" in info.value for info in sgd.info)
-    (sgd_run,) = sgd.session_state["training_lab_runs"].records
-    adam = open_preset("lab-adam")
-    (adam_run,) = adam.session_state["training_lab_runs"].records
-    assert (sgd_run.config.optimizer, adam_run.config.optimizer) == ("sgd", "adam")
-    assert sgd_run.config.seed == adam_run.config.seed == 42
-    assert sgd_run.history["val_accuracy"][-1] > sgd_run.history["val_accuracy"][0]
-    assert adam_run.test_accuracy > sgd_run.test_accuracy + 0.04
+def test_lab_presets_open_the_lab_with_their_settings_and_train_them():
+    # Their claim (Adam well ahead of SGD on the same model, data and seed) is trained on the real data by
+    # tests/test_claims.py; here the runs are small (tests/canned.py) and the page is what is checked.
+    from lab.preset_lists import by_slug
+
+    runs = {}
+    for slug, optimizer, title in (("lab-lecture-model", "sgd", "Slide: the lecture's model"),
+                                   ("lab-adam", "adam", "Slide: Adam")):
+        app = open_preset(slug)
+        assert not app.exception
+        assert any(title in info.value for info in app.info)
+        for key, value in by_slug(slug).settings.items():
+            assert app.session_state[key] == value, key
+        (run,) = app.session_state["training_lab_runs"].records
+        assert (run.config.optimizer, run.config.seed, run.config.batch_size) == (optimizer, 42, 32)
+        # Trained, or served from the result cache when another test trained the same small run first.
+        assert run.status == "completed" and run.source in ("trained", "cache")
+        assert app.metric[0].label == "Test accuracy" and app.metric[0].value == f"{run.test_accuracy:.1%}"
+        runs[optimizer] = run
+    assert runs["sgd"].config.learning_rate == 0.01 and runs["adam"].config.learning_rate == 1e-3

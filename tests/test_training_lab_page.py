@@ -10,6 +10,7 @@ from lab import runs as lab_runs
 from lab.config import OPTIMIZER_PARAMETERS
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.usefixtures("small_experiments")  # small real experiments: tests/canned.py
 TIMEOUT = 120
 RUNS_KEY = "training_lab_runs"
 PARAMETER_LABELS = {
@@ -164,11 +165,12 @@ def test_bad_uploads_are_rejected_and_good_ones_restore(data_dir, fashion):
     assert "evil.json was not loaded. runs[0].config: Invalid training settings: learning_rate must be in (0, 10]" \
         in _texts(app.error)
     assert RUNS_KEY not in app.session_state or not app.session_state[RUNS_KEY].records
-    # A file exported by the lab itself restores its runs.
+    # A file exported by the lab itself restores its runs. The run trains in the service's worker, where
+    # TensorFlow already is (importing it into this process as well would take seconds).
     from lab.config import TrainConfig
-    from lab.training import train
+    from lab.service import get_service
 
-    result = train(TrainConfig(train_size=300, validation_size=200, epochs=1, seed=103), fashion)
+    result = get_service().train(TrainConfig(train_size=300, validation_size=200, epochs=1, seed=103))
     exported = lab_runs.runs_to_json([lab_runs.record_from_result(result, 7, fashion.y_test)]).encode()
     app.file_uploader(key="lab_upload").set_value(("mine.json", exported, "application/json")).run()
     assert not app.exception

@@ -56,3 +56,18 @@ def test_the_lecture_presets_of_pages_6_to_14_state_declared_claims():
         point = by_slug(slug).point
         assert all(claim.text in point for claim in claims), slug
         assert all(any(claim in module.CLAIMS for module in MODULES.values()) for claim in claims), slug
+
+
+@pytest.mark.slow
+def test_the_training_lab_presets_adam_is_well_ahead_of_sgd(fashion):
+    # The Training Lab's presets state that SGD learns steadily and that Adam, on the same model, data and seed,
+    # ends well ahead. Their page test trains them small (tests/canned.py), so the claim is trained here.
+    from lab.preset_lists import by_slug
+    from lab.training import train
+    from ui.lab_form import config_from_lab_state
+
+    configs = [config_from_lab_state(by_slug(slug).settings) for slug in ("lab-lecture-model", "lab-adam")]
+    sgd, adam = (train(config, fashion) for config in configs)
+    assert (sgd.config.optimizer, adam.config.optimizer) == ("sgd", "adam")
+    assert sgd.history["val_accuracy"][-1] > sgd.history["val_accuracy"][0]
+    assert adam.test_accuracy > sgd.test_accuracy + 0.04
