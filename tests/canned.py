@@ -16,7 +16,7 @@ Each small result is computed once per test session, on the first request: the
 pages' own caches (st.cache_data and the Training Lab's result cache) keep it, as
 a server keeps a result for every student after the first. A page test therefore
 checks what the page shows against the result the page got. Whether an outcome
-holds at the page's defaults is the job of tests/test_claims.py, which runs each
+holds at the page's defaults is the job of tests/lab/test_claims.py, which runs each
 topic's experiment at its defaults on the real data.
 """
 

@@ -92,7 +92,7 @@ def open_preset(slug: str) -> AppTest:
 
 def test_lab_presets_open_the_lab_with_their_settings_and_train_them():
     # Their claim (Adam well ahead of SGD on the same model, data and seed) is trained on the real data by
-    # tests/test_claims.py; here the runs are small (tests/canned.py) and the page is what is checked.
+    # tests/lab/test_claims.py; here the runs are small (tests/canned.py) and the page is what is checked.
     from lab.preset_lists import by_slug
 
     runs = {}

@@ -2,7 +2,7 @@
 
 Trainings run small: with the widgets' smallest settings, or, where a test opens a preset or keeps a page's
 defaults, as the small real experiments of tests/canned.py. The claims are tested at the pages' defaults in
-tests/test_claims.py.
+tests/lab/test_claims.py.
 """
 
 import math
@@ -346,7 +346,7 @@ def test_every_preset_of_pages_11_to_14_is_a_slide_with_valid_settings():
         assert all(key.startswith(prefixes[preset.page]) for key in preset.settings)
 
 
-# A preset's outcome sentences are claims (tests/test_claims.py checks them at the defaults on the real data); here
+# A preset's outcome sentences are claims (tests/lab/test_claims.py checks them at the defaults on the real data); here
 # each preset opens its page with its settings and the page shows the result it got. The calculator, the paths on
 # the 2-D surface and the line fits are quick, so those are the presets' real results.
 def assert_rescue_shown(app, results) -> None:

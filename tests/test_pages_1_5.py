@@ -3,7 +3,7 @@
 Experiments run with the smallest settings the widgets offer, or, where a test
 opens a preset or keeps a page's defaults, as the small real experiments of
 tests/canned.py, so that these tests check the pages; the claims themselves are
-tested at the page defaults in tests/test_claims.py and tests/test_topics_1_5.py.
+tested at the page defaults in tests/lab/test_claims.py.
 """
 
 import json
@@ -264,7 +264,7 @@ def test_backprop_page_steps_once_and_reports_whether_the_loss_fell(data_dir, le
 # Lecture presets of pages 1-5, opened as a link opens them (app.py with ?preset=<slug>). Each check reads the
 # result the page got (a small real experiment, tests/canned.py) and what the page shows of it: the page lists
 # its tested claims exactly when its own rule says the result is the defaults' run. That the claims hold at the
-# defaults is tests/test_claims.py's job (data_explorer, architecture, outputs, splits and backprop CLAIMS).
+# defaults is tests/lab/test_claims.py's job (data_explorer, architecture, outputs, splits and backprop CLAIMS).
 # ----------------------------------------------------------------------
 
 
@@ -371,7 +371,7 @@ def test_every_preset_of_pages_1_to_5_is_tested():
 
 
 def test_preset_outcomes_of_pages_1_to_5_are_declared_claims():
-    """What a preset says beyond its declared claims (checked by tests/test_claims.py) only describes the setup."""
+    """What a preset says beyond its declared claims (checked by tests/lab/test_claims.py) only describes the setup."""
     import re
 
     from lab.preset_lists.topics_1_5 import PRESETS

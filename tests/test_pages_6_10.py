@@ -4,7 +4,7 @@ The runs are the pages' own experiments on real Fashion-MNIST, shrunk through
 the pages' widgets (fewer rates, images or epochs) and, where a test opens a
 preset or keeps a page's defaults, run as the small real experiments of
 tests/canned.py. The claims are tested at the pages' defaults in
-tests/test_claims.py and tests/test_topics_6_10.py.
+tests/lab/test_claims.py.
 """
 
 import pytest
@@ -108,7 +108,7 @@ def test_initialisation_page(data_dir):
     assert list(table["distinct neurons"]) == ["1 of 300", "300 of 300"]
     runs = app.session_state["init_results"]
     shown = [runs["zeros"].test_accuracy, runs["glorot_uniform"].test_accuracy]
-    assert list(table["test accuracy"]) == pytest.approx(shown)  # the claims about them: tests/test_claims.py
+    assert list(table["test accuracy"]) == pytest.approx(shown)  # the claims about them: tests/lab/test_claims.py
     assert "1 distinct neuron(s)" in texts(app.success)
     from lab.topics import initialisation
 
@@ -274,7 +274,7 @@ def test_every_preset_of_pages_6_to_10_is_tested():
     assert {"Slide: learning rate too large", "Slide: zero initialisation"} <= {preset.title for preset in PRESETS}
 
 
-# A preset's outcome sentences are claims (tests/test_claims.py checks them at the defaults on the real data); here
+# A preset's outcome sentences are claims (tests/lab/test_claims.py checks them at the defaults on the real data); here
 # each preset opens its page with its settings, the page shows the result it got, and lists its tested claims
 # exactly when its own rule says the result is the defaults' run.
 
