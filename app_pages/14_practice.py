@@ -62,6 +62,15 @@ def _show_attempt(key: str) -> None:
         show_keras_code(result.config)
 
 
+def _optimizer_and_learning_rate(left, right, prefix: str):
+    # Plain option values (Keras's own optimizer strings), so a shared link reads
+    # ?practice_target_optimizer=adam, exactly as the box shows.
+    optimizer = left.selectbox("Optimizer", options=list(OPTIMIZERS), key=f"{prefix}_optimizer", bind="query-params")
+    learning_rate = right.select_slider("Learning rate", options=LEARNING_RATES, value=0.01, key=f"{prefix}_lr",
+                                        format_func=PLAIN_NUMBER, bind="query-params")
+    return optimizer, learning_rate
+
+
 def _train(config):
     # train_live goes through the server's training queue and shows live curves.
     return train_live(config)
@@ -94,12 +103,7 @@ with tabs["target"]:
                "5 to 10 seconds.")
     with st.form("practice_target_form"):
         first, second = st.columns(2)
-        # Plain option values (Keras's own optimizer strings), so a shared link reads
-        # ?practice_target_optimizer=adam, exactly as the box shows.
-        optimizer = first.selectbox("Optimizer", options=list(OPTIMIZERS), key="practice_target_optimizer",
-                                    bind="query-params")
-        learning_rate = second.select_slider("Learning rate", options=LEARNING_RATES, value=0.01,
-                                             key="practice_target_lr", format_func=PLAIN_NUMBER, bind="query-params")
+        optimizer, learning_rate = _optimizer_and_learning_rate(first, second, "practice_target")
         with present.more_settings():
             first, second = st.columns(2)
             batch_size = first.select_slider("Batch size", options=[32, 64, 128, 256, 512], value=32,
@@ -119,10 +123,7 @@ with tabs["deep_sigmoid"]:
     st.caption(f"Ten sigmoid layers of 64 units, 5,000 images. Hint: {exercise.hint}")
     with st.form("practice_deep_form"):
         first, second = st.columns(2)
-        optimizer = first.selectbox("Optimizer", options=list(OPTIMIZERS), key="practice_deep_optimizer",
-                                    bind="query-params")
-        learning_rate = second.select_slider("Learning rate", options=LEARNING_RATES, value=0.01,
-                                             key="practice_deep_lr", format_func=PLAIN_NUMBER, bind="query-params")
+        optimizer, learning_rate = _optimizer_and_learning_rate(first, second, "practice_deep")
         # Plain options, so a shared link reads ?practice_deep_batch_norm=before.
         batch_norm = first.radio("Batch normalisation (before or after each activation)",
                                  options=["none", "before", "after"], horizontal=True,

@@ -80,12 +80,18 @@ def test_waiters_hear_their_place_and_are_served_first_come_first_served(bare):
     assert places[2] == 1 and places[3] == 2
 
 
-def test_quick_jobs_do_not_wait_behind_trainings(bare):
-    blockers = [threading.Thread(target=bare.run, args=(time.sleep, 1.5), kwargs={"kind": "train"})
-                for _ in range(3)]
-    for thread in blockers:
+def _fill_the_training_slots(service, seconds: float) -> list[threading.Thread]:
+    """Start three trainings that each sleep `seconds`, more than the slots hold, so the service has a queue."""
+    threads = [threading.Thread(target=service.run, args=(time.sleep, seconds), kwargs={"kind": "train"})
+               for _ in range(3)]
+    for thread in threads:
         thread.start()
-    time.sleep(0.2)
+    time.sleep(0.2)  # the service has placed them
+    return threads
+
+
+def test_quick_jobs_do_not_wait_behind_trainings(bare):
+    blockers = _fill_the_training_slots(bare, 1.5)
     started = time.perf_counter()
     assert bare.run(divmod, 7, 2, kind="quick") == (3, 1)
     assert time.perf_counter() - started < 0.5
@@ -100,11 +106,7 @@ def test_errors_come_back_as_the_same_exception(bare):
 
 
 def test_a_newer_training_of_the_same_session_replaces_its_queued_one(bare):
-    fillers = [threading.Thread(target=bare.run, args=(time.sleep, 0.8), kwargs={"kind": "train"})
-               for _ in range(3)]
-    for thread in fillers:
-        thread.start()
-    time.sleep(0.2)
+    fillers = _fill_the_training_slots(bare, 0.8)
     outcome = {}
 
     def first():
