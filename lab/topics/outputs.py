@@ -24,7 +24,7 @@ from lab.data import Dataset, split_indices
 from lab.models import layer_table
 from lab.plots import COLORS, REFERENCE_COLOR
 from lab.engines import ENGINES
-from lab.topics.architecture import architecture_key, reset_optimizer
+from lab.pooled_fit import architecture_key, reset_optimizer
 
 IMAGE_SIDE = 28
 HIDDEN_UNITS = 64
