@@ -53,3 +53,17 @@ def small_experiments(data_dir):
 
     with small() as service:
         yield service
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(items):
+    """Group the tests for `pytest -n 2 --dist loadgroup`: the browser tests together, every other file whole.
+
+    The browser tests share one `streamlit run` server and take turns with one Chromium, so they run in
+    one worker; a file's module fixtures (its small experiments, its training service) are built once,
+    so a file stays in one worker too. The two workers then overlap a browser waiting for a page with
+    Keras training in the other process, on the machine's two cores.
+    """
+    for item in items:
+        group = "browser" if item.get_closest_marker("browser") else item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(group))

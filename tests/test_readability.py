@@ -63,3 +63,9 @@ def test_a_missing_value_in_a_run_table_is_a_dash_in_the_cell_itself():
     table = runs.with_dashes(pd.DataFrame({"lr": ["0.01", "1"], "validation accuracy": [0.81234, float("nan")]}),
                              {"validation accuracy": "{:.3f}", "not a column": "{:.1f}"})
     assert [row[2]["display_value"] for row in table._translate(False, False)["body"]] == ["0.812", "\u2014"]
+    # Each column is all text or all numbers, so the tables travel to the browser as Arrow without
+    # Streamlit's fallback (which logged a traceback per table on the server).
+    import pyarrow
+
+    for data in (styler.data, table.data):
+        pyarrow.Table.from_pandas(data)

@@ -20,7 +20,7 @@ from lab.config import (
 from lab.runs.record import RunRecord, finite_or_none
 
 __all__ = [  # what the package re-exports
-    "EPOCH_METRICS", "STEP_METRICS", "METRIC_LABELS", "UNUSED", "MISSING", "dash_missing", "with_dashes",
+    "EPOCH_METRICS", "STEP_METRICS", "METRIC_LABELS", "UNUSED", "MISSING", "dash_missing", "with_dashes", "as_text",
     "short_settings", "run_label", "metric_label",
     "setting_values", "differing_settings", "compare_table", "highlight_differences", "metric_series",
     "gallery_selection", "AB_CHOICES", "ab_config", "ab_note",
@@ -156,9 +156,8 @@ def highlight_differences(frame, differing: Sequence[str], color: str = "#FFE8A3
     """
     percent = [name for name in ("test accuracy", "val accuracy") if name in frame.columns]
     numbers = [name for name in frame.columns if name not in percent and name != "seconds"]
-    styler = dash_missing(frame).style.format(_formatted("{:.1%}"), subset=percent).format(_cell, subset=numbers)
-    if "seconds" in frame.columns:
-        styler = styler.format(_formatted("{:.1f}"), subset=["seconds"])
+    formats = {**{name: "{:.1%}" for name in percent}, **{name: _cell for name in numbers}, "seconds": "{:.1f}"}
+    styler = as_text(frame, formats).style
     columns = [setting_label(name) for name in differing if setting_label(name) in frame.columns]
     if columns:
         styler = styler.set_properties(subset=columns, **{"background-color": color, "font-weight": "bold"})
@@ -171,9 +170,9 @@ def dash_missing(frame):
     Args:
         frame: a pandas DataFrame.
     Returns:
-        a DataFrame of objects: the same values, MISSING where one was missing.
+        a DataFrame whose columns with a missing cell hold text: MISSING there, the value elsewhere.
     """
-    return frame.astype(object).where(frame.notna(), MISSING)
+    return as_text(frame, {})
 
 
 def with_dashes(frame, formats: dict):
@@ -185,13 +184,38 @@ def with_dashes(frame, formats: dict):
     Returns:
         a pandas Styler for st.dataframe or st.table.
     """
-    return dash_missing(frame).style.format(
-        {column: _formatted(spec) for column, spec in formats.items() if column in frame.columns})
+    return as_text(frame, formats).style
 
 
-def _formatted(spec: str):
-    """A Styler formatter that writes numbers with `spec` and leaves a dash (or any text) as it is."""
-    return lambda value: value if isinstance(value, str) else spec.format(value)
+def as_text(frame, formats: dict):
+    """A copy of a table whose formatted columns, and every column with a missing cell, hold text.
+
+    A column that mixes numbers with a dash cannot travel to the browser as Arrow (Streamlit then logs
+    a traceback and converts it itself), and a grid writes "None" for a missing number, so such a
+    column is written out here: the dash where a value is missing, the formatted number elsewhere.
+
+    Args:
+        frame: a pandas DataFrame.
+        formats: column -> a format spec such as "{:.1%}", or a function of the value; other columns
+            with a missing cell are written with `_cell`.
+    Returns:
+        a new DataFrame.
+    """
+    table = frame.copy()
+    for column in table.columns:
+        spec = formats.get(column)
+        if spec is None and not table[column].isna().any():
+            continue
+        table[column] = [_text(value, spec or _cell) for value in table[column]]
+    return table
+
+
+def _text(value, spec) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return MISSING
+    if isinstance(value, str):
+        return value
+    return spec(value) if callable(spec) else spec.format(value)
 
 
 def _cell(value) -> str:

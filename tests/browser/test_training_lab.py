@@ -10,6 +10,7 @@ import time
 
 import psutil
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from devtools.local_server import tree_cpu_seconds
 from tests.browser.conftest import open_page, screenshot, start_server, wait_idle
@@ -33,14 +34,28 @@ PLOT_SUMMARY = """() => Array.from(document.querySelectorAll('.js-plotly-plot'))
 
 @pytest.fixture(scope="module")
 def lab_url(data_dir):
-    """A server of our own, so that its CPU reading after a cancel counts only this module's sessions."""
-    process, url = start_server()
+    """A server of our own, so that its CPU reading after a cancel counts only this module's sessions.
+
+    Its per-run budget is 60 s: the lecture configuration (5 epochs of 55,000 images, estimated at about
+    12 s on a quiet machine) must start even when the worker timed its steps on a loaded machine, while
+    50 epochs of it stay far over the budget, which one test needs refused.
+    """
+    process, url = start_server(env={"OPTLAB_MAX_RUN_SECONDS": "60"})
     yield url
     process.terminate()
     try:
         process.wait(timeout=10)
     except Exception:
         process.kill()
+
+
+def wait_for_live_loss(page) -> None:
+    """Wait for the live loss curve of a run just started; on a timeout, say what the page showed instead."""
+    try:
+        page.wait_for_function(LIVE_LOSS, timeout=120_000, polling=100)
+    except PlaywrightTimeout:
+        alerts = page.get_by_test_id("stAlert").all_inner_texts()
+        raise AssertionError(f"no live loss curve within 120 s; the page's messages: {alerts}") from None
 
 
 def open_lab(page, server_url: str) -> None:
@@ -201,7 +216,7 @@ def test_pressing_a_widget_or_stop_mid_training_keeps_a_stopped_run_and_frees_th
     for _ in range(int(advice.group(1)) - 1):
         epochs.press("ArrowRight")
     page.get_by_role("button", name="Train", exact=True).click()
-    page.wait_for_function(LIVE_LOSS, timeout=120_000, polling=100)
+    wait_for_live_loss(page)
     screenshot(page, "lab-8-lecture-config-live")
 
     # Any widget: here the optimizer choice. Its rerun interrupts the training.
@@ -220,7 +235,7 @@ def test_pressing_a_widget_or_stop_mid_training_keeps_a_stopped_run_and_frees_th
 
     # The Stop button does the same and keeps the partial run.
     page.get_by_role("button", name="Train", exact=True).click()
-    page.wait_for_function(LIVE_LOSS, timeout=120_000, polling=100)
+    wait_for_live_loss(page)
     page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Stop", exact=True).click()
     wait_idle(page, timeout=30_000)
     assert "#2 Momentum lr 0.01" in selectbox_text(page, "Run")
@@ -231,7 +246,7 @@ def test_pressing_a_widget_or_stop_mid_training_keeps_a_stopped_run_and_frees_th
 
     # Switching pages stops it too; back on the lab, the partial run is there.
     page.get_by_role("button", name="Train", exact=True).click()
-    page.wait_for_function(LIVE_LOSS, timeout=120_000, polling=100)
+    wait_for_live_loss(page)
     page.get_by_role("link", name="Home").click()
     page.get_by_role("heading", name="Optimisation Lab").wait_for(timeout=30_000)
     assert seconds_until_idle_cpu(server) < 2.5
@@ -256,7 +271,7 @@ def test_streamlit_toolbar_stop_keeps_the_run_like_the_app_stop(page, lab_url):
     set_seed(page, 2026)
     wait_idle(page)
     page.get_by_role("button", name="Train", exact=True).click()
-    page.wait_for_function(LIVE_LOSS, timeout=120_000, polling=100)
+    wait_for_live_loss(page)
     toolbar_stop = page.get_by_test_id("stToolbar").get_by_role("button", name="Stop")
     toolbar_stop.click()
     # The page redraws by itself (no click of ours): the run is kept and shown as stopped. It notices within
