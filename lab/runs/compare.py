@@ -156,8 +156,8 @@ def highlight_differences(frame, differing: Sequence[str], color: str = "#FFE8A3
     """
     percent = [name for name in ("test accuracy", "val accuracy") if name in frame.columns]
     numbers = [name for name in frame.columns if name not in percent and name != "seconds"]
-    formats = {**{name: "{:.1%}" for name in percent}, **{name: _cell for name in numbers}, "seconds": "{:.1f}"}
-    styler = as_text(frame, formats).style
+    formats = {**{name: "{:.1%}" for name in percent}, **{name: _cell for name in numbers}}
+    styler = _styled(frame, {**formats, **({"seconds": "{:.1f}"} if "seconds" in frame.columns else {})})
     columns = [setting_label(name) for name in differing if setting_label(name) in frame.columns]
     if columns:
         styler = styler.set_properties(subset=columns, **{"background-color": color, "font-weight": "bold"})
@@ -184,15 +184,15 @@ def with_dashes(frame, formats: dict):
     Returns:
         a pandas Styler for st.dataframe or st.table.
     """
-    return as_text(frame, formats).style
+    return _styled(frame, {column: spec for column, spec in formats.items() if column in frame.columns})
 
 
 def as_text(frame, formats: dict):
-    """A copy of a table whose formatted columns, and every column with a missing cell, hold text.
+    """A copy of a table whose columns with a missing cell hold text: the dash there, the formatted value elsewhere.
 
     A column that mixes numbers with a dash cannot travel to the browser as Arrow (Streamlit then logs
     a traceback and converts it itself), and a grid writes "None" for a missing number, so such a
-    column is written out here: the dash where a value is missing, the formatted number elsewhere.
+    column is written out here. Columns without a missing cell keep their numbers.
 
     Args:
         frame: a pandas DataFrame.
@@ -203,11 +203,18 @@ def as_text(frame, formats: dict):
     """
     table = frame.copy()
     for column in table.columns:
-        spec = formats.get(column)
-        if spec is None and not table[column].isna().any():
-            continue
-        table[column] = [_text(value, spec or _cell) for value in table[column]]
+        if table[column].isna().any():
+            table[column] = [_text(value, formats.get(column) or _cell) for value in table[column]]
     return table
+
+
+def _styled(frame, formats: dict):
+    """`as_text` of the table, as a Styler that formats the numbers of the columns that kept them."""
+    styler = as_text(frame, formats).style
+    for column, spec in formats.items():
+        if not frame[column].isna().any():
+            styler = styler.format(spec, subset=[column])
+    return styler
 
 
 def _text(value, spec) -> str:
