@@ -12,7 +12,6 @@ from lab.topics import architecture as topic
 from lab.topics.data_explorer import image_grid_figure
 from ui import present, presets
 from ui.common import get_dataset, images_and_epochs_form, show_result_or_prompt
-from lab.service import SHORT_RUN_SECONDS
 from ui.service import cached_only, compute, warm_start
 
 RESULT_KEY = "model_result"
@@ -49,7 +48,7 @@ def _experiment_args(hidden_units: tuple[int, int], train_size: int, epochs: int
 def _run_experiment(hidden_units: tuple[int, int], train_size: int, epochs: int):
     """Train the three models one by one, drawing each curve as its model finishes; return the whole result."""
     dataset, name, *settings = _experiment_args(hidden_units, train_size, epochs)
-    long = warm_start().estimate(topic.cost_config(hidden_units, train_size, epochs)) >= SHORT_RUN_SECONDS
+    long = warm_start().is_long(topic.cost_config(hidden_units, train_size, epochs))
     progress, partial, runs = st.progress(0.0), st.empty(), {}
     for index, kind in enumerate(topic.MODEL_KINDS):
         progress.progress(index / len(topic.MODEL_KINDS), text=f"Training the {topic.MODEL_LABELS[kind]} "
@@ -58,7 +57,7 @@ def _run_experiment(hidden_units: tuple[int, int], train_size: int, epochs: int)
         present.chart(topic.accuracy_figure(runs), container=partial, key=f"model_partial_{index}")
     progress.empty()
     partial.empty()
-    return topic.combine_model_runs(runs, hidden_units, train_size, epochs, topic.LEARNING_RATE, dataset.class_names)
+    return _combined(runs, dataset, hidden_units, train_size, epochs)
 
 
 def _cached_experiment(hidden_units: tuple[int, int], train_size: int, epochs: int):
@@ -67,6 +66,10 @@ def _cached_experiment(hidden_units: tuple[int, int], train_size: int, epochs: i
     runs = {kind: cached_only(_train_model, dataset, name, kind, *settings) for kind in topic.MODEL_KINDS}
     if any(run is None for run in runs.values()):
         return None
+    return _combined(runs, dataset, hidden_units, train_size, epochs)
+
+
+def _combined(runs: dict, dataset, hidden_units: tuple[int, int], train_size: int, epochs: int):
     return topic.combine_model_runs(runs, hidden_units, train_size, epochs, topic.LEARNING_RATE, dataset.class_names)
 
 

@@ -444,6 +444,16 @@ class TrainingService:
         """
         return estimate_seconds(config, self.seconds_per_unit)
 
+    def is_long(self, config: TrainConfig) -> bool:
+        """Whether a run of `config` must keep out of the short lane (estimated at SHORT_RUN_SECONDS or more).
+
+        Args:
+            config: the run's settings, or a config that costs what the run costs.
+        Returns:
+            True for a long run.
+        """
+        return self.estimate(config) >= SHORT_RUN_SECONDS
+
     def check_budget(self, config: TrainConfig) -> None:
         """Raise RunRefused, naming what to reduce, when `config` is estimated over the per-run budget.
 
@@ -470,8 +480,7 @@ class TrainingService:
         from lab.worker import train_task
 
         self.check_budget(config)
-        short = self.estimate(config) < SHORT_RUN_SECONDS
-        return self.run(train_task, config, self.max_run_seconds, kind="train", long=not short, owner=owner,
+        return self.run(train_task, config, self.max_run_seconds, kind="train", long=self.is_long(config), owner=owner,
                         on_progress=on_progress or _ignore, should_stop=should_stop, on_wait=on_wait)
 
     # -- reading ----------------------------------------------------------
