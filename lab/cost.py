@@ -73,6 +73,12 @@ def describe_seconds(seconds: float) -> str:
     return f"about {seconds / 3600:.1f} h"
 
 
+# The advice aims at this share of the budget, not all of it. Estimates follow the worker's latest step
+# timing, and on a shared server another student's run can slow the next steps: a run sized to the exact
+# limit was refused on its next press (seen on CI, where an advised 24 epochs became "about 2 min" later).
+ADVICE_SHARE = 0.8
+
+
 def over_budget_message(config: TrainConfig, estimate: float, budget: float) -> str:
     """What to tell a student whose run would take longer than the server allows, and what to reduce.
 
@@ -83,7 +89,7 @@ def over_budget_message(config: TrainConfig, estimate: float, budget: float) -> 
     Returns:
         two sentences naming the fewest changes that fit.
     """
-    share = budget / estimate
+    share = ADVICE_SHARE * budget / estimate
     fixes = []
     epochs = math.floor(config.epochs * share)
     if epochs >= 1:

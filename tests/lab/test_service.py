@@ -135,6 +135,25 @@ def test_a_killed_worker_fails_its_job_with_a_message_and_a_new_one_serves_the_n
     assert bare.worker_pid() != old_pid and bare.deaths == 1
 
 
+def test_a_worker_without_data_says_why_once_and_serves_on_instead_of_restarting(tmp_path, monkeypatch):
+    # Before, the warm-up's DataError ended the worker, and the service started a new one about every
+    # 10 s, each importing TensorFlow, for as long as the server ran.
+    from lab.data import DATA_DIR_ENV, DataError
+
+    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "no-such-folder"))  # the spawned worker inherits it
+    service = TrainingService(warm=True).start()
+    try:
+        assert service.wait_until_ready(60)
+        assert "does not exist" in service.stats()["warm_error"]
+        pid = service.worker_pid()
+        with pytest.raises(DataError, match="does not exist"):
+            service.train(TINY)
+        assert service.run(divmod, 9, 4, kind="quick") == (2, 1)
+        assert service.worker_pid() == pid and service.deaths == 0
+    finally:
+        service.shutdown()
+
+
 def test_a_worker_over_its_memory_ceiling_is_replaced_without_losing_queued_jobs():
     service = TrainingService(max_trainings=1, short_lane=0, worker_max_mb=1, warm=False).start()
     try:
@@ -203,11 +222,12 @@ def test_the_refusal_names_every_change_that_would_fit():
     from lab.cost import over_budget_message
 
     huge = TrainConfig(train_size=None, epochs=50, hidden_units=(1024,) * 10)
-    message = over_budget_message(huge, estimate=3_000.0, budget=30.0)  # 100 times over
-    assert "about 50 min" in message and "limit is 30 s per run" in message
+    message = over_budget_message(huge, estimate=1_500.0, budget=30.0)  # 50 times over
+    assert "about 25 min" in message and "limit is 30 s per run" in message
     assert "at most 500 training images" in message and "fewer or narrower hidden layers" in message
     assert "epoch" not in message.split("Try")[1]  # not even one epoch of it fits
-    assert "at most 5 epochs" in over_budget_message(huge, estimate=300.0, budget=30.0)
+    # Ten times over: 5 epochs would fill the budget exactly; the advice leaves a fifth of it spare.
+    assert "at most 4 epochs" in over_budget_message(huge, estimate=300.0, budget=30.0)
 
 
 def test_a_run_that_outlasts_the_budget_is_kept_as_time_budget(data_dir):
