@@ -527,7 +527,7 @@ class TrainingService:
 
         Returns:
             dict with running, waiting, capacity, peak_running, jobs, replacements, deaths,
-            worker_mb and warm_seconds.
+            worker_mb, warm_seconds and warm_error (why the warm-up could not load the data, or None).
         """
         with self._condition:
             worker = self._worker
@@ -536,6 +536,7 @@ class TrainingService:
                       "jobs": self.jobs, "replacements": self.replacements, "deaths": self.deaths}
         counts["worker_mb"] = round(worker.memory_bytes() / 2**20, 1) if worker else 0.0
         counts["warm_seconds"] = worker.info.get("seconds") if worker else None
+        counts["warm_error"] = worker.info.get("warm_error") if worker else None
         return counts
 
     def shutdown(self) -> None:

@@ -6,7 +6,7 @@ here, so two trainings and any number of quick computations share the traced
 graphs of one TensorFlow runtime. The messages are small tuples:
 
 from the server          to the server
-("run", id, payload)     ("ready", info)             once, after the warm-up
+("run", id, payload)     ("ready", info)             once, after the warm-up (or its data error)
 ("cancel", id)           ("calibrated", info)        once, if the step-time probe waited for a job
 ("stop",)                ("progress", id, progress)  a few times a second
                          ("done", id, result) / ("error", id, exception)
@@ -27,7 +27,7 @@ from typing import Callable, Optional
 
 from lab.config import TrainConfig
 from lab.cost import parameter_count
-from lab.data import shared_dataset
+from lab.data import DataError, shared_dataset
 
 # The lecture's default run, traced while the worker warms up so that the first
 # Train press of the day finds its graph ready.
@@ -51,7 +51,13 @@ def main(connection, warm: bool = True) -> None:
         with send_lock:
             connection.send(message)
 
-    info = warm_up() if warm else {}
+    try:
+        info = warm_up() if warm else {}
+    except DataError as error:
+        # No data here (no folder, no internet). A new worker would fail the same way, and the service
+        # started one every few seconds, each importing TensorFlow: this one says why once and serves on,
+        # each job reporting the data message (the pages show it too, from their own copy of the data).
+        info, warm = {"warm_error": str(error)}, False
     # The step-time probe (about 0.3 s on a quiet machine, seconds on a busy one) waits when a job
     # is already queued: the first Train press of a server is served first, and the worker
     # calibrates in its first idle moment instead (the service estimates with a default until then).
