@@ -58,6 +58,45 @@ def wait_for_live_loss(page) -> None:
         raise AssertionError(f"no live loss curve within 120 s; the page's messages: {alerts}") from None
 
 
+def train_within_the_budget(page) -> None:
+    """Press Train and wait for the live curve; if the run is refused, take the epochs it advises and retry.
+
+    The advice follows the worker's latest step timing, which a loaded machine changes between two presses:
+    on CI, a run of half the advised epochs was refused two runs later at four times its first estimate,
+    and here a run of half the advice, timed on a loaded machine, ended before Stop was pressed. The advice
+    fills four fifths of the budget by the estimate, long enough to be stopped mid-way.
+    """
+    refusal = page.get_by_test_id("stAlert").filter(has_text="limit is")
+    for _ in range(4):
+        if refusal.count():  # refused: set the advised epochs (each key press reruns, which clears it)
+            advice = re.search(r"Try at most (\d+) epochs?", refusal.first.inner_text())
+            assert advice, refusal.first.inner_text()
+            epochs = page.get_by_role("slider", name="Epochs")
+            epochs.focus()
+            epochs.press("Home")
+            for _ in range(int(advice.group(1)) - 1):
+                epochs.press("ArrowRight")
+            wait_idle(page)
+        page.get_by_role("button", name="Train", exact=True).click()
+        try:
+            page.wait_for_function(f"() => ({LIVE_LOSS})() || Array.from(document.querySelectorAll("
+                                   "\"[data-testid='stAlert']\")).some(el => el.innerText.includes('limit is'))",
+                                   timeout=120_000, polling=100)
+        except PlaywrightTimeout:
+            screenshot(page, "lab-no-live-curve")
+            alerts = page.get_by_test_id("stAlert").all_inner_texts()
+            raise AssertionError(f"no live loss curve and no refusal within 120 s; the page's messages: "
+                                 f"{alerts}") from None
+        if refusal.count() == 0:
+            # Once on a loaded machine the panel showed "Warming up" again after its first curve point, and
+            # a widget pressed then stopped a run with no step: the curve must still be there a moment later.
+            page.wait_for_timeout(500)
+            wait_for_live_loss(page)
+            return
+        wait_idle(page)
+    wait_for_live_loss(page)
+
+
 def open_lab(page, server_url: str) -> None:
     # Through the sidebar, as a student arrives from Home (deep links have their own test).
     open_page(page, server_url)
@@ -208,16 +247,8 @@ def test_pressing_a_widget_or_stop_mid_training_keeps_a_stopped_run_and_frees_th
     page.get_by_role("button", name="Train", exact=True).click()
     refusal = page.get_by_test_id("stAlert").filter(has_text="limit is")
     refusal.wait_for(timeout=60_000)
-    advice = re.search(r"Try at most (\d+) epochs?", refusal.inner_text())
-    assert advice, refusal.inner_text()
-    # Half the longest run the message allows: surely still training when we press a widget, and still
-    # inside the budget if the worker re-times its steps in between (it calibrates in its first idle second).
-    epochs.focus()
-    epochs.press("Home")
-    for _ in range(max(1, int(advice.group(1)) // 2) - 1):
-        epochs.press("ArrowRight")
-    page.get_by_role("button", name="Train", exact=True).click()
-    wait_for_live_loss(page)
+    assert re.search(r"Try at most (\d+) epochs?", refusal.inner_text()), refusal.inner_text()
+    train_within_the_budget(page)
     screenshot(page, "lab-8-lecture-config-live")
 
     # Any widget: here the optimizer choice. Its rerun interrupts the training.
@@ -235,8 +266,7 @@ def test_pressing_a_widget_or_stop_mid_training_keeps_a_stopped_run_and_frees_th
     whole_page(page, "lab-9-stopped-by-widget")
 
     # The Stop button does the same and keeps the partial run.
-    page.get_by_role("button", name="Train", exact=True).click()
-    wait_for_live_loss(page)
+    train_within_the_budget(page)
     page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Stop", exact=True).click()
     wait_idle(page, timeout=30_000)
     assert "#2 Momentum lr 0.01" in selectbox_text(page, "Run")
@@ -246,8 +276,7 @@ def test_pressing_a_widget_or_stop_mid_training_keeps_a_stopped_run_and_frees_th
     screenshot(page, "lab-10-stopped-by-button")
 
     # Switching pages stops it too; back on the lab, the partial run is there.
-    page.get_by_role("button", name="Train", exact=True).click()
-    wait_for_live_loss(page)
+    train_within_the_budget(page)
     page.get_by_role("link", name="Home").click()
     page.get_by_role("heading", name="Optimisation Lab").wait_for(timeout=30_000)
     assert seconds_until_idle_cpu(server) < 2.5
