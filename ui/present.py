@@ -112,16 +112,17 @@ class ResultArea:
         self.first = st.container(key=key) if presenting() else None
 
     @contextlib.contextmanager
-    def head(self, pressed: bool):
+    def head(self, pressed: bool, with_chart: bool = True):
         """Draw the result's first chart and key numbers in here; after a press, they are scrolled into view.
 
         Args:
             pressed: whether this run follows the page's button (or a lecture preset), not a slider move.
+            with_chart: whether the head has a Plotly chart to wait for (a head of numbers has none).
         """
         with self.first if self.first is not None else st.container(key=self.key):
             yield
             if pressed:
-                reveal(self.key)
+                reveal(self.key, wait_for_chart=with_chart)
 
 
 def folded(label: str):

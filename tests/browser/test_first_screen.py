@@ -30,15 +30,16 @@ CUT_TEXT = """() => {
             metrics: document.querySelectorAll("[data-testid='stMetricLabel']").length};
 }"""
 
-# page path (small settings in the link), the button that trains, and a metric label it must show whole
+# page path (small settings in the link), the button that trains, a metric label it must show whole, and the key of
+# the result's first chart, which must be on the screen after the press (results first on a projector)
 PROJECTOR_PAGES = [
     ("model?present=true&model_train_size=2000&model_epochs=1", "Train the three models",
-     "Linear MLP: largest logit difference"),
+     "Linear MLP: largest logit difference", "model_accuracy"),
     ("splits?present=true&splits_fit_train_size=500&splits_fit_epochs=10", "Train with and without early stopping",
-     "Test accuracy"),
+     "Test accuracy", "splits_fit_accuracy"),
     ("clipping?present=true&clip_train_size=1000&clip_epochs=1", "Train without and with clipping",
-     "Without clipping: validation accuracy"),
-    ("practice?present=true", None, None),
+     "Without clipping: validation accuracy", "clip_loss"),
+    ("practice?present=true", None, None, None),
 ]
 
 
@@ -47,8 +48,9 @@ def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": {"width": 1280, "height": 720}, "color_scheme": "dark"}
 
 
-@pytest.mark.parametrize("path, button, label", PROJECTOR_PAGES, ids=[p.split("?")[0] for p, _, _ in PROJECTOR_PAGES])
-def test_no_metric_label_or_tab_title_is_cut_on_a_projector(page, server_url, path, button, label):
+@pytest.mark.parametrize("path, button, label, chart_key", PROJECTOR_PAGES,
+                         ids=[p.split("?")[0] for p, *_ in PROJECTOR_PAGES])
+def test_no_metric_label_or_tab_title_is_cut_on_a_projector(page, server_url, path, button, label, chart_key):
     page.emulate_media(color_scheme="dark")
     open_page(page, server_url, path)
     if button:
@@ -57,6 +59,11 @@ def test_no_metric_label_or_tab_title_is_cut_on_a_projector(page, server_url, pa
         wait_idle(page, timeout=120_000)
     page.wait_for_timeout(300)  # the projector's style sheet and the fonts have settled
     assert page.locator("[data-testid='stException']").count() == 0
+    if chart_key:
+        page.wait_for_function(RESULT_BOX, arg=chart_key, timeout=30_000)
+        page.wait_for_timeout(500)  # the page scrolls once Plotly has drawn (ui.present.REVEAL_SCRIPT)
+        first = page.evaluate(RESULT_BOX, chart_key)
+        assert first["top"] >= 0 and first["bottom"] <= 720, f"{path}: the first result is not on screen: {first}"
     cut = page.evaluate(CUT_TEXT)
     screenshot(page, f"first-screen-labels-{path.split('?')[0]}")
     assert cut["metrics"] >= (3 if button else 0), cut
@@ -234,7 +241,8 @@ def _on_screen(box: dict, height: int) -> bool:
             and (number is None or (number["y"] >= 0 and number["y"] + number["height"] <= height)))
 
 
-@pytest.mark.parametrize("path, button, chart_key, number", RESULT_PAGES, ids=[p.split("?")[0] for p, *_ in RESULT_PAGES])
+@pytest.mark.parametrize("path, button, chart_key, number", RESULT_PAGES,
+                         ids=[p.split("?")[0] for p, *_ in RESULT_PAGES])
 def test_after_a_topic_pages_button_its_first_result_is_on_the_projector_and_the_laptop_screen(
         page, server_url, path, button, chart_key, number):
     """Issue 10: pressing a topic page's button brings its first chart and key numbers on screen, without scrolling
