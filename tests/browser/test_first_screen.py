@@ -212,6 +212,8 @@ RESULT_PAGES = [
     ("model?model_train_size=2000&model_epochs=1", "Train the three models", "model_accuracy", "relu: test accuracy"),
     ("optimizers?opt_steps=20", "Run the optimizers", "opt_surface_chart", None),
 ]
+# The (empty) element of the script that scrolls a result into view after a press (ui.present.reveal).
+REVEAL_ELEMENT = "[data-testid=stHtml]:has(script)"
 # Where the result's first chart is once Plotly has drawn it, and where the page is scrolled to.
 RESULT_BOX = """(key) => {
     const plot = document.querySelector(`.st-key-${key} .js-plotly-plot`);
@@ -260,3 +262,14 @@ def test_after_a_topic_pages_button_its_first_result_is_on_the_projector_and_the
     laptop = _press_and_find_the_result(page, button, chart_key, number)
     page.screenshot(path=str(SCREENSHOTS / f"first-screen-result-laptop-{name}.png"))
     assert _on_screen(laptop, 900), f"{name} on a laptop: the first result is not on screen: {laptop}"
+
+    # Only a press scrolls: a rerun without one (Streamlit's R key here, a slider's move for a student) leaves the
+    # page where the reader put it. The rerun drops the press's script element, which shows that it happened.
+    main = "document.querySelector('[data-testid=\"stMain\"]')"
+    assert page.evaluate(f"() => document.querySelectorAll('{REVEAL_ELEMENT}').length") == 1
+    page.evaluate(f"() => {{ {main}.scrollTo(0, 0); document.activeElement.blur(); }}")
+    page.keyboard.press("r")
+    page.wait_for_function(f"() => document.querySelectorAll('{REVEAL_ELEMENT}').length === 0", timeout=30_000)
+    wait_idle(page)
+    page.wait_for_timeout(500)
+    assert page.evaluate(f"() => {main}.scrollTop") == 0, f"{name}: a rerun without a press scrolled the page"
