@@ -22,14 +22,16 @@ def _drop_in(_fashion, _mnist, dataset_names: tuple[str, str], train_size: int, 
     return compute(topic.drop_in_experiment, [_fashion, _mnist], train_size, epochs)
 
 st.title("The data")
+result_area = present.ResultArea("data_result_area")  # on a projector the two accuracies come first once trained
 st.markdown(
     "**Claim:** Fashion-MNIST has **60,000 training** and **10,000 test** images, each **28 x 28** grey "
     "pixels, in **10 classes**. MNIST digits have exactly the same shapes, so Fashion-MNIST is a "
     "**drop-in replacement**: the same code trains on either."
 )
-st.latex(r"x \in \{0, 1, \dots, 255\}^{28 \times 28}")
-st.latex(r"y \in \{0, 1, \dots, 9\}")
-st.latex(r"|\mathcal{D}_\text{train}| = 60\,000, \qquad |\mathcal{D}_\text{test}| = 10\,000")
+with present.folded("The shapes as formulas"):
+    st.latex(r"x \in \{0, 1, \dots, 255\}^{28 \times 28}")
+    st.latex(r"y \in \{0, 1, \dots, 9\}")
+    st.latex(r"|\mathcal{D}_\text{train}| = 60\,000, \qquad |\mathcal{D}_\text{test}| = 10\,000")
 
 fashion = get_dataset("fashion_mnist")
 mnist = get_dataset("mnist")
@@ -114,10 +116,11 @@ result = st.session_state.get(RESULT_KEY)
 if result is None:
     st.info("Press **Train on both datasets**: two small runs take a few seconds.")
 else:
-    columns = st.columns(len(result["runs"]))
-    for column, run in zip(columns, result["runs"]):
-        column.metric(f"{run.label}: test accuracy", f"{run.test_accuracy:.1%}",
-                      help=f"validation accuracy {run.val_accuracy:.1%}, trained in {run.seconds:.1f} s")
+    with result_area.head(bool(submitted or preset_run), with_chart=False):
+        columns = st.columns(len(result["runs"]))
+        for column, run in zip(columns, result["runs"]):
+            column.metric(f"{run.label}: test accuracy", f"{run.test_accuracy:.1%}",
+                          help=f"validation accuracy {run.val_accuracy:.1%}, trained in {run.seconds:.1f} s")
     st.dataframe(
         [{"dataset": run.label, "parameters": f"{run.parameters:,}", "output shape": str(run.output_shape),
           "validation accuracy": f"{run.val_accuracy:.1%}", "test accuracy": f"{run.test_accuracy:.1%}"}

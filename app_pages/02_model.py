@@ -15,8 +15,10 @@ from ui.common import get_dataset, images_and_epochs_form, show_result_or_prompt
 from ui.service import cached_only, compute, warm_start
 
 RESULT_KEY = "model_result"
+RESULT_HEIGHT = 340  # the accuracy chart's height on a projector: with the three accuracies it fits 1280x720
 
 st.title("Model and activations")
+result_area = present.ResultArea("model_result_area")  # on a projector the three models' accuracies come first
 st.markdown(
     "**Claims:** the lecture's model (Flatten, Dense 300 relu, Dense 100 relu, Dense 10 softmax) has "
     "**266,610 parameters**. Without a non-linear activation, stacked Dense layers **collapse to one "
@@ -73,13 +75,14 @@ def _combined(runs: dict, dataset, hidden_units: tuple[int, int], train_size: in
     return topic.combine_model_runs(runs, hidden_units, train_size, epochs, topic.LEARNING_RATE, dataset.class_names)
 
 
-def _show_result(result) -> None:
+def _show_result(result, trained: bool = False) -> None:
     """The three models' accuracies, the collapse check and the softmax outputs, from a stored result."""
-    columns = st.columns(3)
-    for column, kind in zip(columns, topic.MODEL_KINDS):
-        column.metric(f"{kind}: test accuracy", f"{result.test_accuracy[kind]:.1%}",
-                      help=f"{topic.MODEL_LABELS[kind]}, {result.parameters[kind]:,} parameters")
-    present.chart(topic.accuracy_figure(result), key="model_accuracy")
+    with result_area.head(trained):
+        columns = st.columns(3)
+        for column, kind in zip(columns, topic.MODEL_KINDS):
+            column.metric(f"{kind}: test accuracy", f"{result.test_accuracy[kind]:.1%}",
+                          help=f"{topic.MODEL_LABELS[kind]}, {result.parameters[kind]:,} parameters")
+        present.chart(topic.accuracy_figure(result), key="model_accuracy", projector_height=RESULT_HEIGHT)
 
     linear, relu = result.collapse["linear"], result.collapse["relu"]
     left, right = st.columns(2)
@@ -133,15 +136,15 @@ def _show_result(result) -> None:
 
 # ----------------------------------------------------------------------
 st.header("The layers and their parameters")
-st.latex(r"\text{parameters} = \sum_{\ell} \left(n_{\ell-1}\, n_\ell + n_\ell\right)")
+present.folded("The formula").latex(r"\text{parameters} = \sum_{\ell} \left(n_{\ell-1}\, n_\ell + n_\ell\right)")
 left, right = st.columns(2)
 first = left.slider("Units in hidden layer 1", 10, 1000, 300, step=10, key="model_units_1", bind="query-params")
 second = right.slider("Units in hidden layer 2", 10, 500, 100, step=10, key="model_units_2", bind="query-params")
 table = _layer_table(first, second)
 total = int(table["parameters"].sum())
 dense_counts = table.loc[table["type"] == "Dense", "parameters"]
-st.latex(" + ".join(f"{count:,}".replace(",", r"\,") for count in dense_counts)
-         + r" = " + f"{total:,}".replace(",", r"\,"))
+present.folded("The sum").latex(" + ".join(f"{count:,}".replace(",", r"\,") for count in dense_counts)
+                                + r" = " + f"{total:,}".replace(",", r"\,"))
 st.metric("Trainable parameters (Keras's count)", f"{total:,}",
           help="model.count_params() of the model built by keras.Sequential")
 st.dataframe(table, hide_index=True, key="model_layer_table",
@@ -154,14 +157,15 @@ else:
 
 # ----------------------------------------------------------------------
 st.header("Experiment: linear, softmax-only and relu")
-st.latex(r"\big((x W_1 + b_1) W_2 + b_2\big) W_3 + b_3")
-st.latex(r"= x \underbrace{W_1 W_2 W_3}_{W} + \underbrace{b_1 W_2 W_3 + b_2 W_3 + b_3}_{b}")
-st.markdown(
-    "Three models are trained identically on the same images (SGD with momentum 0.9, a cosine-decaying "
-    "learning rate from 0.05, batch 64, and the gradient's norm capped at 5 so that the deep linear net cannot "
-    "blow up; each settles close to its best): a **single softmax layer**, the MLP with "
-    "**linear** activations and the MLP with **relu**. Their hidden widths come from the sliders above."
-)
+with present.folded("Why a linear MLP collapses, and how the three models train"):
+    st.latex(r"\big((x W_1 + b_1) W_2 + b_2\big) W_3 + b_3")
+    st.latex(r"= x \underbrace{W_1 W_2 W_3}_{W} + \underbrace{b_1 W_2 W_3 + b_2 W_3 + b_3}_{b}")
+    st.markdown(
+        "Three models are trained identically on the same images (SGD with momentum 0.9, a cosine-decaying "
+        "learning rate from 0.05, batch 64, and the gradient's norm capped at 5 so that the deep linear net cannot "
+        "blow up; each settles close to its best): a **single softmax layer**, the MLP with "
+        "**linear** activations and the MLP with **relu**. Their hidden widths come from the sliders above."
+    )
 submitted, train_size, epochs = images_and_epochs_form("model_", "Train the three models",
                                                       (2_000, 5_000, 10_000, 20_000), 10_000, 10, 6)
 
@@ -175,4 +179,5 @@ elif st.session_state.get(RESULT_KEY) is None:
 
 show_result_or_prompt(st.session_state.get(RESULT_KEY),
                       "Press **Train the three models**: each model's curve shows as soon as it has trained (a few "
-                      "seconds each on a quiet server).", _show_result)
+                      "seconds each on a quiet server).",
+                      lambda result: _show_result(result, trained=bool(submitted or preset_run)))

@@ -24,12 +24,13 @@ def _run_task(_dataset, dataset_name: str, task: str, train_size: int, epochs: i
     return compute(topic.run_task, task, _dataset, train_size, epochs)
 
 
-def _show_result(result, task: str, spec) -> None:
+def _show_result(result, task: str, spec, trained: bool = False) -> None:
     """The score against its baseline, the model's layers, its predictions and its loss curves."""
     score_format = "{:.1%}" if task == "classification" else ("{:.4f}" if task == "regression" else "{:.2f}")
-    left, right = st.columns(2)
-    left.metric(spec.metric[0].upper() + spec.metric[1:], score_format.format(result.score))
-    right.metric(f"Baseline: {result.baseline_text}", score_format.format(result.baseline))
+    with result_area.head(trained, with_chart=False):
+        left, right = st.columns(2)
+        left.metric(spec.metric[0].upper() + spec.metric[1:], score_format.format(result.score))
+        right.metric(f"Baseline: {result.baseline_text}", score_format.format(result.baseline))
     st.subheader("The model: only the last layer is task-specific")
     st.dataframe(result.layers, hide_index=True, key="io_layers",
                  column_config={"parameters": st.column_config.NumberColumn(format="localized")})
@@ -52,6 +53,7 @@ def _show_result(result, task: str, spec) -> None:
         st.code(topic.task_code(task, result.train_size, result.epochs), language="python")
 
 st.title("Inputs and outputs")
+result_area = present.ResultArea("io_result_area")  # on a projector the score and its baseline come first
 st.markdown(
     "**Claim:** **what you predict decides the last layer and the loss**. Classification: **10 softmax units + "
     "cross-entropy**. Regression: **1 linear unit + MSE**. Box prediction: **4 linear units** for x, y, width and "
@@ -68,8 +70,9 @@ task = st.radio("Task", list(topic.TASKS), horizontal=True, key="io_task", bind=
                 help="classification: which of 10 classes; regression: one number; box: x, y, width, height")
 spec = topic.TASKS[task]
 st.markdown(f"**{spec.label}.** Target: {spec.target}.")
-st.latex(spec.output_latex)
-st.latex(spec.loss_latex)
+with present.folded("The output and the loss as formulas"):
+    st.latex(spec.output_latex)
+    st.latex(spec.loss_latex)
 
 submitted, train_size, epochs = images_and_epochs_form("io_", f"Train the {task} model",
                                                       (2_000, 5_000, 10_000, 20_000), 10_000, 8, 4)
@@ -85,7 +88,7 @@ if result is None:
     st.info(f"Press **Train the {task} model**: Flatten, Dense 64 relu and the {task} head, trained with Adam "
             "in a few seconds. Train each task to compare their heads.")
 else:
-    _show_result(result, task, spec)
+    _show_result(result, task, spec, trained=bool(submitted or preset_run))
 
 # ----------------------------------------------------------------------
 st.header("The slides' example: predicting a house's price")

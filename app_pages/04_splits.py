@@ -19,6 +19,7 @@ from ui.service import compute
 
 FIT_KEY = "splits_fit_result"
 SELECTION_KEY = "splits_selection_result"
+RESULT_HEIGHT = 380  # the overfitting curves' height on a projector: with the four numbers they fit 1280x720
 
 
 @st.cache_data(max_entries=16, show_spinner="Training twice: all epochs, then with early stopping...")
@@ -33,6 +34,7 @@ def _candidates(_dataset, dataset_name: str, count: int):
                    epochs=topic.CANDIDATE_EPOCHS)
 
 st.title("Train, validation, test")
+result_area = present.ResultArea("splits_result_area")  # on a projector the overfitting run comes first
 st.markdown(
     "**Claims:** the three splits must not overlap. " + topic.OVERFITTING_HEADLINE.text + " **Early stopping** "
     "watches the validation loss, waits `patience` epochs for an improvement and restores the best weights. "
@@ -70,11 +72,12 @@ present.chart(topic.class_balance_figure(report), key="splits_balance")
 
 # ----------------------------------------------------------------------
 st.header("2. Overfitting and early stopping")
-st.latex(r"\text{gap} = \text{acc}_\text{train} - \text{acc}_\text{valid}")
-st.latex(r"t^\star = \arg\min_{s \le t} L_\text{valid}(s)")
-st.latex(r"\text{stop after epoch } t \text{ when } t - t^\star = p")
-st.caption("Early stopping: t* is the best epoch so far and p the patience; at the stop the weights of "
-           "epoch t* are restored.")
+with present.folded("The gap and early stopping as formulas"):
+    st.latex(r"\text{gap} = \text{acc}_\text{train} - \text{acc}_\text{valid}")
+    st.latex(r"t^\star = \arg\min_{s \le t} L_\text{valid}(s)")
+    st.latex(r"\text{stop after epoch } t \text{ when } t - t^\star = p")
+    st.caption("Early stopping: t* is the best epoch so far and p the patience; at the stop the weights of "
+               "epoch t* are restored.")
 with st.form("splits_fit_form"):
     patience = st.slider("Early-stopping patience", 1, 10, topic.DEFAULT_PATIENCE, key="splits_fit_patience",
                          bind="query-params")
@@ -99,22 +102,30 @@ if fit is None:
             "second one with early stopping.")
 else:
     full, early = fit["full"], fit["early"]
-    columns = st.columns(4)
-    columns[0].metric("Training accuracy", f"{full.history['accuracy'][-1]:.1%}")
-    columns[1].metric("Validation accuracy", f"{full.history['val_accuracy'][-1]:.1%}")
-    columns[2].metric("Gap", f"{topic.generalisation_gap(full.history) * 100:.1f} points")
-    columns[3].metric("Test accuracy", f"{full.test_accuracy:.1%}",
-                      help="After all epochs, without early stopping.")
-    st.markdown("The slides: performance is often training > validation > test, and that is acceptable if the "
-                "gap is small. " + topic.performance_order(full.history, full.test_accuracy))
+    with result_area.head(bool(submitted or preset_run)):
+        columns = st.columns(4)
+        columns[0].metric("Training accuracy", f"{full.history['accuracy'][-1]:.1%}")
+        columns[1].metric("Validation accuracy", f"{full.history['val_accuracy'][-1]:.1%}")
+        columns[2].metric("Gap", f"{topic.generalisation_gap(full.history) * 100:.1f} points")
+        columns[3].metric("Test accuracy", f"{full.test_accuracy:.1%}",
+                          help="After all epochs, without early stopping.")
+        # On a projector the curves follow the numbers at once and the notes go below the knob; elsewhere the
+        # notes stay between them, as before.
+        notes = None if present.presenting() else st.container()
+        left, right = st.columns(2)
+        present.chart(topic.overfitting_figure(full.history, "accuracy"), container=left, key="splits_fit_accuracy",
+                      projector_height=RESULT_HEIGHT)
+        present.chart(topic.overfitting_figure(full.history, "loss"), container=right, key="splits_fit_loss",
+                      projector_height=RESULT_HEIGHT)
+    if notes is None:
+        notes = st.container()
+    notes.markdown("The slides: performance is often training > validation > test, and that is acceptable if the "
+                   "gap is small. " + topic.performance_order(full.history, full.test_accuracy))
     at_defaults = (full.config.train_size, full.config.epochs, early.config.early_stopping_patience) == (
         topic.CLAIM_SIZES[0], topic.DEFAULT_EPOCHS, topic.DEFAULT_PATIENCE)
     if at_defaults:
-        st.markdown("Measured at these defaults and checked by the tests:\n"
-                    + markdown_list(topic.OVERFITTING_CLAIMS))
-    left, right = st.columns(2)
-    present.chart(topic.overfitting_figure(full.history, "accuracy"), container=left, key="splits_fit_accuracy")
-    present.chart(topic.overfitting_figure(full.history, "loss"), container=right, key="splits_fit_loss")
+        notes.markdown("Measured at these defaults and checked by the tests:\n"
+                       + markdown_list(topic.OVERFITTING_CLAIMS))
 
     st.subheader(f"Early stopping with patience {early.config.early_stopping_patience}")
     columns = st.columns(4)

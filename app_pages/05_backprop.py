@@ -16,6 +16,7 @@ from ui.common import get_dataset, show_result_or_prompt
 from ui.service import compute
 
 RESULT_KEY = "backprop_result"
+RESULT_HEIGHT = 380  # the activations' height on a projector: with the layer buttons they fit 1280x720
 
 
 @st.cache_data(max_entries=16, show_spinner="Taking one step on the batch...")
@@ -32,16 +33,18 @@ def _number_formats(frame) -> dict:
     return {**formats, "layer": st.column_config.TextColumn(pinned=True)}
 
 
-def _show_result(result) -> None:
+def _show_result(result, trained: bool = False) -> None:
     """The four stages of the step, drawn from a stored result (no computation here)."""
-    with st.expander("The batch: 32 training images", expanded=False):
-        present.chart(image_grid_figure(result.images, [result.class_names[label] for label in result.labels],
-                                        columns=8), key="backprop_batch")
+    with result_area.head(trained):
+        with st.expander("The batch: 32 training images", expanded=False):
+            present.chart(image_grid_figure(result.images, [result.class_names[label] for label in result.labels],
+                                            columns=8), key="backprop_batch")
 
-    st.header("1. Forward pass")
-    layer_name = st.segmented_control("Layer", [layer.name for layer in result.layers], default="hidden_1",
-                                      key="backprop_layer", bind="query-params") or "hidden_1"
-    present.chart(topic.activations_figure(result, layer_name), key="backprop_activations")
+        st.header("1. Forward pass")
+        layer_name = st.segmented_control("Layer", [layer.name for layer in result.layers], default="hidden_1",
+                                          key="backprop_layer", bind="query-params") or "hidden_1"
+        present.chart(topic.activations_figure(result, layer_name), key="backprop_activations",
+                      projector_height=RESULT_HEIGHT)
     frame = result.layer_frame()
     forward = frame[list(topic.FORWARD_COLUMNS)]
     st.dataframe(forward, hide_index=True, key="backprop_layers", column_config=_number_formats(forward))
@@ -93,18 +96,21 @@ def _show_result(result) -> None:
 
 
 st.title("Backprop on a mini-batch")
+result_area = present.ResultArea("backprop_result_area")  # on a projector the step's forward pass comes first
 st.markdown(
     "**Claim:** one training step on a batch of 32 images is a **forward pass**, a **loss**, a **backward pass** "
     "that gives every layer its gradient, and an **update**. " + topic.HEADLINE_CLAIM.text
 )
-st.latex(r"\text{forward:}\quad z_\ell = h_{\ell-1} W_\ell + b_\ell, \quad h_\ell = \phi(z_\ell)")
-st.latex(r"\text{loss:}\quad \mathcal{L} = -\tfrac{1}{32} \textstyle\sum_{i} \log \hat{p}^{(i)}_{y^{(i)}}")
-st.latex(r"\text{backward:}\quad \delta_\ell = \big(\delta_{\ell+1} W_{\ell+1}^\top\big) \odot \phi'(z_\ell)")
-st.latex(r"\tfrac{\partial \mathcal{L}}{\partial W_\ell} = h_{\ell-1}^\top \delta_\ell, \qquad"
-         r"\tfrac{\partial \mathcal{L}}{\partial b_\ell} = \textstyle\sum_i \delta^{(i)}_\ell")
-st.latex(r"\text{update:}\quad W_\ell \leftarrow W_\ell - \eta \, \tfrac{\partial \mathcal{L}}{\partial W_\ell}")
-st.caption("h₀ is the image scaled to [0, 1]; δℓ = ∂L/∂zℓ is the error signal at layer ℓ; at the output, "
-           "softmax with cross-entropy gives δ = (p̂ − y) / 32.")
+with present.folded("The four stages as formulas"):
+    st.latex(r"\text{forward:}\quad z_\ell = h_{\ell-1} W_\ell + b_\ell, \quad h_\ell = \phi(z_\ell)")
+    st.latex(r"\text{loss:}\quad \mathcal{L} = -\tfrac{1}{32} \textstyle\sum_{i} \log \hat{p}^{(i)}_{y^{(i)}}")
+    st.latex(r"\text{backward:}\quad \delta_\ell = \big(\delta_{\ell+1} W_{\ell+1}^\top\big) \odot \phi'(z_\ell)")
+    st.latex(r"\tfrac{\partial \mathcal{L}}{\partial W_\ell} = h_{\ell-1}^\top \delta_\ell, \qquad"
+             r"\tfrac{\partial \mathcal{L}}{\partial b_\ell} = \textstyle\sum_i \delta^{(i)}_\ell")
+    st.latex(r"\text{update:}\quad W_\ell \leftarrow W_\ell - \eta \, "
+             r"\tfrac{\partial \mathcal{L}}{\partial W_\ell}")
+    st.caption("h₀ is the image scaled to [0, 1]; δℓ = ∂L/∂zℓ is the error signal at layer ℓ; at the output, "
+               "softmax with cross-entropy gives δ = (p̂ − y) / 32.")
 
 
 with st.form("backprop_form"):
@@ -126,4 +132,5 @@ if submitted or preset_run:
 
 show_result_or_prompt(st.session_state.get(RESULT_KEY),
                       "Press **Run one step**: a fresh lecture model (Glorot weights, zero biases) takes one SGD step "
-                      "on 32 training images, in well under a second.", _show_result)
+                      "on 32 training images, in well under a second.",
+                      lambda result: _show_result(result, trained=bool(submitted or preset_run)))

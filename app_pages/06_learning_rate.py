@@ -14,11 +14,12 @@ from lab.topics import learning_rate as topic
 from lab.worker import lean_train
 from ui.common import config_or_error, get_dataset, show_keras_code
 from ui.service import compute, keep_cached
-from ui.present import chart, more_settings
+from ui.present import ResultArea, chart, folded, more_settings
 from ui.presets import run_requested
 
 COMPARE_KEY = "lr_compare_results"
 RANGE_KEY = "lr_range_result"
+RESULT_HEIGHT = 340  # the loss curves' height on a projector: with the claim and the rates they fit 1280x720
 
 
 @st.cache_data(max_entries=16, show_spinner="Training each learning rate (only the first time on this server)...")
@@ -34,9 +35,12 @@ def _range_test(config, min_rate: float, max_rate: float, steps: int, _dataset):
 
 preset_run = run_requested()  # a lecture preset asks for both experiments to run once
 st.title("SGD and the learning rate")
+result_area = ResultArea("lr_result_area")  # on a projector the loss curves come first, then the claim and the knob
 st.markdown(f"**Claim:** {topic.HEADLINE.text}")
-st.latex(r"\theta_{t+1} = \theta_t - \eta \, \nabla_\theta L_{\text{batch}}(\theta_t)")
-st.caption("Every step moves the weights θ against the gradient of one mini-batch's loss, scaled by the learning rate η.")
+with folded("The SGD step"):
+    st.latex(r"\theta_{t+1} = \theta_t - \eta \, \nabla_\theta L_{\text{batch}}(\theta_t)")
+    st.caption("Every step moves the weights θ against the gradient of one mini-batch's loss, scaled by the "
+               "learning rate η.")
 
 # ----------------------------------------------------------------------
 st.header("Too small, just right, too large")
@@ -56,7 +60,7 @@ with more_settings("Training settings"):
 steps = topic.epoch_and_steps(train_size, batch_size, epochs)
 full = topic.epoch_and_steps(topic.FULL_TRAINING_IMAGES, batch_size)
 last = f" and one last batch of {steps['last_batch']}" if steps["last_batch"] else ""
-st.info(
+folded("Epoch and step").info(
     f"**Epoch and step.** One *step* = one mini-batch of {batch_size} images = one weight update. "
     f"One *epoch* = one pass over all {train_size:,} training images = **{steps['steps_per_epoch']:,} steps** "
     f"({steps['full_batches']:,} batches of {batch_size}{last}). {epochs} epoch(s) = {steps['total_steps']:,} steps. "
@@ -65,7 +69,8 @@ st.info(
 
 config = config_or_error(**{**topic.BASE_FIELDS, "train_size": train_size, "batch_size": batch_size, "epochs": epochs})
 pressed = st.button("Train these learning rates", type="primary", key="lr_train", disabled=not rates)
-if (pressed or preset_run) and rates and config is not None:
+trained = bool((pressed or preset_run) and rates and config is not None)
+if trained:
     st.session_state[COMPARE_KEY] = _compare(tuple(sorted(set(rates))), config, get_dataset(config.dataset))
 elif rates and config is not None:  # a link or the defaults that this server has already trained: shown at once
     keep_cached(COMPARE_KEY, _compare, tuple(sorted(set(rates))), config, get_dataset(config.dataset))
@@ -76,7 +81,8 @@ results = st.session_state.get(COMPARE_KEY)
 if results is None:
     st.info("Press **Train these learning rates**. The default three runs take a few seconds.")
 else:
-    chart(topic.loss_per_step_figure(results), key="lr_loss_chart")
+    with result_area.head(trained):
+        chart(topic.loss_per_step_figure(results), key="lr_loss_chart", projector_height=RESULT_HEIGHT)
     table = topic.summary_table(results)
     # Short labels (the full names in their help) and the long "what happened" sentences below the table keep
     # every column on a laptop's screen; the pinned rate stays in sight when a phone scrolls the numbers.

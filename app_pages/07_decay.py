@@ -15,7 +15,7 @@ from lab.topics import decay as topic
 from lab.worker import lean_train
 from ui.common import config_or_error, get_dataset, show_keras_code
 from ui.service import compute, keep_cached
-from ui.present import chart, more_settings
+from ui.present import ResultArea, chart, folded, more_settings
 from ui.presets import run_requested
 
 RESULT_KEY = "decay_results"
@@ -35,14 +35,16 @@ def _compare_decay(config, _dataset):
 
 preset_run = run_requested()  # a lecture preset asks for the comparison to run once
 st.title("Learning-rate decay")
+result_area = ResultArea("decay_result_area")  # on a projector the two runs come first
 st.markdown(f"**Claim:** {topic.HEADLINE.text}")
-st.markdown(
-    "The slides call this the **Adaptive Learning Rate**. The rate adapts only to the number of steps taken, "
-    "on a schedule fixed before training starts. AdaGrad, RMSprop and Adam (page 12) adapt each weight's "
-    "rate to its own gradients instead."
-)
-st.latex(r"\eta_t = \frac{\eta_0}{1 + \text{decay} \cdot t}")
-st.caption("t counts the steps (weight updates) taken so far, not the epochs.")
+with folded("The schedule's formula"):
+    st.markdown(
+        "The slides call this the **Adaptive Learning Rate**. The rate adapts only to the number of steps taken, "
+        "on a schedule fixed before training starts. AdaGrad, RMSprop and Adam (page 12) adapt each weight's "
+        "rate to its own gradients instead."
+    )
+    st.latex(r"\eta_t = \frac{\eta_0}{1 + \text{decay} \cdot t}")
+    st.caption("t counts the steps (weight updates) taken so far, not the epochs.")
 
 left, right = st.columns(2)
 learning_rate = left.select_slider("Initial learning rate η₀", options=[0.01, 0.03, 0.1, 0.3], value=0.3,
@@ -109,7 +111,8 @@ if config is not None and config.decay == 0:
     st.warning("With decay 0 the two runs are identical. Pick a decay above 0 to compare.")
 pressed = st.button("Train with and without decay", type="primary", key="decay_train",
                     disabled=config is None or config.decay == 0)
-if (pressed or preset_run) and config is not None and config.decay > 0:
+trained = bool((pressed or preset_run) and config is not None and config.decay > 0)
+if trained:
     st.session_state[RESULT_KEY] = _compare_decay(config, get_dataset(config.dataset))
 elif config is not None and config.decay > 0:  # already trained on this server: shown at once
     keep_cached(RESULT_KEY, _compare_decay, config, get_dataset(config.dataset))
@@ -118,9 +121,10 @@ results = st.session_state.get(RESULT_KEY)
 if results is None:
     st.info("Press **Train with and without decay**. The two default runs take a few seconds.")
 else:
-    left, right = st.columns(2)
-    chart(topic.logged_rates_figure(results), container=left, key="decay_rates_chart")
-    chart(topic.loss_comparison_figure(results), container=right, key="decay_loss_chart")
+    with result_area.head(trained):
+        left, right = st.columns(2)
+        chart(topic.logged_rates_figure(results), container=left, key="decay_rates_chart")
+        chart(topic.loss_comparison_figure(results), container=right, key="decay_loss_chart")
     for result in results.values():
         if result.stop_reason == "diverged":
             st.warning(f"The run {topic.run_label(result)} diverged: {result.stop_detail}")

@@ -12,10 +12,11 @@ from lab.claims import markdown_list
 from lab.topics import initialisation as topic
 from ui.common import config_or_error, formulas_in_two_columns, get_dataset, show_keras_code
 from ui.service import compute, keep_cached
-from ui.present import chart, more_settings
+from ui.present import ResultArea, chart, folded, more_settings
 from ui.presets import run_requested
 
 RESULT_KEY = "init_results"
+RESULT_HEIGHT = 400  # the accuracy curves' height on a projector
 
 
 @st.cache_data(max_entries=16, show_spinner="Training each initialisation (only the first time on this server)...")
@@ -27,13 +28,15 @@ def _compare_initialisers(names: tuple, config, _dataset):
 preset_run = run_requested()  # a lecture preset asks for the comparison to run once
 
 st.title("Initialisation")
+result_area = ResultArea("init_result_area")  # on a projector the accuracy curves come first
 st.markdown(f"**Claim:** {topic.HEADLINE.text}")
-formulas_in_two_columns(
-    r"\text{zeros: } w = 0",
-    r"\text{random normal: } w \sim \mathcal{N}(0, \sigma^2)",
-    r"\text{Glorot: } \operatorname{Var}(w) = \frac{2}{n_\text{in} + n_\text{out}}",
-    r"\text{He: } \operatorname{Var}(w) = \frac{2}{n_\text{in}}",
-)
+with folded("The initialisations"):
+    formulas_in_two_columns(
+        r"\text{zeros: } w = 0",
+        r"\text{random normal: } w \sim \mathcal{N}(0, \sigma^2)",
+        r"\text{Glorot: } \operatorname{Var}(w) = \frac{2}{n_\text{in} + n_\text{out}}",
+        r"\text{He: } \operatorname{Var}(w) = \frac{2}{n_\text{in}}",
+    )
 
 names = st.multiselect(
     "Kernel initialisations (Keras's `kernel_initializer=` names)", options=list(topic.INITIALISERS),
@@ -50,7 +53,7 @@ with more_settings():
                                   bind="query-params")
     epochs = right.slider("Epochs", 1, 5, 3, key="init_epochs", bind="query-params")
 config = config_or_error(**{**topic.BASE_FIELDS, "activation": activation, "init_stddev": stddev, "epochs": epochs})
-st.caption(
+folded("The setup").caption(
     f"The lecture's model (300 and 100 {activation} units), SGD with learning rate "
     f"{topic.BASE_FIELDS['learning_rate']:g}, {topic.BASE_FIELDS['train_size']:,} training images, the same seed "
     "for every run. Biases start at zero in every run (the Keras default)."
@@ -59,7 +62,8 @@ st.caption(
 if not names:
     st.warning("Pick at least one initialisation.")
 pressed = st.button("Train each initialisation", type="primary", key="init_train", disabled=config is None or not names)
-if (pressed or preset_run) and config is not None and names:
+trained = bool((pressed or preset_run) and config is not None and names)
+if trained:
     st.session_state[RESULT_KEY] = _compare_initialisers(tuple(names), config, get_dataset(config.dataset))
 elif config is not None and names:  # already trained on this server: shown at once
     keep_cached(RESULT_KEY, _compare_initialisers, tuple(names), config, get_dataset(config.dataset))
@@ -68,7 +72,8 @@ runs = st.session_state.get(RESULT_KEY)
 if runs is None:
     st.info("Press **Train each initialisation**. Four runs take a few seconds.")
 else:
-    chart(topic.accuracy_figure(runs), key="init_accuracy_chart")
+    with result_area.head(trained):
+        chart(topic.accuracy_figure(runs), key="init_accuracy_chart", projector_height=RESULT_HEIGHT)
     layer = st.radio("Layer to look inside", ["hidden_1", "hidden_2"], horizontal=True, key="init_layer",
                      bind="query-params")
     table = topic.summary_table(runs, layer)

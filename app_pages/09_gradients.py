@@ -14,10 +14,11 @@ from lab.topics import gradients as topic
 from lab.worker import lean_train
 from ui.common import config_or_error, get_dataset, show_keras_code
 from ui.service import compute, keep_cached
-from ui.present import chart, more_settings
+from ui.present import ResultArea, chart, folded, more_settings
 from ui.presets import run_requested
 
 RESULT_KEY = "grad_results"
+RESULT_HEIGHT = 360  # the norms chart's height on a projector: with the claim and the two knobs it fits 1280x720
 
 
 @st.cache_data(max_entries=16, show_spinner="Measuring and training the networks (only the first time on this server)...")
@@ -29,10 +30,12 @@ def _depth_experiment(config, with_batch_norm: bool, _dataset):
 preset_run = run_requested()  # a lecture preset asks for the experiment to run once
 
 st.title("Vanishing and exploding gradients")
+result_area = ResultArea("grad_result_area")  # on a projector the norms come first, then the claim and the knobs
 st.markdown(f"**Claim:** {topic.HEADLINE.text}")
-st.latex(topic.CHAIN_RULE_LATEX)
-st.latex(topic.CHAIN_RULE_CONVENTION)
-st.latex(r"\sigma'_{\text{sigmoid}}(z) = \sigma(z)\,(1 - \sigma(z)) \le \tfrac14")
+with folded("The chain rule"):
+    st.latex(topic.CHAIN_RULE_LATEX)
+    st.latex(topic.CHAIN_RULE_CONVENTION)
+    st.latex(r"\sigma'_{\text{sigmoid}}(z) = \sigma(z)\,(1 - \sigma(z)) \le \tfrac14")
 
 left, right = st.columns(2)
 activation = left.selectbox("Activation", list(topic.ACTIVATION_OPTIONS), key="grad_activation", bind="query-params")
@@ -47,14 +50,15 @@ with more_settings():
                                   value=True, key="grad_batch_norm", bind="query-params")
 config = config_or_error(**{**topic.BASE_FIELDS, "hidden_units": [topic.WIDTH] * depth, "activation": activation,
                             "init_stddev": init_stddev})
-st.caption(
+folded("The network").caption(
     f"{depth} hidden layers of {topic.WIDTH} {activation} units, SGD learning rate {topic.BASE_FIELDS['learning_rate']:g}, "
     f"{topic.BASE_FIELDS['train_size']:,} training images, {topic.BASE_FIELDS['epochs']} epochs. The gradient norms "
     f"'at start' are measured on one batch of {topic.NORM_BATCH} images before any training."
 )
 
 pressed = st.button("Measure and train", type="primary", key="grad_train", disabled=config is None)
-if (pressed or preset_run) and config is not None:
+trained = bool((pressed or preset_run) and config is not None)
+if trained:
     st.session_state[RESULT_KEY] = _depth_experiment(config, with_batch_norm, get_dataset(config.dataset))
 elif config is not None:  # already trained on this server: shown at once
     keep_cached(RESULT_KEY, _depth_experiment, config, with_batch_norm, get_dataset(config.dataset))
@@ -63,10 +67,11 @@ runs = st.session_state.get(RESULT_KEY)
 if runs is None:
     st.info("Press **Measure and train**. The default two runs take a few seconds.")
 else:
-    for run in runs.values():
-        if run.stop_reason == "diverged":
-            st.warning(f"The network {topic.describe(run.config)} diverged: {run.stop_detail}")
-    chart(topic.layer_norms_figure(runs), key="grad_norms_chart")
+    with result_area.head(trained):
+        for run in runs.values():
+            if run.stop_reason == "diverged":
+                st.warning(f"The network {topic.describe(run.config)} diverged: {run.stop_detail}")
+        chart(topic.layer_norms_figure(runs), key="grad_norms_chart", projector_height=RESULT_HEIGHT)
     table = topic.summary_table(runs)
     # Short labels (the full names in their help) keep every column on a laptop's screen. On a phone the short run
     # label is pinned and the slide's numbers (the ratio, the accuracy) come next, in the first screenful: pinned, the

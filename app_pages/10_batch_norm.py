@@ -13,7 +13,7 @@ from lab.topics import batch_norm as topic
 from lab.worker import lean_train
 from ui.common import config_or_error, formulas_in_two_columns, get_dataset, show_keras_code
 from ui.service import cached_only, compute, keep_cached
-from ui.present import chart, more_settings
+from ui.present import ResultArea, chart, folded, more_settings
 from ui.presets import run_requested
 
 RESULT_KEY = "bn_results"
@@ -67,18 +67,20 @@ def _batch_statistics(config, _dataset):
 preset_run = run_requested()  # a lecture preset asks for both experiments to run once
 
 st.title("Batch normalisation")
+result_area = ResultArea("bn_result_area")  # on a projector the accuracy and cost of the models come first
 st.markdown(f"**Claim:** {topic.HEADLINE.text}")
-formulas_in_two_columns(
-    r"\mu_B = \frac{1}{m}\sum_{i=1}^m x_i",
-    r"\sigma_B^2 = \frac{1}{m}\sum_{i=1}^m (x_i - \mu_B)^2",
-    r"\hat x_i = \frac{x_i - \mu_B}{\sqrt{\sigma_B^2 + \varepsilon}}",
-    r"y_i = \gamma \hat x_i + \beta",
-    r"\hat\mu \leftarrow 0.99\,\hat\mu + 0.01\,\mu_B",
-    r"\hat\sigma^2 \leftarrow 0.99\,\hat\sigma^2 + 0.01\,\sigma_B^2",
-)
-st.caption("Training normalises with the batch's μ_B and σ²_B and updates the moving averages μ̂ and σ̂² "
-           "(momentum 0.99); at test time (training=False) the moving averages take their place. The scale γ and "
-           "the shift β are weights the optimizer learns (see the end of the page).")
+with folded("The formulas"):
+    formulas_in_two_columns(
+        r"\mu_B = \frac{1}{m}\sum_{i=1}^m x_i",
+        r"\sigma_B^2 = \frac{1}{m}\sum_{i=1}^m (x_i - \mu_B)^2",
+        r"\hat x_i = \frac{x_i - \mu_B}{\sqrt{\sigma_B^2 + \varepsilon}}",
+        r"y_i = \gamma \hat x_i + \beta",
+        r"\hat\mu \leftarrow 0.99\,\hat\mu + 0.01\,\mu_B",
+        r"\hat\sigma^2 \leftarrow 0.99\,\hat\sigma^2 + 0.01\,\sigma_B^2",
+    )
+    st.caption("Training normalises with the batch's μ_B and σ²_B and updates the moving averages μ̂ and σ̂² "
+               "(momentum 0.99); at test time (training=False) the moving averages take their place. The scale γ "
+               "and the shift β are weights the optimizer learns (see the end of the page).")
 
 # ----------------------------------------------------------------------
 st.header("None, before or after the activation")
@@ -90,7 +92,7 @@ with more_settings("Training settings"):
                          bind="query-params")
     epochs = right.slider("Epochs", 2, 6, 4, key="bn_epochs", bind="query-params")
 config = config_or_error(**{**topic.BASE_FIELDS, "epochs": epochs})
-st.caption(
+folded("The setup").caption(
     f"The lecture's model (300/100 relu) and optimizer (SGD, learning rate {topic.BASE_FIELDS['learning_rate']:g}, "
     f"batch {topic.BASE_FIELDS['batch_size']}) on {topic.BASE_FIELDS['train_size']:,} training images, "
     "the same seed for every model."
@@ -99,7 +101,8 @@ if not placements:
     st.warning("Pick at least one model.")
 pressed = st.button("Train and time the models", type="primary", key="bn_train",
                     disabled=config is None or not placements)
-if (pressed or preset_run) and config is not None and placements:
+trained = bool((pressed or preset_run) and config is not None and placements)
+if trained:
     results, step_seconds = _train_and_time(placements, config, get_dataset(config.dataset), target)
     st.session_state[RESULT_KEY], st.session_state[TIMING_KEY] = results, step_seconds
 elif config is not None and placements and st.session_state.get(RESULT_KEY) is None:
@@ -113,9 +116,10 @@ step_seconds = st.session_state.get(TIMING_KEY)
 if results is None:
     st.info("Press **Train and time the models**. Three models take a few seconds each.")
 else:
-    left, right = st.columns(2)
-    chart(topic.accuracy_per_epoch_figure(results, target), container=left, key="bn_accuracy_chart")
-    chart(topic.seconds_per_epoch_figure(results, step_seconds), container=right, key="bn_seconds_chart")
+    with result_area.head(trained):
+        left, right = st.columns(2)
+        chart(topic.accuracy_per_epoch_figure(results, target), container=left, key="bn_accuracy_chart")
+        chart(topic.seconds_per_epoch_figure(results, step_seconds), container=right, key="bn_seconds_chart")
     table = topic.placement_table(results, step_seconds, target)
     # Short labels (the full names in their help) keep every column on a laptop's screen; the pinned model stays in
     # sight when a phone scrolls the numbers sideways.

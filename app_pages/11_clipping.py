@@ -25,6 +25,7 @@ RESULTS_KEY = "clip_results"
 # Numbers as plain as Python writes them ("2", "0.5", "3000"): what a select slider shows is also what
 # a shared link carries, so a lecturer can type ?clip_learning_rate=2.
 PLAIN_NUMBER = "{:g}".format
+RESULT_HEIGHT = 340  # the two runs' losses on a projector: with the numbers above them they fit 1280x720
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -38,6 +39,7 @@ def clip_comparison(vector: tuple, threshold: float) -> clipping.ClipComparison:
 preset_run = presets.run_requested()
 
 st.title("Gradient clipping")
+result_area = present.ResultArea("clip_result_area")  # on a projector the rescue's numbers and losses come first
 st.markdown(
     "**Claim.** Clipping limits the gradient before the optimizer uses it. `clipvalue` caps every component "
     "at the threshold and can **change the direction**. `clipnorm` shrinks **each weight tensor** (every "
@@ -46,16 +48,18 @@ st.markdown(
     "**keeps the whole gradient's direction**. For a single vector such as the slides' [0.1, 10] there is "
     "only one tensor, and `clipnorm` and `global_clipnorm` give the same result."
 )
-left, middle, right = st.columns(3)
-with left:
-    st.markdown("`clipvalue=c`: each component on its own")
-    st.latex(r"g_i \leftarrow \max\bigl(-c,\ \min(c,\ g_i)\bigr)")
-with middle:
-    st.markdown("`clipnorm=c`: each weight tensor $g_k$ on its own")
-    st.latex(r"g_k \leftarrow g_k \cdot \min\Bigl(1,\ \frac{c}{\lVert g_k \rVert_2}\Bigr)")
-with right:
-    st.markdown("`global_clipnorm=c`: all tensors together")
-    st.latex(r"g_k \leftarrow g_k \cdot \min\Bigl(1,\ \frac{c}{\sqrt{\textstyle\sum_j \lVert g_j \rVert_2^2}}\Bigr)")
+with present.folded("The three rules"):
+    left, middle, right = st.columns(3)
+    with left:
+        st.markdown("`clipvalue=c`: each component on its own")
+        st.latex(r"g_i \leftarrow \max\bigl(-c,\ \min(c,\ g_i)\bigr)")
+    with middle:
+        st.markdown("`clipnorm=c`: each weight tensor $g_k$ on its own")
+        st.latex(r"g_k \leftarrow g_k \cdot \min\Bigl(1,\ \frac{c}{\lVert g_k \rVert_2}\Bigr)")
+    with right:
+        st.markdown("`global_clipnorm=c`: all tensors together")
+        st.latex(r"g_k \leftarrow g_k \cdot \min\Bigl(1,\ "
+                 r"\frac{c}{\sqrt{\textstyle\sum_j \lVert g_j \rVert_2^2}}\Bigr)")
 
 # ----------------------------------------------------------------------
 st.header("1. The clipping calculator")
@@ -154,15 +158,17 @@ if results is None:
             + clipping.RESCUE_CLAIMS[0].text)
 else:
     without, with_clip = results["without"], results["with"]
-    left, middle, right = st.columns(3)
-    left.metric("Without clipping: validation accuracy", "diverged" if without.stop_reason == "diverged" else
-                f"{without.history['val_accuracy'][-1]:.1%}")
-    middle.metric(f"With {clipping.run_label(with_clip)}: validation accuracy",
-                  "diverged" if with_clip.stop_reason == "diverged" else f"{with_clip.history['val_accuracy'][-1]:.1%}")
-    right.metric("Steps clipped", f"{with_clip.clipped_fraction:.0%}",
-                 help="Share of the steps at which clipping changed the gradient (TrainResult.clipped_fraction).")
-    st.caption(f"Without clipping: {without.stop_detail}  With clipping: {with_clip.stop_detail}")
-    present.chart(clipping.clipping_loss_figure(results), key="clip_loss")
+    with result_area.head(bool(train_both or preset_run)):
+        left, middle, right = st.columns(3)
+        left.metric("Without clipping: validation accuracy", "diverged" if without.stop_reason == "diverged" else
+                    f"{without.history['val_accuracy'][-1]:.1%}")
+        middle.metric(f"With {clipping.run_label(with_clip)}: validation accuracy",
+                      "diverged" if with_clip.stop_reason == "diverged"
+                      else f"{with_clip.history['val_accuracy'][-1]:.1%}")
+        right.metric("Steps clipped", f"{with_clip.clipped_fraction:.0%}",
+                     help="Share of the steps at which clipping changed the gradient (TrainResult.clipped_fraction).")
+        st.caption(f"Without clipping: {without.stop_detail}  With clipping: {with_clip.stop_detail}")
+        present.chart(clipping.clipping_loss_figure(results), key="clip_loss", projector_height=RESULT_HEIGHT)
     present.chart(gradient_norms_figure(with_clip.step_log, with_clip.layer_names, clipped=True), key="clip_norms")
     learning_rate_text = PLAIN_NUMBER(with_clip.config.learning_rate)
     if without.stop_reason == "diverged" and with_clip.stop_reason != "diverged":

@@ -25,6 +25,7 @@ ADAGRAD_KEY = "opt_adagrad"
 # Numbers as plain as Python writes them ("2", "0.5", "3000"): what a select slider shows is also what
 # a shared link carries, so a lecturer can type ?opt_sgd_lr=0.05.
 PLAIN_NUMBER = "{:g}".format
+RESULT_HEIGHT = 420  # the paths' height on a projector: with the steps slider they fit 1280x720
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -45,6 +46,7 @@ def adagrad_logs(_dataset, learning_rate: float, epochs: int, compare: bool) -> 
 preset_run = presets.run_requested()
 
 st.title("Faster optimizers")
+result_area = present.ResultArea("opt_result_area")  # on a projector the optimizers' paths come first
 st.markdown(
     "**Claim.** Plain SGD steps along the current gradient only, so it zig-zags across a steep valley once its "
     "learning rate is too large for that steepness, and crawls along flat ones. **Momentum** and **Nesterov** "
@@ -53,13 +55,14 @@ st.markdown(
     "Adam combines both ideas. AdaGrad never forgets, so its steps only ever shrink: the slides' reason to call it "
     "\"not for neural networks\". How fast they shrink on the lecture's network is measured below."
 )
-tabs = st.tabs([opt.LABELS[name] for name in OPTIMIZERS])
-for tab, name in zip(tabs, OPTIMIZERS):
-    with tab:
-        for line in opt.EQUATIONS[name]:
-            st.latex(line)
-        if name in opt.KERAS_NOTES:
-            st.caption("In Keras: " + opt.KERAS_NOTES[name])
+with present.folded("The update rules"):
+    tabs = st.tabs([opt.LABELS[name] for name in OPTIMIZERS])
+    for tab, name in zip(tabs, OPTIMIZERS):
+        with tab:
+            for line in opt.EQUATIONS[name]:
+                st.latex(line)
+            if name in opt.KERAS_NOTES:
+                st.caption("In Keras: " + opt.KERAS_NOTES[name])
 
 # ----------------------------------------------------------------------
 st.header("1. Six optimizers on a 2-D loss surface")
@@ -120,11 +123,14 @@ if experiment is None:
 else:
     surface = opt.SURFACES[experiment["surface"]]
     paths = experiment["trajectories"]
-    st.latex(surface.latex)
-    st.caption(f"**{surface.title}.** {surface.note}")
-    longest = max(t.steps for t in paths.values())
-    upto = st.slider("Show the first ... steps", 1, longest, longest, key="opt_step", bind="query-params")
-    present.chart(opt.surface_figure(experiment["surface"], paths, upto), key="opt_surface_chart")
+    with result_area.head(bool(run_surface or preset_run)):
+        with present.folded(f"The surface: {surface.title}"):
+            st.latex(surface.latex)
+            st.caption(f"**{surface.title}.** {surface.note}")
+        longest = max(t.steps for t in paths.values())
+        upto = st.slider("Show the first ... steps", 1, longest, longest, key="opt_step", bind="query-params")
+        present.chart(opt.surface_figure(experiment["surface"], paths, upto), key="opt_surface_chart",
+                      projector_height=RESULT_HEIGHT)
     left, right = st.columns(2)
     present.chart(opt.loss_by_step_figure(paths, experiment["surface"]), container=left, key="opt_loss_chart")
     summary = opt.summary_frame(paths, surface)

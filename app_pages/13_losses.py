@@ -25,6 +25,7 @@ ENTROPY_PRESETS = {"skewed": [97, 1, 1, 1], "balanced": [25, 25, 25, 25]}
 # Numbers as plain as Python writes them ("2", "0.5", "3000"): what a select slider shows is also what
 # a shared link carries, so a lecturer can type ?loss_delta=0.5.
 PLAIN_NUMBER = "{:g}".format
+RESULT_HEIGHT = 400  # the fitted lines' height on a projector: with their two slopes they fit 1280x720
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -48,6 +49,7 @@ def custom_fits(_dataset, delta: float, outliers: int) -> dict:
 preset_run = presets.run_requested()
 
 st.title("Loss functions")
+result_area = present.ResultArea("loss_result_area")  # on a projector the two fitted lines come first
 st.markdown(
     f"**Claim.** {losses.HEADLINE.text} For classification, cross-entropy charges -log of the probability the "
     "model gave the right class."
@@ -57,9 +59,10 @@ FORMULA_ROWS = (
     (r"\text{MSE} = \frac1n \sum_i (y_i - \hat y_i)^2", r"\text{MAE} = \frac1n \sum_i \lvert y_i - \hat y_i\rvert"),
     (r"\text{CE}(y, \hat p) = -\sum_k y_k \ln \hat p_k", r"H(p) = -\sum_k p_k \log_2 p_k"),
 )
-for formulas in FORMULA_ROWS:
-    for column, formula in zip(st.columns(2), formulas):
-        column.latex(formula)
+with present.folded("The formulas"):
+    for formulas in FORMULA_ROWS:
+        for column, formula in zip(st.columns(2), formulas):
+            column.latex(formula)
 
 # ----------------------------------------------------------------------
 st.header("1. MSE against MAE with outliers")
@@ -81,12 +84,14 @@ if regression is None:
     st.info("Press **Fit MSE and MAE** (a few seconds): with the default 10 outliers, 5% of the points.")
 else:
     fits, clean_fits = regression["fits"], regression["clean_fits"]
-    present.chart(losses.regression_figure(regression["data"], fits, clean_fits), key="loss_regression_chart")
-    columns = st.columns(2)
-    for column, name in zip(columns, ("mse", "mae")):
-        change = fits[name].slope - clean_fits[name].slope
-        column.metric(f"{losses.LOSS_LABELS[name]} slope", f"{fits[name].slope:.3f}", f"{change:+.3f} from the outliers",
-                      delta_color="off")
+    with result_area.head(bool(fit or preset_run)):
+        present.chart(losses.regression_figure(regression["data"], fits, clean_fits), key="loss_regression_chart",
+                      projector_height=RESULT_HEIGHT)
+        columns = st.columns(2)
+        for column, name in zip(columns, ("mse", "mae")):
+            change = fits[name].slope - clean_fits[name].slope
+            column.metric(f"{losses.LOSS_LABELS[name]} slope", f"{fits[name].slope:.3f}",
+                          f"{change:+.3f} from the outliers", delta_color="off")
     mse_move = abs(fits["mse"].slope - clean_fits["mse"].slope)
     mae_move = abs(fits["mae"].slope - clean_fits["mae"].slope)
     st.info(

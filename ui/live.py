@@ -37,7 +37,7 @@ import streamlit as st
 from lab.config import TrainConfig
 from lab.plots import curves_figure, gradient_norms_figure, learning_rate_figure
 from lab.service import RunRefused, WorkerStopped
-from ui.present import chart
+from ui.present import chart, reveal
 
 _chart_keys = itertools.count()
 
@@ -49,23 +49,9 @@ PROJECTOR_CHART_HEIGHT = 300
 # On a laptop the Training Lab's form fills the first screen, so the live panel that Train opens lay below
 # the fold and a student saw nothing happen. The page scrolls the panel up to just below Streamlit's header
 # when it opens in the lower half of the window, and again when its first curves would end below the
-# window (the page is only then long enough). On a projector the results come first and nothing moves.
-SCROLL_TO_PANEL = """<script>
-(function reveal(waitForCurves, tries) {
-  const panel = document.querySelector(".st-key-lab_live_panel");
-  if (!panel) return;
-  const curves = panel.querySelector(".js-plotly-plot");
-  if (waitForCurves && !curves) {  // Plotly draws a moment after its element arrives
-    if (tries < 30) setTimeout(() => reveal(waitForCurves, tries + 1), 100);
-    return;
-  }
-  const top = panel.getBoundingClientRect().top;
-  const hidden = curves ? curves.getBoundingClientRect().bottom > window.innerHeight : top > window.innerHeight / 2;
-  if (top >= 0 && !hidden) return;
-  panel.style.scrollMarginTop = "4.5rem";
-  panel.scrollIntoView({block: "start"});  // at once: a smooth glide could outlast a short run
-})(WAIT_FOR_CURVES, 0);
-</script>"""
+# window (the page is only then long enough): ui.present.reveal, which the topic pages' results use too.
+# On a projector the results come first and nothing moves.
+LIVE_PANEL_KEY = "lab_live_panel"
 
 
 # ----------------------------------------------------------------------
@@ -192,7 +178,7 @@ class LivePanel:
     def __init__(self, config: TrainConfig, stop_key: str = "lab_stop"):
         self.config = config
         self.slot = st.empty()
-        box = self.slot.container(border=True, key="lab_live_panel")
+        box = self.slot.container(border=True, key=LIVE_PANEL_KEY)
         head, stop = box.columns([5, 1], vertical_alignment="center")
         self.status = head.empty()
         self.status.markdown(f"**Training** {_config_summary(config)}")
@@ -204,9 +190,9 @@ class LivePanel:
         self.loss, self.accuracy = top[0].empty(), top[1].empty()
         self.learning_rate, self.gradients = bottom[0].empty(), bottom[1].empty()
         self.clipping = box.empty()
-        # SCROLL_TO_PANEL runs now and once more with the first curves: a script runs when its element
+        # The panel is revealed now and once more with the first curves: a script runs when its element
         # is added, so each time in a slot of its own.
-        box.html(SCROLL_TO_PANEL.replace("WAIT_FOR_CURVES", "false"), unsafe_allow_javascript=True)
+        reveal(LIVE_PANEL_KEY, wait_for_chart=False, container=box)
         self.scroll_with_curves = box.empty()
         self.last_detail = -math.inf
         self.drawn_steps = -1
@@ -239,8 +225,7 @@ class LivePanel:
             chart(container=slot, figure=progress_curves(progress, metric), key=f"lab_live_{metric}_{next(_chart_keys)}",
                   projector_height=PROJECTOR_CHART_HEIGHT)
         if first_curves:  # the curves give the page the length to scroll the panel up
-            self.scroll_with_curves.html(SCROLL_TO_PANEL.replace("WAIT_FOR_CURVES", "true"),
-                                         unsafe_allow_javascript=True)
+            reveal(LIVE_PANEL_KEY, container=self.scroll_with_curves)
         now = time.perf_counter()
         if progress.step_log and (now - self.last_detail >= DETAIL_CHART_SECONDS or progress.fraction >= 1):
             self.last_detail = now

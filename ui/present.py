@@ -1,11 +1,16 @@
 """Presentation mode for a projector: large type, thick lines, fewer controls.
 
 The toggle is kept in the URL (`?present=true`), so a lecturer can open the
-app straight into it. Pages draw figures with `chart()` and put secondary
-controls into `more_settings()`; both follow the toggle.
+app straight into it. Pages draw figures with `chart()`, put secondary
+controls into `more_settings()` and formulas into `folded()`; all follow the toggle.
+A page's result goes into a `ResultArea`: first under the title on a projector,
+and scrolled into view after the button that made it (`reveal`), on every screen.
 """
 
 from __future__ import annotations
+
+import contextlib
+import itertools
 
 import streamlit as st
 
@@ -48,6 +53,87 @@ _PHONE_CSS = """
   @media (max-width: 640px) { .js-plotly-plot .modebar-container { display: none !important; } }
 </style>
 """
+
+
+# A result a button made lay below the fold on a laptop (the page's form fills the first screen), so a student
+# saw nothing happen. The page scrolls the result's area up to just below Streamlit's header when the area's
+# first chart is not wholly on screen, or, while the area has no chart yet, when the area starts in the lower
+# half of the window. Plotly draws a moment after its element arrives, so the script waits for the chart
+# (WAIT_FOR_CHART) up to 3 s, then goes by the area alone. The scroll is at once: a smooth glide could outlast
+# a short run. On a phone it moves the page too: the columns stack there, so a result is furthest below its
+# button, and the rule above leaves a page alone whose chart is already on screen.
+REVEAL_SCRIPT = """<script>
+(function reveal(waitForChart, tries) {
+  const area = document.querySelector(".st-key-AREA_KEY");
+  if (!area) return;
+  const chart = area.querySelector(".js-plotly-plot");
+  if (waitForChart && !chart && tries < 30) {
+    setTimeout(() => reveal(waitForChart, tries + 1), 100);
+    return;
+  }
+  const top = area.getBoundingClientRect().top;
+  const box = chart && chart.getBoundingClientRect();
+  const hidden = box ? box.top < 0 || box.bottom > window.innerHeight : top > window.innerHeight / 2;
+  if (top >= 0 && !hidden) return;
+  area.style.scrollMarginTop = "4.5rem";
+  area.scrollIntoView({block: "start"});
+})(WAIT_FOR_CHART, 0);
+/* press PRESS */
+</script>"""
+# Each script's text is new, so a second press in a row runs it again: the browser keeps an html element
+# whose text did not change, and with it the script that already ran.
+_presses = itertools.count()
+
+
+def reveal(area_key: str, wait_for_chart: bool = True, container=None) -> None:
+    """Scroll the area keyed `area_key` into view (see REVEAL_SCRIPT); call it only on the run a press started.
+
+    Args:
+        area_key: the key of a container (st.container(key=...)) on the page.
+        wait_for_chart: wait until Plotly has drawn the area's first chart before deciding.
+        container: where the script's (empty) element goes; the current container by default.
+    """
+    script = (REVEAL_SCRIPT.replace("AREA_KEY", area_key).replace("WAIT_FOR_CHART", str(wait_for_chart).lower())
+              .replace("PRESS", str(next(_presses))))
+    (container or st).html(script, unsafe_allow_javascript=True)
+
+
+class ResultArea:
+    """Where a topic page draws its result: first under the title in presentation mode, scrolled to after a press.
+
+    Create it where the result goes on a projector (under the title) and draw the result's head (its first
+    chart and key numbers) inside `head(pressed)`; the rest of the result follows the `with` block where the
+    page draws it. Outside presentation mode the head stays there too, as before; in presentation mode it is
+    the first thing under the title, and the rest stays below the slide's knob.
+    """
+
+    def __init__(self, key: str):
+        self.key = key
+        self.first = st.container(key=key) if presenting() else None
+
+    @contextlib.contextmanager
+    def head(self, pressed: bool, with_chart: bool = True):
+        """Draw the result's first chart and key numbers in here; after a press, they are scrolled into view.
+
+        Args:
+            pressed: whether this run follows the page's button (or a lecture preset), not a slider move.
+            with_chart: whether the head has a Plotly chart to wait for (a head of numbers has none).
+        """
+        with self.first if self.first is not None else st.container(key=self.key):
+            yield
+            if pressed:
+                reveal(self.key, wait_for_chart=with_chart)
+
+
+def folded(label: str):
+    """A container for formulas and secondary text: folded away in presentation mode, shown as they are otherwise.
+
+    Args:
+        label: the expander's title in presentation mode.
+    Returns:
+        a collapsed expander in presentation mode, else a plain container.
+    """
+    return st.expander(label, expanded=False) if presenting() else st.container()
 
 
 MODEBAR_CONFIG = {"displaylogo": False,

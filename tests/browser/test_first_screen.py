@@ -1,11 +1,13 @@
 """Real browser: what a new user sees first, on a projector, a phone and a laptop.
 
-A new-user pass found four things in the way of the slide's point (issue 10):
+A new-user pass found five things in the way of the slide's point (issue 10):
 1. metric labels and tab titles cut short in presentation mode at 1280x720;
 2. Plotly's toolbar over chart titles and legends on a 390x844 phone;
 3. with learning rate 1 on a projector, the loss line ending on its "diverged at step N" label and the
    divergence sentence below the first screen;
 4. on a 1280x900 laptop, Train opening the live chart below the fold, with nothing to show that it did.
+5. on the topic pages, the result of the main button drawn below the fold, on a projector (1,000 px and more down,
+   under the title, claim, formulas and controls) and on a laptop (below the button, the page not scrolling).
 Every run here is small (a few seconds). Screenshots go to screenshots/first-screen-*.png.
 """
 
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import open_page, screenshot, wait_idle
+from tests.browser.conftest import SCREENSHOTS, open_page, screenshot, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -28,15 +30,16 @@ CUT_TEXT = """() => {
             metrics: document.querySelectorAll("[data-testid='stMetricLabel']").length};
 }"""
 
-# page path (small settings in the link), the button that trains, and a metric label it must show whole
+# page path (small settings in the link), the button that trains, a metric label it must show whole, and the key of
+# the result's first chart, which must be on the screen after the press (results first on a projector)
 PROJECTOR_PAGES = [
     ("model?present=true&model_train_size=2000&model_epochs=1", "Train the three models",
-     "Linear MLP: largest logit difference"),
+     "Linear MLP: largest logit difference", "model_accuracy"),
     ("splits?present=true&splits_fit_train_size=500&splits_fit_epochs=10", "Train with and without early stopping",
-     "Test accuracy"),
+     "Test accuracy", "splits_fit_accuracy"),
     ("clipping?present=true&clip_train_size=1000&clip_epochs=1", "Train without and with clipping",
-     "Without clipping: validation accuracy"),
-    ("practice?present=true", None, None),
+     "Without clipping: validation accuracy", "clip_loss"),
+    ("practice?present=true", None, None, None),
 ]
 
 
@@ -45,8 +48,9 @@ def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": {"width": 1280, "height": 720}, "color_scheme": "dark"}
 
 
-@pytest.mark.parametrize("path, button, label", PROJECTOR_PAGES, ids=[p.split("?")[0] for p, _, _ in PROJECTOR_PAGES])
-def test_no_metric_label_or_tab_title_is_cut_on_a_projector(page, server_url, path, button, label):
+@pytest.mark.parametrize("path, button, label, chart_key", PROJECTOR_PAGES,
+                         ids=[p.split("?")[0] for p, *_ in PROJECTOR_PAGES])
+def test_no_metric_label_or_tab_title_is_cut_on_a_projector(page, server_url, path, button, label, chart_key):
     page.emulate_media(color_scheme="dark")
     open_page(page, server_url, path)
     if button:
@@ -55,6 +59,11 @@ def test_no_metric_label_or_tab_title_is_cut_on_a_projector(page, server_url, pa
         wait_idle(page, timeout=120_000)
     page.wait_for_timeout(300)  # the projector's style sheet and the fonts have settled
     assert page.locator("[data-testid='stException']").count() == 0
+    if chart_key:
+        page.wait_for_function(RESULT_BOX, arg=chart_key, timeout=30_000)
+        page.wait_for_timeout(500)  # the page scrolls once Plotly has drawn (ui.present.REVEAL_SCRIPT)
+        first = page.evaluate(RESULT_BOX, chart_key)
+        assert first["top"] >= 0 and first["bottom"] <= 720, f"{path}: the first result is not on screen: {first}"
     cut = page.evaluate(CUT_TEXT)
     screenshot(page, f"first-screen-labels-{path.split('?')[0]}")
     assert cut["metrics"] >= (3 if button else 0), cut
@@ -193,3 +202,74 @@ def test_after_train_the_live_chart_and_the_results_are_on_a_laptop_screen(page,
     result = page.locator(".st-key-lab_run_loss .js-plotly-plot").bounding_box()
     assert 0 <= result["y"] <= 900 - 300, result
     screenshot(page, "first-screen-laptop-after-train")
+
+
+# page path with small settings (the link without ?present=true is the laptop's), the main button, the key of the
+# result's first chart, and a key number shown with it (a metric label), if the page has one
+RESULT_PAGES = [
+    ("learning-rate?lr_train_size=1000&lr_epochs=1", "Train these learning rates", "lr_loss_chart", None),
+    ("gradients?grad_depth=3&grad_batch_norm=false", "Measure and train", "grad_norms_chart", None),
+    ("model?model_train_size=2000&model_epochs=1", "Train the three models", "model_accuracy", "relu: test accuracy"),
+    ("optimizers?opt_steps=20", "Run the optimizers", "opt_surface_chart", None),
+]
+# The (empty) element of the script that scrolls a result into view after a press (ui.present.reveal).
+REVEAL_ELEMENT = "[data-testid=stHtml]:has(script)"
+# Where the result's first chart is once Plotly has drawn it, and where the page is scrolled to.
+RESULT_BOX = """(key) => {
+    const plot = document.querySelector(`.st-key-${key} .js-plotly-plot`);
+    if (!plot || !plot.querySelector('.main-svg')) return null;
+    const b = plot.getBoundingClientRect();
+    return {top: b.top, bottom: b.bottom, scrolled: document.querySelector('[data-testid="stMain"]').scrollTop};
+}"""
+
+
+def _press_and_find_the_result(page, button: str, chart_key: str, number) -> dict:
+    """Press the page's main button and return the box of its result's first chart once the script is idle."""
+    page.get_by_role("button", name=button).click()
+    page.wait_for_function(RESULT_BOX, arg=chart_key, timeout=120_000)
+    wait_idle(page, timeout=120_000)
+    page.wait_for_timeout(800)  # the page scrolls once Plotly has drawn (ui.present.REVEAL_SCRIPT)
+    assert page.locator("[data-testid='stException']").count() == 0
+    box = page.evaluate(RESULT_BOX, chart_key)
+    if number:
+        label = page.locator("[data-testid='stMetricLabel']").filter(has_text=number).first.bounding_box()
+        box["number"] = label
+    return box
+
+
+def _on_screen(box: dict, height: int) -> bool:
+    number = box.get("number")
+    return (box["top"] >= 0 and box["bottom"] <= height
+            and (number is None or (number["y"] >= 0 and number["y"] + number["height"] <= height)))
+
+
+@pytest.mark.parametrize("path, button, chart_key, number", RESULT_PAGES,
+                         ids=[p.split("?")[0] for p, *_ in RESULT_PAGES])
+def test_after_a_topic_pages_button_its_first_result_is_on_the_projector_and_the_laptop_screen(
+        page, server_url, path, button, chart_key, number):
+    """Issue 10: pressing a topic page's button brings its first chart and key numbers on screen, without scrolling
+    by hand: in presentation mode at 1280x720 (results first) and on a 1280x900 laptop (the page scrolls to them)."""
+    name = path.split("?")[0]
+    page.emulate_media(color_scheme="dark")
+    open_page(page, server_url, f"{name}?present=true&{path.split('?')[1]}")
+    projector = _press_and_find_the_result(page, button, chart_key, number)
+    page.screenshot(path=str(SCREENSHOTS / f"first-screen-result-projector-{name}.png"))  # what the room sees
+    assert _on_screen(projector, 720), f"{name} on a projector: the first result is not on screen: {projector}"
+
+    page.emulate_media(color_scheme="light")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    open_page(page, server_url, path)  # the same settings: this server has the result, so the press is quick
+    laptop = _press_and_find_the_result(page, button, chart_key, number)
+    page.screenshot(path=str(SCREENSHOTS / f"first-screen-result-laptop-{name}.png"))
+    assert _on_screen(laptop, 900), f"{name} on a laptop: the first result is not on screen: {laptop}"
+
+    # Only a press scrolls: a rerun without one (Streamlit's R key here, a slider's move for a student) leaves the
+    # page where the reader put it. The rerun drops the press's script element, which shows that it happened.
+    main = "document.querySelector('[data-testid=\"stMain\"]')"
+    assert page.evaluate(f"() => document.querySelectorAll('{REVEAL_ELEMENT}').length") == 1
+    page.evaluate(f"() => {{ {main}.scrollTo(0, 0); document.activeElement.blur(); }}")
+    page.keyboard.press("r")
+    page.wait_for_function(f"() => document.querySelectorAll('{REVEAL_ELEMENT}').length === 0", timeout=30_000)
+    wait_idle(page)
+    page.wait_for_timeout(500)
+    assert page.evaluate(f"() => {main}.scrollTop") == 0, f"{name}: a rerun without a press scrolled the page"
