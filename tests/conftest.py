@@ -6,6 +6,7 @@ that exists. Under CI (CI=true) a missing folder is a failure, never a skip.
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -53,6 +54,24 @@ def small_experiments(data_dir):
 
     with small() as service:
         yield service
+
+
+@pytest.fixture(scope="session", autouse=True)
+def installed_components_scanned_once():
+    """Streamlit scans the installed packages for components once per session, not once per AppTest.
+
+    Every new AppTest reads the metadata of every installed distribution (about 300 here) looking for
+    Streamlit components: 1 to 1.5 s of CPU each time, and the everyday tier makes well over a hundred
+    AppTests. The installed packages do not change while the tests run, so the first scan's answer is
+    the answer of every later one; each AppTest still registers the components it names itself.
+    """
+    from streamlit.components.v2 import manifest_scanner
+
+    scan = manifest_scanner.scan_component_manifests
+    first_scan = functools.cache(scan)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(manifest_scanner, "scan_component_manifests", lambda *args: list(first_scan(*args)))
+        yield
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
