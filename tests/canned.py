@@ -45,7 +45,9 @@ SMALL_SHARED_RUN = {"train_size": 1_000, "validation_size": 1_000, "epochs": 2}
 # losses page's line fits a second or two (the mse-vs-mae preset's test reads their real slopes).
 CAPS: dict[Callable, dict[str, Any]] = {
     data_explorer.drop_in_experiment: {"train_size": 1_000, "epochs": 1},
+    # The Model page trains its three models one by one (train_model_kind); activation_experiment trains them together.
     architecture.activation_experiment: {"train_size": 2_000, "epochs": 1},
+    architecture.train_model_kind: {"train_size": 2_000, "epochs": 1},
     outputs.run_task: {"train_size": 2_000, "epochs": 1},
     splits.fit_with_and_without_early_stopping: {"epochs": 10},
     splits.train_candidates: {"count": 2, "train_size": 500, "epochs": 1},

@@ -6,6 +6,7 @@ that exists. Under CI (CI=true) a missing folder is a failure, never a skip.
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -55,15 +56,51 @@ def small_experiments(data_dir):
         yield service
 
 
+@pytest.fixture(scope="session", autouse=True)
+def installed_components_scanned_once():
+    """Streamlit scans the installed packages for components once per session, not once per AppTest.
+
+    Every new AppTest reads the metadata of every installed distribution (about 300 here) looking for
+    Streamlit components: 1 to 1.5 s of CPU each time, and the everyday tier makes well over a hundred
+    AppTests. The installed packages do not change while the tests run, so the first scan's answer is
+    the answer of every later one; each AppTest still registers the components it names itself.
+    """
+    from streamlit.components.v2 import manifest_scanner
+
+    scan = manifest_scanner.scan_component_manifests
+    first_scan = functools.cache(scan)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(manifest_scanner, "scan_component_manifests", lambda *args: list(first_scan(*args)))
+        yield
+
+
+def _group(item) -> tuple[int, str]:
+    """An item's xdist group, and the group's place in the queue (lower first)."""
+    if item.get_closest_marker("browser"):
+        return 0, "browser"
+    if item.get_closest_marker("slow"):
+        return 1, item.nodeid  # minutes each, on session fixtures only: alone, they share out evenly
+    file_name = item.nodeid.split("::")[0]
+    return (2 if "small_experiments" in item.fixturenames else 3), file_name
+
+
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items):
-    """Group the tests for `pytest -n 2 --dist loadgroup`: the browser tests together, every other file whole.
+    """Group the tests for `pytest -n 2 --dist loadgroup`: the browser tests together, each slow test alone,
+    every other file whole; and queue the longest groups first.
 
     The browser tests share one `streamlit run` server and take turns with one Chromium, so they run in
     one worker; a file's module fixtures (its small experiments, its training service) are built once,
     so a file stays in one worker too. The two workers then overlap a browser waiting for a page with
     Keras training in the other process, on the machine's two cores.
+
+    Each worker takes the next group when it is nearly done with its last, in the order of the items
+    (pytest.ini turns off xdist's reordering by test count, which put the 45 quick config tests first and
+    the claims file, minutes of training in one group, wherever its count fell). So the long groups come
+    first: the browser tests, the slow tests, the pages' AppTests; the many short backend files last
+    even out the two workers' ends.
     """
-    for item in items:
-        group = "browser" if item.get_closest_marker("browser") else item.nodeid.split("::")[0]
+    ranked = {item: _group(item) for item in items}
+    for item, (_, group) in ranked.items():
         item.add_marker(pytest.mark.xdist_group(group))
+    items.sort(key=lambda item: ranked[item][0])  # stable: a file keeps its tests' order

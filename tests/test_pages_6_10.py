@@ -27,6 +27,19 @@ def texts(elements) -> str:
     return "\n".join(element.value for element in elements)
 
 
+def press(app: AppTest, button_key: str) -> None:
+    """Press a page's button, as a student does, and check that the page ran without an exception."""
+    app.button(key=button_key).click().run()
+    assert not app.exception, app.exception
+
+
+def assert_claims_shown(app: AppTest, shown, hidden) -> None:
+    """The page's Markdown states every claim of `shown` and none of `hidden` (claims this run cannot back)."""
+    markdown = texts(app.markdown)
+    assert [claim.text for claim in shown if claim.text not in markdown] == []
+    assert [claim.text for claim in hidden if claim.text in markdown] == []
+
+
 def test_learning_rate_page(data_dir):
     app = open_page("06_learning_rate.py")
     assert app.title[0].value == "SGD and the learning rate"
@@ -38,8 +51,7 @@ def test_learning_rate_page(data_dir):
     app.multiselect(key="lr_rates").set_value([1e-4, 1.0])
     app.select_slider(key="lr_train_size").set_value(1_000)
     app.slider(key="lr_epochs").set_value(1)
-    app.button(key="lr_train").click().run()
-    assert not app.exception
+    press(app, "lr_train")
     table = app.dataframe[0].value
     assert list(table["learning rate"]) == ["0.0001", "1"]
     assert list(table["verdict"]) == ["crawls", "diverged"]
@@ -55,8 +67,7 @@ def test_learning_rate_page(data_dir):
     assert results[1.0].stop_reason == "diverged" and results[1e-4].config.train_size == 1_000
 
     app.slider(key="lr_range_steps").set_value(200)
-    app.button(key="lr_range_run").click().run()
-    assert not app.exception
+    press(app, "lr_range_run")
     test = app.session_state["lr_range_result"]
     assert [metric.label for metric in app.metric] == ["Good region from", "Good region to", "Suggested rate"]
     assert app.metric[2].value == f"{test.suggested_rate:.2g}"
@@ -77,8 +88,7 @@ def test_decay_page(data_dir):
     app.select_slider(key="decay_learning_rate").set_value(0.1)
     app.select_slider(key="decay_rate").set_value(0.1)
     app.slider(key="decay_epochs").set_value(1)
-    app.button(key="decay_train").click().run()
-    assert not app.exception
+    press(app, "decay_train")
     table = app.dataframe[-1].value
     assert list(table["schedule"]) == ["constant 0.1", "0.1 / (1 + 0.1 t)"]
     # The rate after the run's last step, counted as the schedule caption counts steps (it read the step
@@ -101,8 +111,7 @@ def test_initialisation_page(data_dir):
     assert app.title[0].value == "Initialisation"
     app.multiselect(key="init_initialisers").set_value(["zeros", "glorot_uniform"])
     app.slider(key="init_epochs").set_value(1)
-    app.button(key="init_train").click().run()
-    assert not app.exception
+    press(app, "init_train")
     table = app.dataframe[0].value
     assert list(table["initialisation"]) == ["zeros", "Glorot (uniform)"]
     assert list(table["distinct neurons"]) == ["1 of 300", "300 of 300"]
@@ -113,17 +122,14 @@ def test_initialisation_page(data_dir):
     from lab.topics import initialisation
 
     # The header and the "move σ" outcomes are tested claims; the default-only ones need the default runs.
-    assert initialisation.HEADLINE.text in texts(app.markdown)
-    assert all(claim.text in texts(app.markdown) for claim in initialisation.TRY_CLAIMS)
-    assert initialisation.ZERO_CLAIM.text not in texts(app.markdown)
+    assert_claims_shown(app, [initialisation.HEADLINE, *initialisation.TRY_CLAIMS], hidden=[initialisation.ZERO_CLAIM])
     assert "about chance" not in texts(app.success) and "stuck for many epochs" not in texts(app.success)
     app.radio(key="init_layer").set_value("hidden_2").run()
     assert list(app.dataframe[0].value["distinct neurons"]) == ["1 of 100", "100 of 100"]
     # A tiny stddev is accepted and shown in the run's label.
     app.multiselect(key="init_initialisers").set_value(["random_normal"])
     app.select_slider(key="init_stddev").set_value(0.0001)
-    app.button(key="init_train").click().run()
-    assert not app.exception
+    press(app, "init_train")
     assert list(app.dataframe[0].value["initialisation"]) == ["random normal (stddev 0.0001)"]
 
 
@@ -132,8 +138,7 @@ def test_gradients_page(data_dir):
     assert app.title[0].value == "Vanishing and exploding gradients"
     assert app.slider(key="grad_depth").value == 10
     app.slider(key="grad_depth").set_value(6)
-    app.button(key="grad_train").click().run()
-    assert not app.exception
+    press(app, "grad_train")
     table = app.dataframe[0].value
     assert list(table["network"]) == ["6 x sigmoid, σ=0.1", "6 x sigmoid, σ=0.1, batch norm before"]
     assert list(app.dataframe[0].proto.column_order[:3]) == ["run", "hidden_1 / output", "test accuracy"]  # phone
@@ -142,9 +147,7 @@ def test_gradients_page(data_dir):
     from lab.topics import gradients
 
     # The header and the "try" outcomes are tested claims (shown for any run); the defaults' only for 10 layers.
-    assert gradients.HEADLINE.text in texts(app.markdown)
-    assert all(claim.text in texts(app.markdown) for claim in gradients.TRY_CLAIMS)
-    assert gradients.DEFAULT_CLAIMS[0].text not in texts(app.markdown)
+    assert_claims_shown(app, [gradients.HEADLINE, *gradients.TRY_CLAIMS], hidden=gradients.DEFAULT_CLAIMS[:1])
     assert "(even smaller)" not in texts(app.success)
     # Large weights with tanh explode towards the input; without the batch-norm twin only one run.
     # (Depth 10, as in the exploding-gradients preset, whose run this one shares through the result cache.)
@@ -152,8 +155,7 @@ def test_gradients_page(data_dir):
     app.selectbox(key="grad_activation").set_value("tanh")
     app.select_slider(key="grad_init_stddev").set_value(1.0)
     app.checkbox(key="grad_batch_norm").uncheck()
-    app.button(key="grad_train").click().run()
-    assert not app.exception
+    press(app, "grad_train")
     assert len(app.dataframe[0].value) == 1 and "times larger" in texts(app.success)
 
 
@@ -162,8 +164,7 @@ def test_batch_norm_page(data_dir):
     assert app.title[0].value == "Batch normalisation"
     app.multiselect(key="bn_placements").set_value(["none", "before"])
     app.slider(key="bn_epochs").set_value(2)
-    app.button(key="bn_train").click().run()
-    assert not app.exception
+    press(app, "bn_train")
     table = app.dataframe[0].value
     assert list(table["model"]) == ["no batch norm", "batch norm before activation"]
     assert "epochs to 78%" in table.columns and (table["ms per step (timed)"] > 0).all()
@@ -172,8 +173,7 @@ def test_batch_norm_page(data_dir):
     assert "epochs to 70%" in app.dataframe[0].value.columns
 
     app.select_slider(key="bn_stats_images").set_value(1_000)
-    app.button(key="bn_stats_run").click().run()
-    assert not app.exception
+    press(app, "bn_stats_run")
     stats = app.session_state["bn_statistics"]
     assert stats.steps == 64  # 1,000 images in batches of 32, 2 epochs
     # Means and variances in two narrow tables, together the statistics table.

@@ -26,7 +26,7 @@ import plotly.graph_objects as go
 from lab.claims import Claim
 from lab.config import TrainConfig
 from lab.data import Dataset
-from lab.plots import COLORS, _figure
+from lab.plots import COLORS, _figure, add_running_and_validation
 
 SLIDE_LEARNING_RATE = 0.01
 SLIDE_DECAY = 1e-4
@@ -318,16 +318,7 @@ def loss_comparison_figure(results: dict) -> go.Figure:
     """
     figure = _figure("Loss with and without decay", "epoch", "loss")
     for result in results.values():
-        color = run_color(result)
-        # Opaque: at half opacity the blue and orange running lines turned a dim navy and brown on the dark theme.
-        figure.add_trace(go.Scatter(
-            x=[entry["epoch"] for entry in result.step_log], y=[entry["loss"] for entry in result.step_log],
-            mode="lines", name=f"{run_label(result)}: training (running)", line=dict(color=color, width=2),
-        ))
-        figure.add_trace(go.Scatter(
-            x=result.history["epoch"], y=result.history["val_loss"], mode="lines+markers",
-            name=f"{run_label(result)}: validation", line=dict(color=color, width=3),
-        ))
+        add_running_and_validation(figure, result, "loss", run_label(result), run_color(result))
     return figure
 
 

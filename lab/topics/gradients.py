@@ -21,7 +21,7 @@ import plotly.graph_objects as go
 from lab.claims import Claim
 from lab.config import TrainConfig
 from lab.data import Dataset, split_indices
-from lab.plots import COLORS, _figure, readable_log_ticks, reference_line
+from lab.plots import COLORS, _figure, add_running_and_validation, readable_log_ticks, reference_line
 
 WIDTH = 100  # units per hidden layer: with stddev 0.1 = 1/sqrt(100) a linear layer keeps the signal's scale
 STDDEV_OPTIONS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
@@ -270,16 +270,7 @@ def accuracy_figure(runs: dict[str, DepthRun]) -> go.Figure:
     """
     figure = _figure("Does it learn?", "epoch", "accuracy")
     for index, run in enumerate(runs.values()):
-        color = COLORS[index % len(COLORS)]
-        # Opaque: at half opacity the blue and orange running lines turned a dim navy and brown on the dark theme.
-        figure.add_trace(go.Scatter(
-            x=[entry["epoch"] for entry in run.step_log], y=[entry["accuracy"] for entry in run.step_log],
-            mode="lines", name=f"{describe(run.config)}: training (running)", line=dict(color=color, width=2),
-        ))
-        figure.add_trace(go.Scatter(
-            x=run.history["epoch"], y=run.history["val_accuracy"], mode="lines+markers",
-            name=f"{describe(run.config)}: validation", line=dict(color=color, width=3),
-        ))
+        add_running_and_validation(figure, run, "accuracy", describe(run.config), COLORS[index % len(COLORS)])
     reference_line(figure, 0.1, "chance (10 classes)")
     figure.update_yaxes(range=[0, 1])
     return figure

@@ -265,6 +265,21 @@ def test_the_running_lines_read_on_both_themes():
         _assert_lines_read_on_both_themes(figure)
 
 
+def test_a_runs_running_and_validation_lines_share_its_colour_and_label():
+    """The decay page's loss lines and the gradients page's accuracy lines come from one helper."""
+    from types import SimpleNamespace
+
+    run = SimpleNamespace(step_log=STEPS, history=HISTORY)
+    figure = plots.add_running_and_validation(plots._figure("t", "epoch", "accuracy"), run, "accuracy", "sigmoid",
+                                              "#E69F00")
+    running, validation = figure.data
+    assert (running.name, validation.name) == ("sigmoid: training (running)", "sigmoid: validation")
+    assert list(running.x) == [0.25, 0.5, 0.75] and list(running.y) == [0.5, 0.5, 0.5]
+    assert list(validation.x) == [1, 2] and list(validation.y) == [0.81, 0.84]
+    assert running.line.color == validation.line.color == "#E69F00" and running.line.width < validation.line.width
+    assert validation.mode == "lines+markers"
+
+
 def test_the_best_epoch_star_is_drawn_over_the_validation_marker_and_told_apart():
     """Splits page: the best-epoch star was hidden under the validation loss's own marker (and in its colour family)."""
     from lab.topics import splits

@@ -246,6 +246,9 @@ def test_the_estimate_is_within_a_factor_of_two_of_the_real_time(warm):
     assert 0.5 * seconds < warm.estimate(config) < 2.0 * seconds
 
 
+# End to end in a fresh interpreter, which starts its own worker (TensorFlow) and opens all 16 pages: 20 s on a
+# quiet machine, so it runs in the full tier. The everyday tier checks Home the same way (tests/test_app.py).
+@pytest.mark.slow
 def test_the_server_process_never_imports_tensorflow(data_dir):
     """Open every page, train on the Training Lab, then look at the server process's modules."""
     code = (
