@@ -39,6 +39,23 @@ _PROJECTOR_CSS = """
   [role="tablist"] { flex-wrap: wrap; }
 </style>
 """
+# Streamlit ends a page link's text and a sidebar entry's title in an ellipsis when they are wider than their
+# room: "Slide: why the hidden layers need a non-linear acti..." on Home's presets on a phone or a projector, and
+# "Vanishing and exploding gradie..." in the sidebar even on a laptop. They wrap onto a second line instead, so
+# every link reads whole; a single line keeps its usual height. The third attribute outranks the projector's
+# rule for paragraphs, so a wrapped title's lines stay close together there too.
+_WHOLE_LINK_TEXT_CSS = """
+<style>
+  [data-testid="stSidebarNavLink"] > span:last-child, [data-testid="stPageLink-NavLink"] > span:last-child,
+  [data-testid="stSidebarNavLink"] [data-testid="stMarkdownContainer"],
+  [data-testid="stPageLink-NavLink"] [data-testid="stMarkdownContainer"],
+  [data-testid="stSidebarNavLink"] [data-testid="stMarkdownContainer"] p,
+  [data-testid="stPageLink-NavLink"] [data-testid="stMarkdownContainer"] p {
+    white-space: normal; overflow: visible; text-overflow: clip; height: auto; line-height: 1.4;
+  }
+  [data-testid="stSidebarNavLink"], [data-testid="stPageLink-NavLink"] { height: auto; min-height: 1.75rem; }
+</style>
+"""
 # On a phone Plotly's toolbar, upright along the chart's right edge, lay over long titles and legends once
 # a tap showed it: at 390 px there is no room beside them. Its zoom, pan and download are desktop tools
 # (a finger drags to zoom and a double tap resets the axes anyway), so on a narrow screen it goes;
@@ -73,12 +90,12 @@ def requested_in_link() -> bool:
 
 
 def sidebar_toggle() -> None:
-    """The presentation-mode toggle, bound to the URL; the phone style sheet, and the projector's when on."""
+    """The presentation-mode toggle, bound to the URL; the link and phone style sheets, and the projector's when on."""
     st.sidebar.toggle(
         "Presentation mode", key=PRESENT_KEY, bind="query-params", persist_state="session",
         help="Large type, thick lines and only the controls that make the point, for a projector.",
     )
-    st.html(_PHONE_CSS + (_PROJECTOR_CSS if presenting() else ""))
+    st.html(_WHOLE_LINK_TEXT_CSS + _PHONE_CSS + (_PROJECTOR_CSS if presenting() else ""))
 
 
 def chart(figure, container=None, projector_height=None, **kwargs):

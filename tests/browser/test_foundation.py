@@ -6,7 +6,8 @@ first test; the default run in presentation mode is tests/browser/test_projector
 
 import pytest
 
-from tests.browser.conftest import open_page, screenshot
+from lab.preset_lists import all_presets
+from tests.browser.conftest import MAIN_LINKS, NAV_LINKS, PHONE, assert_whole, open_page, screenshot
 from ui.catalog import PAGES
 
 pytestmark = pytest.mark.browser
@@ -25,3 +26,10 @@ def test_home_renders_and_its_sidebar_links_every_page_to_its_address(page, serv
     for spec in PAGES:
         assert addresses.get(spec.title, "").rstrip("/") == f"{server_url}/{spec.url_path}".rstrip("/"), (
             spec.title, addresses)
+    # Issue 10: every sidebar title reads whole on a laptop ("Vanishing and exploding gradie..." was cut there).
+    assert_whole(page, NAV_LINKS, len(PAGES), "1280x900 laptop, sidebar")
+    # On a phone the preset links wrap instead of ending in "..." ("Slide: why the hidden layers need a non-linear
+    # acti...").
+    page.set_viewport_size(PHONE)
+    page.wait_for_timeout(300)
+    assert_whole(page, MAIN_LINKS, len(all_presets()), "390x844 phone, Home")
