@@ -56,13 +56,27 @@ _WHOLE_LINK_TEXT_CSS = """
   [data-testid="stSidebarNavLink"], [data-testid="stPageLink-NavLink"] { height: auto; min-height: 1.75rem; }
 </style>
 """
+# Python that wraps its long lines (st.code(..., wrap_lines=True), e.g. Home's model on a phone) continues each
+# one 8 columns in, further than its own start, so that the continuation cannot be mistaken for the next line.
+# Streamlit writes the wrapping as the code element's inline style; each line of the code is one span in it.
+_WRAPPED_CODE_CSS = """
+<style>
+  [data-testid="stCode"] code.language-python[style*="pre-wrap"] > span {
+    display: block; padding-left: 8ch; text-indent: -8ch;
+  }
+</style>
+"""
 # On a phone Plotly's toolbar, upright along the chart's right edge, lay over long titles and legends once
 # a tap showed it: at 390 px there is no room beside them. Its zoom, pan and download are desktop tools
 # (a finger drags to zoom and a double tap resets the axes anyway), so on a narrow screen it goes;
-# Streamlit's own full-screen button stays.
+# Streamlit's own full-screen button stays. Code is set a size smaller there, so that the lecture's model on
+# Home keeps "sparse_categorical_crossentropy" on one line of a 390 px phone and wraps fewer lines.
 _PHONE_CSS = """
 <style>
-  @media (max-width: 640px) { .js-plotly-plot .modebar-container { display: none !important; } }
+  @media (max-width: 640px) {
+    .js-plotly-plot .modebar-container { display: none !important; }
+    [data-testid="stCode"] code { font-size: 0.75rem; }
+  }
 </style>
 """
 
@@ -90,12 +104,12 @@ def requested_in_link() -> bool:
 
 
 def sidebar_toggle() -> None:
-    """The presentation-mode toggle, bound to the URL; the link and phone style sheets, and the projector's when on."""
+    """The presentation-mode toggle, bound to the URL; the link, code and phone style sheets, and the projector's."""
     st.sidebar.toggle(
         "Presentation mode", key=PRESENT_KEY, bind="query-params", persist_state="session",
         help="Large type, thick lines and only the controls that make the point, for a projector.",
     )
-    st.html(_WHOLE_LINK_TEXT_CSS + _PHONE_CSS + (_PROJECTOR_CSS if presenting() else ""))
+    st.html(_WHOLE_LINK_TEXT_CSS + _WRAPPED_CODE_CSS + _PHONE_CSS + (_PROJECTOR_CSS if presenting() else ""))
 
 
 def chart(figure, container=None, projector_height=None, **kwargs):

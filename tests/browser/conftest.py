@@ -90,6 +90,15 @@ def open_page(page, url: str, path: str = "") -> None:
     wait_idle(page)
 
 
+def open_home(page, url: str, query: str = "") -> None:
+    """Open Home and wait for its last line, so that everything before it, the app's style sheets too, is drawn.
+
+    The script's idle state alone can be seen before a new page's first run has begun.
+    """
+    open_page(page, url, query)
+    page.get_by_text("Data: Fashion-MNIST by Zalando Research").wait_for(timeout=60_000)
+
+
 def open_sidebar(page) -> None:
     """Unfold the sidebar when it is folded (a ?present=true link opens with it folded)."""
     expand = page.get_by_test_id("stExpandSidebarButton")
