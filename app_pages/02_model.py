@@ -52,11 +52,14 @@ def _run_experiment(hidden_units: tuple[int, int], train_size: int, epochs: int)
     dataset, name, *settings = _experiment_args(hidden_units, train_size, epochs)
     long = warm_start().is_long(topic.cost_config(hidden_units, train_size, epochs))
     progress, partial, runs = st.progress(0.0), st.empty(), {}
+    # The chart's empty axes first: the browser loads its charting library (3-4 s on a busy machine) while the
+    # first model trains, instead of after it, so the first curve shows as soon as it has trained.
+    present.chart(topic.accuracy_figure(runs, epochs), container=partial, key="model_partial_axes")
     for index, kind in enumerate(topic.MODEL_KINDS):
         progress.progress(index / len(topic.MODEL_KINDS), text=f"Training the {topic.MODEL_LABELS[kind]} "
                                                                 "(only the first time on this server)...")
         runs[kind] = _train_model(dataset, name, kind, *settings, _long=long)
-        present.chart(topic.accuracy_figure(runs), container=partial, key=f"model_partial_{index}")
+        present.chart(topic.accuracy_figure(runs, epochs), container=partial, key=f"model_partial_{index}")
     progress.empty()
     partial.empty()
     return _combined(runs, dataset, hidden_units, train_size, epochs)

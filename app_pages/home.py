@@ -11,6 +11,19 @@ from lab.optimizers import SLIDE_MAPPING_ROWS
 from lab.preset_lists import all_presets, presets_by_page, split_in_two
 from ui.catalog import PAGES, by_url_path
 
+# The slide's model, as Home shows it.
+MODEL_CODE = """model = keras.Sequential([
+    keras.layers.Flatten(input_shape=[28, 28]),
+    keras.layers.Dense(300, activation="relu"),
+    keras.layers.Dense(100, activation="relu"),
+    keras.layers.Dense(10, activation="softmax"),
+])
+model.compile(
+    loss="sparse_categorical_crossentropy",
+    optimizer="sgd",
+    metrics=["accuracy"],
+)"""
+
 st.title("Optimisation Lab")
 st.page_link("app_pages/01_data.py", label="Start here: 1. The data, then the topics in lecture order",
              icon=":material/play_circle:")
@@ -24,20 +37,13 @@ too large diverges, zero initialisation never learns, clipping by norm keeps the
 direction of the gradient, Adam overtakes plain SGD.
 
 **The model** is the one from the slides:
-
-```python
-model = keras.Sequential([
-    keras.layers.Flatten(input_shape=[28, 28]),
-    keras.layers.Dense(300, activation="relu"),
-    keras.layers.Dense(100, activation="relu"),
-    keras.layers.Dense(10, activation="softmax"),
-])
-model.compile(loss="sparse_categorical_crossentropy", optimizer="sgd", metrics=["accuracy"])
-```
-
-trained on 55,000 training images, with 5,000 held out for validation and 10,000 for the test.
 """
 )
+# The compile call is spread over its arguments, so that every line fits a projector and the loss's name a phone;
+# on a phone the layer lines wrap inside the block (indented, ui/present.py) instead of hiding their ends behind a
+# sideways scroll. The copy button copies the code as shown.
+st.code(MODEL_CODE, language="python", wrap_lines=True)
+st.markdown("trained on 55,000 training images, with 5,000 held out for validation and 10,000 for the test.")
 
 st.subheader("How to use it")
 st.markdown(

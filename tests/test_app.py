@@ -1,5 +1,6 @@
 """AppTest: the entry point, Home and the Training Lab open and work without exceptions."""
 
+import ast
 import subprocess
 import sys
 
@@ -21,6 +22,14 @@ def test_home_opens_through_navigation():
     # lr= raises before decay= could be ignored, and the slide's Adam line maps to Adam, not SGD.
     assert rows["SGD(lr=0.01, decay=1e-4)"].startswith("lr= raises ValueError first")
     assert "keras.optimizers.Adam(lr=0.001, beta_1=0.9, beta_2=0.999)" in rows
+    # The lecture's model, laid out to fit a phone (issue 10), is still Python a student can paste, with the
+    # slide's layers and compile arguments.
+    (code,) = [block.value for block in app.code if "keras.Sequential" in block.value]
+    statements = ast.parse(code).body
+    assert [ast.unparse(statement.value.func) for statement in statements] == ["keras.Sequential", "model.compile"]
+    for text in ('Dense(300, activation="relu")', 'Dense(100, activation="relu")', 'Dense(10, activation="softmax")',
+                 'loss="sparse_categorical_crossentropy"', 'optimizer="sgd"', 'metrics=["accuracy"]'):
+        assert text in code
 
 
 def test_home_does_not_import_tensorflow():

@@ -44,13 +44,44 @@ _PROJECTOR_CSS = """
   [role="tablist"] { flex-wrap: wrap; }
 </style>
 """
+# Streamlit ends a page link's text and a sidebar entry's title in an ellipsis when they are wider than their
+# room: "Slide: why the hidden layers need a non-linear acti..." on Home's presets on a phone or a projector, and
+# "Vanishing and exploding gradie..." in the sidebar even on a laptop. They wrap onto a second line instead, so
+# every link reads whole; a single line keeps its usual height. The third attribute outranks the projector's
+# rule for paragraphs, so a wrapped title's lines stay close together there too.
+_WHOLE_LINK_TEXT_CSS = """
+<style>
+  [data-testid="stSidebarNavLink"] > span:last-child, [data-testid="stPageLink-NavLink"] > span:last-child,
+  [data-testid="stSidebarNavLink"] [data-testid="stMarkdownContainer"],
+  [data-testid="stPageLink-NavLink"] [data-testid="stMarkdownContainer"],
+  [data-testid="stSidebarNavLink"] [data-testid="stMarkdownContainer"] p,
+  [data-testid="stPageLink-NavLink"] [data-testid="stMarkdownContainer"] p {
+    white-space: normal; overflow: visible; text-overflow: clip; height: auto; line-height: 1.4;
+  }
+  [data-testid="stSidebarNavLink"], [data-testid="stPageLink-NavLink"] { height: auto; min-height: 1.75rem; }
+</style>
+"""
+# Python that wraps its long lines (st.code(..., wrap_lines=True), e.g. Home's model on a phone) continues each
+# one 8 columns in, further than its own start, so that the continuation cannot be mistaken for the next line.
+# Streamlit writes the wrapping as the code element's inline style; each line of the code is one span in it.
+_WRAPPED_CODE_CSS = """
+<style>
+  [data-testid="stCode"] code.language-python[style*="pre-wrap"] > span {
+    display: block; padding-left: 8ch; text-indent: -8ch;
+  }
+</style>
+"""
 # On a phone Plotly's toolbar, upright along the chart's right edge, lay over long titles and legends once
 # a tap showed it: at 390 px there is no room beside them. Its zoom, pan and download are desktop tools
 # (a finger drags to zoom and a double tap resets the axes anyway), so on a narrow screen it goes;
-# Streamlit's own full-screen button stays.
+# Streamlit's own full-screen button stays. Code is set a size smaller there, so that the lecture's model on
+# Home keeps "sparse_categorical_crossentropy" on one line of a 390 px phone and wraps fewer lines.
 _PHONE_CSS = """
 <style>
-  @media (max-width: 640px) { .js-plotly-plot .modebar-container { display: none !important; } }
+  @media (max-width: 640px) {
+    .js-plotly-plot .modebar-container { display: none !important; }
+    [data-testid="stCode"] code { font-size: 0.75rem; }
+  }
 </style>
 """
 
@@ -159,12 +190,12 @@ def requested_in_link() -> bool:
 
 
 def sidebar_toggle() -> None:
-    """The presentation-mode toggle, bound to the URL; the phone style sheet, and the projector's when on."""
+    """The presentation-mode toggle, bound to the URL; the link, code and phone style sheets, and the projector's."""
     st.sidebar.toggle(
         "Presentation mode", key=PRESENT_KEY, bind="query-params", persist_state="session",
         help="Large type, thick lines and only the controls that make the point, for a projector.",
     )
-    st.html(_PHONE_CSS + (_PROJECTOR_CSS if presenting() else ""))
+    st.html(_WHOLE_LINK_TEXT_CSS + _WRAPPED_CODE_CSS + _PHONE_CSS + (_PROJECTOR_CSS if presenting() else ""))
 
 
 def chart(figure, container=None, projector_height=None, **kwargs):

@@ -344,11 +344,13 @@ def activation_experiment(dataset: Dataset, hidden_units: Sequence[int] = (300, 
 # ----------------------------------------------------------------------
 # Figures
 # ----------------------------------------------------------------------
-def accuracy_figure(result) -> go.Figure:
+def accuracy_figure(result, epochs: int | None = None) -> go.Figure:
     """Validation accuracy per epoch of the models trained so far, with their test accuracy in the legend.
 
     Args:
-        result: an ActivationResult, or {kind: ModelRun} of the models trained so far.
+        result: an ActivationResult, or {kind: ModelRun} of the models trained so far (may be empty).
+        epochs: when given, the x axis spans them however many models have trained, and an empty chart's
+            y axis spans 0-100% (not Plotly's -1 to 4).
     Returns:
         a Figure with one trace per model, in the experiment's order and colours.
     """
@@ -371,6 +373,10 @@ def accuracy_figure(result) -> go.Figure:
                          yaxis_title="validation accuracy", **_LAYOUT)
     figure.update_yaxes(tickformat=".0%")
     figure.update_xaxes(dtick=1)
+    if epochs is not None:
+        figure.update_xaxes(range=[0.5, epochs + 0.5])
+        if not figure.data:
+            figure.update_yaxes(range=[0, 1])
     return figure
 
 

@@ -90,6 +90,15 @@ def open_page(page, url: str, path: str = "") -> None:
     wait_idle(page)
 
 
+def open_home(page, url: str, query: str = "") -> None:
+    """Open Home and wait for its last line, so that everything before it, the app's style sheets too, is drawn.
+
+    The script's idle state alone can be seen before a new page's first run has begun.
+    """
+    open_page(page, url, query)
+    page.get_by_text("Data: Fashion-MNIST by Zalando Research").wait_for(timeout=60_000)
+
+
 def open_sidebar(page) -> None:
     """Unfold the sidebar when it is folded (a ?present=true link opens with it folded)."""
     expand = page.get_by_test_id("stExpandSidebarButton")
@@ -165,3 +174,28 @@ def assert_key_columns_first_on_a_phone(page, wanted: list[list[str]]) -> None:
         # The last drawn column may be cut by the edge of the screen: a key column must come before it.
         whole = drawn if table["hidden"] <= 0 else drawn[:-1]
         assert drawn[:len(headers)] == headers and set(headers) <= set(whole), table
+
+
+# Per element under a CSS selector that the browser draws: its text, when its content is wider than its box.
+# Streamlit ends such a link or sidebar title in "..." and gives such a code block a sideways scroll, and
+# a person sees neither the end of the text nor that there is one.
+CUT_BOXES = """(selector) => [...document.querySelectorAll(selector)]
+    .filter(el => el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1)
+    .map(el => el.innerText.trim().replace(/\\s+/g, ' ').slice(0, 80))"""
+MAIN_LINKS = "[data-testid='stMain'] [data-testid='stPageLink-NavLink']"
+NAV_LINKS = "[data-testid='stSidebarNavLink']"
+MAIN_CODE = "[data-testid='stMain'] [data-testid='stCode']"
+
+
+def assert_whole(page, selector: str, at_least: int, where: str) -> None:
+    """Issue 10: every element the selector finds reads whole, with nothing cut off at its right end.
+
+    Args:
+        page: a page that has drawn them.
+        selector: the elements (links, sidebar entries, code blocks); each and all of its descendants are checked.
+        at_least: how many of them there must be, so that an empty page cannot pass.
+        where: the screen, for the message (e.g. "1280x720 projector").
+    """
+    assert page.locator(selector).count() >= at_least, (selector, where)
+    cut = page.evaluate(CUT_BOXES, f"{selector}, {selector} *")
+    assert cut == [], f"{where}: cut short: {sorted(set(cut))}"

@@ -3,19 +3,34 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import open_page, open_sidebar, screenshot, start_server, wait_idle
+from lab.preset_lists import all_presets
+from tests.browser.conftest import (
+    MAIN_CODE, MAIN_LINKS, NAV_LINKS, assert_whole, open_home, open_page, open_sidebar, screenshot, start_server,
+    wait_idle,
+)
+from ui.catalog import PAGES
 
 pytestmark = pytest.mark.browser
 
 
 def test_presentation_mode_from_a_link_and_back(page, server_url):
     page.set_viewport_size({"width": 1280, "height": 720})
-    open_page(page, server_url, "?present=true")
+    page.emulate_media(color_scheme="dark")
+    open_home(page, server_url, "?present=true")
     assert page.get_by_role("switch", name="Presentation mode").is_checked()
     size = page.evaluate("getComputedStyle(document.documentElement).fontSize")
     assert size == "20px"
     screenshot(page, "shell-presentation-home")
+    # Issue 10: in the projector's large type Home's preset links wrap instead of ending in "...".
+    assert_whole(page, MAIN_LINKS, len(all_presets()), "1280x720 projector, Home")
     open_sidebar(page)  # a projector link folds it away
+    page.wait_for_timeout(300)  # the sidebar has slid open
+    # Every sidebar title reads whole too ("SGD and the lea..." and eight others were cut), and in the narrower
+    # page beside it so do the preset links and every line of the lecture's model (its compile call was hidden
+    # behind a sideways scroll).
+    assert_whole(page, NAV_LINKS, len(PAGES), "1280x720 projector, sidebar")
+    assert_whole(page, MAIN_LINKS, len(all_presets()), "1280x720 projector beside the sidebar, Home")
+    assert_whole(page, MAIN_CODE, 1, "1280x720 projector beside the sidebar, Home")
     page.get_by_text("Presentation mode").click()
     wait_idle(page)
     assert "present=" not in page.url

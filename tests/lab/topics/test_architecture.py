@@ -7,6 +7,9 @@ tests/lab/test_claims.py.
 import numpy as np
 import pytest
 
+from lab import pooled_fit
+from lab.data import split_indices
+from lab.engines import EnginePool
 from lab.topics import architecture
 
 
@@ -93,3 +96,31 @@ def test_softmax_outputs_sum_to_one(activation_result, fashion):
     assert "sum to 1.0000" in figure.layout.title.text
     code = architecture.experiment_code((300, 100), 10_000, 4, 0.05)
     compile(code, "experiment_code", "exec")
+
+
+def test_several_steps_per_call_train_the_same_weights_as_one_at_a_time(fashion, monkeypatch):
+    """Issue 10: the Model page's first curve comes sooner from these two changes, which change no number.
+
+    The twin runs STEPS_PER_CALL steps per call of its traced function, and the validation accuracy after
+    each epoch is counted from a direct call of the model instead of evaluate().
+    """
+    train_index, validation_index = split_indices(fashion.y_train, 1_000, 500, 1)
+    x_valid, y_valid = fashion.x_train[validation_index], fashion.y_train[validation_index]
+    trained = {}
+    for steps_per_call in (1, pooled_fit.STEPS_PER_CALL):
+        monkeypatch.setattr(pooled_fit, "STEPS_PER_CALL", steps_per_call)
+        model, pool = architecture.build_classifier((), "linear", seed=1), EnginePool(2**30)
+        accuracies = pooled_fit.fit_classifier(model, fashion, train_index, validation_index, 2, 0.05, 1, pool=pool)
+        (twin,) = pool.idle()
+        assert twin.model.steps_per_execution == steps_per_call
+        trained[steps_per_call] = model.get_weights(), accuracies
+    assert pooled_fit.STEPS_PER_CALL > 1
+    (one_weights, one_accuracies), (many_weights, many_accuracies) = trained.values()
+    for one, many in zip(one_weights, many_weights, strict=True):
+        np.testing.assert_allclose(many, one, rtol=0, atol=1e-6)
+    assert many_accuracies == one_accuracies and many_accuracies[-1] > 0.6
+    # The direct count is Keras's own "accuracy" of the same weights.
+    model.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    keras_accuracy = model.evaluate(x_valid, y_valid, verbose=0)[1]
+    assert pooled_fit.accuracy(model, x_valid, y_valid) == pytest.approx(keras_accuracy, abs=1e-6)
+    assert many_accuracies[-1] == pytest.approx(keras_accuracy, abs=1e-6)
