@@ -27,6 +27,19 @@ LIVE_LOSS = """() => !!document.querySelector("[data-testid='stApp'][data-test-s
     && Array.from(document.querySelectorAll('.st-key-lab_live_panel .js-plotly-plot')).some(el =>
         String(((el.layout || {}).title || {}).text || '').replace(/<[^>]+>/g, '') === 'Loss'
         && (el.data || []).some(trace => trace.x && trace.x.length > 0))"""
+# A run in progress past its first step: the live panel's progress bar reads "Epoch 1/6 · step 120/10,314 ...".
+# (The stop tests go by the bar, not the curve: on a loaded CI machine a 6-epoch run went by with no curve
+# drawn in time for the poll, while the Adam test checks that the live curves draw.)
+LIVE_RUN = """() => !!document.querySelector("[data-testid='stApp'][data-test-script-state='running']")
+    && /step [1-9][0-9,]*\\//.test((document.querySelector('.st-key-lab_live_panel') || {}).innerText || '')"""
+# Notes in the page when a script run starts after this call (a refused press's run can be too short to poll).
+WATCH_SCRIPT_RUNS = """() => {
+    window.scriptRanSinceWatch = false;
+    const app = document.querySelector("[data-testid='stApp']");
+    new MutationObserver(() => {
+        if (app.getAttribute('data-test-script-state') === 'running') window.scriptRanSinceWatch = true;
+    }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+}"""
 PLOT_SUMMARY = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(el => ({
     title: String((el.layout.title || {}).text || '').replace(/<[^>]+>/g, ''),
     types: (el.data || []).map(trace => trace.type), x: (el.data[0] || {}).x || []}))"""
@@ -58,8 +71,17 @@ def wait_for_live_loss(page) -> None:
         raise AssertionError(f"no live loss curve within 120 s; the page's messages: {alerts}") from None
 
 
+def wait_for_live_run(page) -> None:
+    """Wait until a run just started has trained a step; on a timeout, say what the page showed instead."""
+    try:
+        page.wait_for_function(LIVE_RUN, timeout=120_000, polling=100)
+    except PlaywrightTimeout:
+        alerts = page.get_by_test_id("stAlert").all_inner_texts()
+        raise AssertionError(f"no run in progress within 120 s; the page's messages: {alerts}") from None
+
+
 def train_within_the_budget(page) -> None:
-    """Press Train and wait for the live curve; if the run is refused, take the epochs it advises and retry.
+    """Press Train and wait for the run to train; if it is refused, take the epochs it advises and retry.
 
     The advice follows the worker's latest step timing, which a loaded machine changes between two presses:
     on CI, a run of half the advised epochs was refused two runs later at four times its first estimate,
@@ -68,7 +90,7 @@ def train_within_the_budget(page) -> None:
     """
     refusal = page.get_by_test_id("stAlert").filter(has_text="limit is")
     for _ in range(4):
-        if refusal.count():  # refused: set the advised epochs (each key press reruns, which clears it)
+        if refusal.count():  # refused: set the advised epochs (in the form: no rerun until Train)
             advice = re.search(r"Try at most (\d+) epochs?", refusal.first.inner_text())
             assert advice, refusal.first.inner_text()
             epochs = page.get_by_role("slider", name="Epochs")
@@ -77,24 +99,29 @@ def train_within_the_budget(page) -> None:
             for _ in range(int(advice.group(1)) - 1):
                 epochs.press("ArrowRight")
             wait_idle(page)
+        # The last refusal stays on screen until the press's script run has ended (the sliders are in the
+        # form, so they rerun nothing): only a refusal after that run counts.
+        page.evaluate(WATCH_SCRIPT_RUNS)
         page.get_by_role("button", name="Train", exact=True).click()
         try:
-            page.wait_for_function(f"() => ({LIVE_LOSS})() || Array.from(document.querySelectorAll("
-                                   "\"[data-testid='stAlert']\")).some(el => el.innerText.includes('limit is'))",
+            page.wait_for_function(f"() => ({LIVE_RUN})() || window.scriptRanSinceWatch && !!document.querySelector("
+                                   "\"[data-testid='stApp'][data-test-script-state='notRunning']\") && "
+                                   "Array.from(document.querySelectorAll(\"[data-testid='stAlert']\"))"
+                                   ".some(el => el.innerText.includes('limit is'))",
                                    timeout=120_000, polling=100)
         except PlaywrightTimeout:
             screenshot(page, "lab-no-live-curve")
             alerts = page.get_by_test_id("stAlert").all_inner_texts()
-            raise AssertionError(f"no live loss curve and no refusal within 120 s; the page's messages: "
+            raise AssertionError(f"no run in progress and no refusal within 120 s; the page's messages: "
                                  f"{alerts}") from None
-        if refusal.count() == 0:
+        if page.evaluate(LIVE_RUN):
             # Once on a loaded machine the panel showed "Warming up" again after its first curve point, and
-            # a widget pressed then stopped a run with no step: the curve must still be there a moment later.
+            # a widget pressed then stopped a run with no step: the run must still be going a moment later.
             page.wait_for_timeout(500)
-            wait_for_live_loss(page)
+            wait_for_live_run(page)
             return
         wait_idle(page)
-    wait_for_live_loss(page)
+    wait_for_live_run(page)
 
 
 def open_lab(page, server_url: str) -> None:
