@@ -149,17 +149,23 @@ def _build(expression: str):
 def test_every_generated_optimizer_expression_builds_in_keras():
     options = _widget_options()
     assert {1.0, 2.0, 5.0, 10.0} <= set(options["learning_rate"])
-    built = 0
+    # The clipping argument is written apart from the learning rate (and its decay schedule), so each learning rate
+    # meets every decay and the clippings take turns: every optimizer still meets every pair of learning rate and
+    # decay, and every pair of clipping and decay, in a quarter of the optimizers Keras builds.
+    clips = ("none", "value", "norm", "global_norm")
+    built, met = 0, set()
     for name in OPTIMIZERS:
-        for learning_rate in options["learning_rate"]:
-            for clip in ("none", "value", "norm", "global_norm"):
-                for decay in (0.0, 1e-2):
-                    config = TrainConfig(optimizer=name, learning_rate=learning_rate, clip=clip, decay=decay)
-                    optimizer = _build(optimizers.optimizer_expression(config))
-                    assert type(optimizer) is type(optimizers.build_optimizer(config)), config
-                    assert optimizer.learning_rate.numpy() == pytest.approx(learning_rate, rel=1e-6)
-                    built += 1
-    assert built == len(OPTIMIZERS) * len(options["learning_rate"]) * 4 * 2
+        for index, learning_rate in enumerate(options["learning_rate"]):
+            for decay in (0.0, 1e-2):
+                clip = clips[(index + 2 * bool(decay)) % len(clips)]
+                config = TrainConfig(optimizer=name, learning_rate=learning_rate, clip=clip, decay=decay)
+                optimizer = _build(optimizers.optimizer_expression(config))
+                assert type(optimizer) is type(optimizers.build_optimizer(config)), config
+                assert optimizer.learning_rate.numpy() == pytest.approx(learning_rate, rel=1e-6)
+                met.add((name, clip, decay))
+                built += 1
+    assert built == len(OPTIMIZERS) * len(options["learning_rate"]) * 2
+    assert met == {(name, clip, decay) for name in OPTIMIZERS for clip in clips for decay in (0.0, 1e-2)}
     # Every other hyperparameter value a widget offers builds too (momentum 0 used to be written as an int).
     for parameter in ("momentum", "rho", "beta_1", "beta_2", "epsilon", "clip_threshold", "decay"):
         for value in options[parameter]:

@@ -36,11 +36,11 @@ def test_untrained_linear_stack_is_exactly_one_matrix(fashion):
 
 @pytest.fixture(scope="module")
 def activation_result(fashion):
-    """A short run of the page's experiment (the lecture's 300/100 widths, 2,000 images, 2 epochs) for its mechanics.
+    """A short run of the page's experiment (the lecture's 300/100 widths, 2,000 images, 1 epoch) for its mechanics.
 
     Its accuracy claims are about the defaults over three seeds: tests/lab/test_claims.py checks them.
     """
-    return architecture.activation_experiment(fashion, train_size=2_000, epochs=2)
+    return architecture.activation_experiment(fashion, train_size=2_000, epochs=1)
 
 
 def test_trained_linear_mlp_equals_the_product_of_its_weight_matrices(activation_result):
@@ -56,7 +56,9 @@ def test_trained_linear_mlp_equals_the_product_of_its_weight_matrices(activation
 
 def test_three_models_are_trained_and_counted(activation_result):
     accuracy = activation_result.test_accuracy
-    assert accuracy["softmax"] > 0.65 and accuracy["linear"] > 0.65  # both linear models are trained, not stuck
+    # Both linear models are trained, not stuck: after one epoch on 2,000 images (about 69% and 61%), far above
+    # chance (10%). How they compare with relu at the page's defaults is a claim, in tests/lab/test_claims.py.
+    assert accuracy["softmax"] > 0.5 and accuracy["linear"] > 0.5
     assert activation_result.parameters == {"softmax": 7_850, "linear": 266_610, "relu": 266_610}
     figure = architecture.accuracy_figure(activation_result)
     assert len(figure.data) == 3 and all(len(trace.y) == activation_result.epochs for trace in figure.data)

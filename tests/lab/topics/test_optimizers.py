@@ -182,7 +182,9 @@ def test_escaping_trajectory_stops_and_is_reported():
 
 @pytest.fixture(scope="module")
 def race_results(fashion):
-    configs = opt.race_configs(["sgd", "momentum", "adam"], train_size=2_000, epochs=2)
+    # 1,000 images for 1 epoch instead of the page's 3,000 for 2: SGD is already well behind there (48% against 65%
+    # and 71%); the page's race numbers at its defaults are claims, trained by tests/lab/test_claims.py.
+    configs = opt.race_configs(["sgd", "momentum", "adam"], train_size=1_000, epochs=1)
     return configs, opt.race(configs, fashion)
 
 
@@ -201,11 +203,13 @@ def test_race_starts_from_the_same_weights_and_sgd_comes_last(race_results):
 
 
 def test_adagrad_effective_rate_only_falls_while_rmsprop_recovers(fashion):
-    adagrad, rmsprop = opt.adagrad_comparison(fashion, learning_rate=0.01, epochs=2)
+    # One epoch (63 steps) instead of the page's three: how far the rates fall at the defaults is a claim, trained by
+    # tests/lab/test_claims.py; here the output layer, whose gradients are largest, has fallen the most.
+    adagrad, rmsprop = opt.adagrad_comparison(fashion, learning_rate=0.01, epochs=1)
     assert adagrad.layer_names == ["hidden_1", "hidden_2", "output"]
     rates = np.array(adagrad.rates)
     assert np.all(np.diff(rates, axis=0) <= 1e-9)  # never grows, at any layer
-    assert adagrad.ratio("output") < 0.95
+    assert adagrad.ratio("output") < min(adagrad.ratio("hidden_1"), adagrad.ratio("hidden_2"), 0.99)
     assert adagrad.ratio("hidden_1") > 0.95  # small input-layer gradients barely dent Keras's initial s of 0.1
     rms = np.array(rmsprop.relative("output"))[rmsprop.reference_index():]
     assert np.any(np.diff(rms) > 0)  # a moving average goes back up
