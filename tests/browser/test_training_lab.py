@@ -62,22 +62,19 @@ def lab_url(data_dir):
         process.kill()
 
 
-def wait_for_live_loss(page) -> None:
-    """Wait for the live loss curve of a run just started; on a timeout, say what the page showed instead."""
+def wait_for_live(page, condition: str | None = None, what: str = "live loss curve") -> None:
+    """Wait for a run just started to show `condition` (the live loss curve by default); on a timeout, say what
+    the page showed instead."""
     try:
-        page.wait_for_function(LIVE_LOSS, timeout=120_000, polling=100)
+        page.wait_for_function(condition or LIVE_LOSS, timeout=120_000, polling=100)
     except PlaywrightTimeout:
         alerts = page.get_by_test_id("stAlert").all_inner_texts()
-        raise AssertionError(f"no live loss curve within 120 s; the page's messages: {alerts}") from None
+        raise AssertionError(f"no {what} within 120 s; the page's messages: {alerts}") from None
 
 
 def wait_for_live_run(page) -> None:
-    """Wait until a run just started has trained a step; on a timeout, say what the page showed instead."""
-    try:
-        page.wait_for_function(LIVE_RUN, timeout=120_000, polling=100)
-    except PlaywrightTimeout:
-        alerts = page.get_by_test_id("stAlert").all_inner_texts()
-        raise AssertionError(f"no run in progress within 120 s; the page's messages: {alerts}") from None
+    """Wait until a run just started has trained a step."""
+    wait_for_live(page, LIVE_RUN, "run in progress")
 
 
 def train_within_the_budget(page) -> None:
@@ -328,7 +325,7 @@ def test_streamlit_toolbar_stop_keeps_the_run_like_the_app_stop(page, lab_url):
     set_seed(page, 2026)
     wait_idle(page)
     page.get_by_role("button", name="Train", exact=True).click()
-    wait_for_live_loss(page)
+    wait_for_live(page)
     toolbar_stop = page.get_by_test_id("stToolbar").get_by_role("button", name="Stop")
     toolbar_stop.click()
     # The page redraws by itself (no click of ours): the run is kept and shown as stopped. It notices within
