@@ -534,10 +534,9 @@ class TrainingService:
             counts = {"running": len(self._running), "waiting": len(self._waiting),
                       "capacity": self.max_trainings, "peak_running": self.peak_running,
                       "jobs": self.jobs, "replacements": self.replacements, "deaths": self.deaths}
+        info = worker.info if worker else {}
         counts["worker_mb"] = round(worker.memory_bytes() / 2**20, 1) if worker else 0.0
-        counts["warm_seconds"] = worker.info.get("seconds") if worker else None
-        counts["warm_error"] = worker.info.get("warm_error") if worker else None
-        return counts
+        return {**counts, "warm_seconds": info.get("seconds"), "warm_error": info.get("warm_error")}
 
     def shutdown(self) -> None:
         """Stop the worker; a later run starts a new one."""
