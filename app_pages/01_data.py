@@ -10,7 +10,7 @@ import streamlit as st
 from lab.claims import markdown_list
 from lab.topics import data_explorer as topic
 from ui import present, presets
-from ui.common import get_dataset, images_and_epochs_form
+from ui.common import get_dataset, images_and_epochs_form, stored_result
 from ui.service import compute
 
 RESULT_KEY = "data_result"
@@ -112,10 +112,8 @@ if submitted or preset_run:
         "train_size": train_size, "epochs": epochs,
     }
 
-result = st.session_state.get(RESULT_KEY)
-if result is None:
-    st.info("Press **Train on both datasets**: two small runs take a few seconds.")
-else:
+result = stored_result(RESULT_KEY, "Press **Train on both datasets**: two small runs take a few seconds.")
+if result is not None:
     with result_area.head(bool(submitted or preset_run), with_chart=False):
         columns = st.columns(len(result["runs"]))
         for column, run in zip(columns, result["runs"]):

@@ -14,7 +14,7 @@ import streamlit as st
 from lab.claims import markdown_list
 from lab.topics import splits as topic
 from ui import present, presets
-from ui.common import get_dataset, show_keras_code
+from ui.common import get_dataset, show_keras_code, stored_result
 from ui.service import compute
 
 FIT_KEY = "splits_fit_result"
@@ -96,11 +96,9 @@ preset_run = presets.run_requested()
 if submitted or preset_run:
     st.session_state[FIT_KEY] = _fits(dataset, dataset.name, int(fit_train_size), int(epochs), int(patience))
 
-fit = st.session_state.get(FIT_KEY)
-if fit is None:
-    st.info("Press **Train with and without early stopping**: two runs of the lecture model (Adam, batch 64), the "
-            "second one with early stopping.")
-else:
+fit = stored_result(FIT_KEY, "Press **Train with and without early stopping**: two runs of the lecture model "
+                             "(Adam, batch 64), the second one with early stopping.")
+if fit is not None:
     full, early = fit["full"], fit["early"]
     with result_area.head(bool(submitted or preset_run)):
         columns = st.columns(4)
@@ -175,11 +173,10 @@ with st.form("splits_selection_form"):
 if selection_submitted or preset_run:
     st.session_state[SELECTION_KEY] = _candidates(dataset, dataset.name, int(candidates_count))
 
-candidates = st.session_state.get(SELECTION_KEY)
-if candidates is None:
-    st.info(f"Press **Train the candidates**: {int(candidates_count)} small runs ({topic.CANDIDATE_TRAIN_SIZE:,} "
-            f"images, {topic.CANDIDATE_EPOCHS} epochs each).")
-else:
+candidates = stored_result(SELECTION_KEY, f"Press **Train the candidates**: {int(candidates_count)} small runs "
+                                          f"({topic.CANDIDATE_TRAIN_SIZE:,} images, {topic.CANDIDATE_EPOCHS} "
+                                          "epochs each).")
+if candidates is not None:
     tuning_size = st.select_slider("Test images used for choosing (tuning part)", list(topic.TUNING_SIZES),
                                    value=topic.DEFAULT_TUNING_SIZE, key="splits_tuning_size", bind="query-params")
     draws = topic.selection_draws(candidates, tuning_size)

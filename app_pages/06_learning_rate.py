@@ -12,7 +12,7 @@ from lab.claims import markdown_list
 from lab.runs import with_dashes
 from lab.topics import learning_rate as topic
 from lab.worker import lean_train
-from ui.common import config_or_error, get_dataset, show_keras_code
+from ui.common import config_or_error, get_dataset, show_keras_code, stored_result
 from ui.service import compute, keep_cached
 from ui.present import ResultArea, chart, folded, more_settings
 from ui.presets import run_requested
@@ -77,10 +77,8 @@ elif rates and config is not None:  # a link or the defaults that this server ha
 if not rates:
     st.warning("Pick at least one learning rate.")
 
-results = st.session_state.get(COMPARE_KEY)
-if results is None:
-    st.info("Press **Train these learning rates**. The default three runs take a few seconds.")
-else:
+results = stored_result(COMPARE_KEY, "Press **Train these learning rates**. The default three runs take a few seconds.")
+if results is not None:
     with result_area.head(trained):
         chart(topic.loss_per_step_figure(results), key="lr_loss_chart", projector_height=RESULT_HEIGHT)
     table = topic.summary_table(results)
@@ -142,10 +140,8 @@ if range_config is not None:
     else:
         keep_cached(RANGE_KEY, _range_test, *range_arguments)
 
-test = st.session_state.get(RANGE_KEY)
-if test is None:
-    st.info("Press **Run the range test** (about a second once TensorFlow is loaded).")
-else:
+test = stored_result(RANGE_KEY, "Press **Run the range test** (about a second once TensorFlow is loaded).")
+if test is not None:
     marks = sorted(results) if results else ()
     chart(topic.range_test_figure(test, marks), key="lr_range_chart")
     left, middle, right = st.columns(3)

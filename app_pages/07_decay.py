@@ -13,7 +13,7 @@ from lab.claims import markdown_list
 from lab.runs import with_dashes
 from lab.topics import decay as topic
 from lab.worker import lean_train
-from ui.common import config_or_error, get_dataset, show_keras_code
+from ui.common import config_or_error, get_dataset, show_keras_code, stored_result
 from ui.service import compute, keep_cached
 from ui.present import ResultArea, chart, folded, more_settings
 from ui.presets import run_requested
@@ -117,10 +117,8 @@ if trained:
 elif config is not None and config.decay > 0:  # already trained on this server: shown at once
     keep_cached(RESULT_KEY, _compare_decay, config, get_dataset(config.dataset))
 
-results = st.session_state.get(RESULT_KEY)
-if results is None:
-    st.info("Press **Train with and without decay**. The two default runs take a few seconds.")
-else:
+results = stored_result(RESULT_KEY, "Press **Train with and without decay**. The two default runs take a few seconds.")
+if results is not None:
     with result_area.head(trained):
         left, right = st.columns(2)
         chart(topic.logged_rates_figure(results), container=left, key="decay_rates_chart")

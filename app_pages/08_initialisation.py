@@ -10,7 +10,8 @@ import streamlit as st
 
 from lab.claims import markdown_list
 from lab.topics import initialisation as topic
-from ui.common import config_or_error, formulas_in_two_columns, get_dataset, show_keras_code
+from ui.common import (config_or_error, formulas_in_two_columns, get_dataset, show_keras_code,
+                       stored_result)
 from ui.service import compute, keep_cached
 from ui.present import ResultArea, chart, folded, more_settings
 from ui.presets import run_requested
@@ -68,10 +69,8 @@ if trained:
 elif config is not None and names:  # already trained on this server: shown at once
     keep_cached(RESULT_KEY, _compare_initialisers, tuple(names), config, get_dataset(config.dataset))
 
-runs = st.session_state.get(RESULT_KEY)
-if runs is None:
-    st.info("Press **Train each initialisation**. Four runs take a few seconds.")
-else:
+runs = stored_result(RESULT_KEY, "Press **Train each initialisation**. Four runs take a few seconds.")
+if runs is not None:
     with result_area.head(trained):
         chart(topic.accuracy_figure(runs), key="init_accuracy_chart", projector_height=RESULT_HEIGHT)
     layer = st.radio("Layer to look inside", ["hidden_1", "hidden_2"], horizontal=True, key="init_layer",

@@ -12,7 +12,7 @@ import streamlit as st
 from lab.claims import markdown_list
 from lab.topics import gradients as topic
 from lab.worker import lean_train
-from ui.common import config_or_error, get_dataset, show_keras_code
+from ui.common import config_or_error, get_dataset, show_keras_code, stored_result
 from ui.service import compute, keep_cached
 from ui.present import ResultArea, chart, folded, more_settings
 from ui.presets import run_requested
@@ -63,10 +63,8 @@ if trained:
 elif config is not None:  # already trained on this server: shown at once
     keep_cached(RESULT_KEY, _depth_experiment, config, with_batch_norm, get_dataset(config.dataset))
 
-runs = st.session_state.get(RESULT_KEY)
-if runs is None:
-    st.info("Press **Measure and train**. The default two runs take a few seconds.")
-else:
+runs = stored_result(RESULT_KEY, "Press **Measure and train**. The default two runs take a few seconds.")
+if runs is not None:
     with result_area.head(trained):
         for run in runs.values():
             if run.stop_reason == "diverged":

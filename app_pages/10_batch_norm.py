@@ -11,7 +11,8 @@ import streamlit as st
 from lab.claims import markdown_list
 from lab.topics import batch_norm as topic
 from lab.worker import lean_train
-from ui.common import config_or_error, formulas_in_two_columns, get_dataset, show_keras_code
+from ui.common import (config_or_error, formulas_in_two_columns, get_dataset, show_keras_code,
+                       stored_result)
 from ui.service import cached_only, compute, keep_cached
 from ui.present import ResultArea, chart, folded, more_settings
 from ui.presets import run_requested
@@ -111,11 +112,9 @@ elif config is not None and placements and st.session_state.get(RESULT_KEY) is N
     if cached is not None:
         st.session_state[RESULT_KEY], st.session_state[TIMING_KEY] = cached
 
-results = st.session_state.get(RESULT_KEY)
+results = stored_result(RESULT_KEY, "Press **Train and time the models**. Three models take a few seconds each.")
 step_seconds = st.session_state.get(TIMING_KEY)
-if results is None:
-    st.info("Press **Train and time the models**. Three models take a few seconds each.")
-else:
+if results is not None:
     with result_area.head(trained):
         left, right = st.columns(2)
         chart(topic.accuracy_per_epoch_figure(results, target), container=left, key="bn_accuracy_chart")
@@ -175,10 +174,8 @@ if (pressed or preset_run) and stats_config is not None:
 elif stats_config is not None:  # already trained on this server: shown at once
     keep_cached(STATS_KEY, _batch_statistics, stats_config, get_dataset(stats_config.dataset))
 
-stats = st.session_state.get(STATS_KEY)
-if stats is None:
-    st.info("Press **Train and read the statistics** (a few seconds).")
-else:
+stats = stored_result(STATS_KEY, "Press **Train and read the statistics** (a few seconds).")
+if stats is not None:
     chart(topic.statistics_figure(stats), key="bn_statistics_chart")
     st.markdown("**Test accuracy** of the same trained model, normalising with:")
     left, middle, right = st.columns(3)

@@ -15,7 +15,7 @@ from lab.plots import gradient_norms_figure
 from lab.claims import markdown_list
 from lab.topics import clipping
 from ui import present, presets
-from ui.common import get_dataset, show_keras_code
+from ui.common import get_dataset, show_keras_code, stored_result
 from ui.service import compute, session_id
 from ui.live import wait_text
 
@@ -152,11 +152,9 @@ if train_both or preset_run:
         status.update(label="Both runs finished.", state="complete")
     st.session_state[RESULTS_KEY] = results
 
-results = st.session_state.get(RESULTS_KEY)
-if results is None:
-    st.info("Press **Train without and with clipping**: two runs of a few seconds each. "
-            + clipping.RESCUE_CLAIMS[0].text)
-else:
+results = stored_result(RESULTS_KEY, "Press **Train without and with clipping**: two runs of a few seconds each. "
+                                     + clipping.RESCUE_CLAIMS[0].text)
+if results is not None:
     without, with_clip = results["without"], results["with"]
     with result_area.head(bool(train_both or preset_run)):
         left, middle, right = st.columns(3)

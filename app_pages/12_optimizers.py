@@ -15,7 +15,7 @@ from lab.config import OPTIMIZERS
 from lab.runs import with_dashes
 from lab.topics import optimizers as opt
 from ui import present, presets
-from ui.common import get_dataset, show_keras_code
+from ui.common import get_dataset, show_keras_code, stored_result
 from ui.service import cached_only, compute, keep_cached, session_id
 from ui.live import wait_text
 
@@ -117,10 +117,8 @@ elif chosen and st.session_state.get(TRAJECTORIES_KEY) is None:
         st.session_state[TRAJECTORIES_KEY] = {"surface": surface_key, "settings": settings, "steps": steps,
                                               "trajectories": paths}
 
-experiment = st.session_state.get(TRAJECTORIES_KEY)
-if experiment is None:
-    st.info("Press **Run the optimizers** to draw their paths (a second or two).")
-else:
+experiment = stored_result(TRAJECTORIES_KEY, "Press **Run the optimizers** to draw their paths (a second or two).")
+if experiment is not None:
     surface = opt.SURFACES[experiment["surface"]]
     paths = experiment["trajectories"]
     with result_area.head(bool(run_surface or preset_run)):
@@ -203,10 +201,8 @@ elif racers and st.session_state.get(RACE_KEY) is None:
     if all(served.values()):
         st.session_state[RACE_KEY] = {name: each.result for name, each in served.items()}
 
-race_results = st.session_state.get(RACE_KEY)
-if race_results is None:
-    st.info("Press **Start the race**: about two seconds per optimizer.")
-else:
+race_results = stored_result(RACE_KEY, "Press **Start the race**: about two seconds per optimizer.")
+if race_results is not None:
     left, right = st.columns(2)
     present.chart(opt.race_figure(race_results, "val_accuracy"), container=left, key="opt_race_accuracy")
     present.chart(opt.race_steps_figure(race_results), container=right, key="opt_race_steps")
@@ -251,10 +247,8 @@ if run_adagrad:
 else:  # already trained on this server: shown at once
     keep_cached(ADAGRAD_KEY, adagrad_logs, get_dataset("fashion_mnist"), adagrad_lr, adagrad_epochs, compare)
 
-logs = st.session_state.get(ADAGRAD_KEY)
-if logs is None:
-    st.info("Press **Train and watch the effective learning rate** (a few seconds).")
-else:
+logs = stored_result(ADAGRAD_KEY, "Press **Train and watch the effective learning rate** (a few seconds).")
+if logs is not None:
     present.chart(opt.effective_rate_figure(logs), key="opt_effective_chart")
     columns = st.columns(len(logs))
     for column, log in zip(columns, logs):

@@ -13,7 +13,7 @@ from lab.claims import markdown_list
 from lab.data import CLASS_NAMES
 from lab.topics import losses
 from ui import present, presets
-from ui.common import get_dataset, show_keras_code
+from ui.common import get_dataset, show_keras_code, stored_result
 from ui.service import compute
 from ui.live import train_live
 
@@ -79,10 +79,9 @@ if fit or preset_run:
     with st.spinner("Fitting the lines with Keras..."):
         st.session_state[REGRESSION_KEY] = regression_fits(dataset, outliers)
 
-regression = st.session_state.get(REGRESSION_KEY)
-if regression is None:
-    st.info("Press **Fit MSE and MAE** (a few seconds): with the default 10 outliers, 5% of the points.")
-else:
+regression = stored_result(REGRESSION_KEY, "Press **Fit MSE and MAE** (a few seconds): with the default 10 "
+                                          "outliers, 5% of the points.")
+if regression is not None:
     fits, clean_fits = regression["fits"], regression["clean_fits"]
     with result_area.head(bool(fit or preset_run)):
         present.chart(losses.regression_figure(regression["data"], fits, clean_fits), key="loss_regression_chart",
@@ -193,10 +192,8 @@ if compare:
         "values": compute(losses.crossentropy_agreement, result.test_probabilities, dataset.y_test, pair, quick=True),
     }
 
-agreement = st.session_state.get(AGREEMENT_KEY)
-if agreement is None:
-    st.info("Press **Train a small model and compare the losses** (a few seconds).")
-else:
+agreement = stored_result(AGREEMENT_KEY, "Press **Train a small model and compare the losses** (a few seconds).")
+if agreement is not None:
     values = agreement["values"]
     st.table(losses.agreement_table(values, names, agreement["pair"]).style.hide(axis="index").format(
         {"value": "{:.6f}"}))
@@ -227,10 +224,8 @@ if train_custom or preset_run:
     with st.spinner("Fitting with MSE, MAE and the custom loss..."):
         st.session_state[CUSTOM_KEY] = custom_fits(dataset, delta, custom_outliers)
 
-custom = st.session_state.get(CUSTOM_KEY)
-if custom is None:
-    st.info("Press **Train with the custom loss** (a few seconds).")
-else:
+custom = stored_result(CUSTOM_KEY, "Press **Train with the custom loss** (a few seconds).")
+if custom is not None:
     fits = custom["fits"]
     present.chart(losses.regression_figure(custom["data"], fits), key="loss_custom_chart")
     st.table(losses.fits_table(fits).style.hide(axis="index").format({"slope": "{:.3f}", "intercept": "{:.3f}"}))

@@ -111,6 +111,21 @@ def formulas_in_two_columns(*formulas: str) -> None:
         columns[index % 2].latex(formula)
 
 
+def stored_result(key: str, prompt: str):
+    """A page's stored result; before its first run, say which button to press and what it does.
+
+    Args:
+        key: where the page keeps the result in st.session_state.
+        prompt: the Markdown line shown until then.
+    Returns:
+        the result, or None (after the prompt) before the first run.
+    """
+    result = st.session_state.get(key)
+    if result is None:
+        st.info(prompt)
+    return result
+
+
 def show_result_or_prompt(result, prompt: str, show) -> None:
     """Draw a page's stored result, or, before its first run, say which button to press and what it does.
 
