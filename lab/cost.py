@@ -39,12 +39,38 @@ def parameter_count(config: TrainConfig, classes: int = 10) -> int:
     return dense + normalised
 
 
+# A run teaches the estimate its step time only when it is big enough to time: on a small model the loop's
+# own cost per step, not the parameters, sets the pace, and a few steps are mostly start-up.
+LEARN_MIN_PARAMETERS = 100_000
+LEARN_MIN_STEPS = 200
+
+
+def seconds_per_unit_of(config: TrainConfig, history: dict, steps: int, classes: int = 10,
+                        min_steps: int = LEARN_MIN_STEPS) -> float | None:
+    """One training step's seconds per parameter x image in a finished run, or None for a run too small to time.
+
+    Args:
+        config: the run's settings.
+        history: its per-epoch history, whose "seconds" are each epoch's training time.
+        steps: the steps it trained.
+        classes: units of the output layer.
+        min_steps: the fewest steps worth timing (the warm-up's probe, a traced run, needs fewer).
+    Returns:
+        seconds per parameter x image, as the warm-up probe measures it, or None.
+    """
+    parameters = parameter_count(config, classes)
+    if parameters < LEARN_MIN_PARAMETERS or steps < max(1, min_steps) or not history.get("seconds"):
+        return None
+    return sum(history["seconds"]) / steps / (parameters * config.batch_size)
+
+
 def estimate_seconds(config: TrainConfig, seconds_per_unit: float = DEFAULT_SECONDS_PER_UNIT) -> float:
     """Wall time of `config` on an otherwise idle worker.
 
     Args:
         config: the run's settings.
-        seconds_per_unit: one training step's seconds per parameter x image (measured at warm-up).
+        seconds_per_unit: one training step's seconds per parameter x image (measured at warm-up, then
+            by each finished run big enough to time).
     Returns:
         seconds, for every planned epoch (early stopping can only make it shorter).
     """

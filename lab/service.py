@@ -16,8 +16,7 @@ may draw from it) and polling `should_stop`. It decides, in one place:
   long ones. Waiters are served first come, first served, and hear their
   place through `on_wait`. A "quick" job (a calculator, one optimizer step on
   a 2D surface) takes no slot and answers at once.
-- **One training per session.** A new training from the same owner cancels
-  the owner's previous one.
+- **One training per session.** A new training from an owner cancels its last.
 - **Memory.** After each job the worker's memory is read; above the ceiling
   (`OPTLAB_WORKER_MAX_MB`) no new job is sent to it, and once its jobs have
   finished it is replaced by a fresh worker, which receives the queued jobs.
@@ -46,7 +45,7 @@ from typing import Callable, Optional
 
 from lab.cache import int_from_env
 from lab.config import TrainConfig
-from lab.cost import DEFAULT_SECONDS_PER_UNIT, estimate_seconds, over_budget_message
+from lab.cost import DEFAULT_SECONDS_PER_UNIT, estimate_seconds, over_budget_message, seconds_per_unit_of
 
 MAX_TRAININGS_ENV = "OPTLAB_MAX_TRAININGS"
 WORKER_MAX_MB_ENV = "OPTLAB_WORKER_MAX_MB"
@@ -464,9 +463,8 @@ class TrainingService:
         if estimate > self.max_run_seconds:
             raise RunRefused(over_budget_message(config, estimate, self.max_run_seconds))
 
-    def train(self, config: TrainConfig, on_progress=None, should_stop=None, on_wait=None,
-              owner: Optional[str] = None):
-        """Train `config` within the per-run budget, in a training slot.
+    def train(self, config: TrainConfig, on_progress=None, should_stop=None, on_wait=None, owner: Optional[str] = None):
+        """Train `config` within the per-run budget, in a training slot; its speed updates the cost estimates.
 
         Args:
             config: the run's settings.
@@ -480,8 +478,11 @@ class TrainingService:
         from lab.worker import train_task
 
         self.check_budget(config)
-        return self.run(train_task, config, self.max_run_seconds, kind="train", long=self.is_long(config), owner=owner,
-                        on_progress=on_progress or _ignore, should_stop=should_stop, on_wait=on_wait)
+        result = self.run(train_task, config, self.max_run_seconds, kind="train", long=self.is_long(config),
+                          owner=owner, on_progress=on_progress or _ignore, should_stop=should_stop, on_wait=on_wait)
+        # The warm-up's probe may have timed a passing load ("about 22 s" shown for a 5 s run): the latest run rules.
+        self.seconds_per_unit = seconds_per_unit_of(config, result.history, result.stop_step) or self.seconds_per_unit
+        return result
 
     # -- reading ----------------------------------------------------------
     def wait_until_ready(self, timeout: float = 120.0) -> bool:
@@ -531,12 +532,11 @@ class TrainingService:
         """
         with self._condition:
             worker = self._worker
-            counts = {"running": len(self._running), "waiting": len(self._waiting),
-                      "capacity": self.max_trainings, "peak_running": self.peak_running,
-                      "jobs": self.jobs, "replacements": self.replacements, "deaths": self.deaths}
-        info = worker.info if worker else {}
-        counts["worker_mb"] = round(worker.memory_bytes() / 2**20, 1) if worker else 0.0
-        return {**counts, "warm_seconds": info.get("seconds"), "warm_error": info.get("warm_error")}
+            counts = {"running": len(self._running), "waiting": len(self._waiting), "capacity": self.max_trainings,
+                      "peak_running": self.peak_running, "jobs": self.jobs, "replacements": self.replacements}
+        info, megabytes = (worker.info, round(worker.memory_bytes() / 2**20, 1)) if worker else ({}, 0.0)
+        return {**counts, "deaths": self.deaths, "worker_mb": megabytes, "warm_seconds": info.get("seconds"),
+                "warm_error": info.get("warm_error")}
 
     def shutdown(self) -> None:
         """Stop the worker; a later run starts a new one."""

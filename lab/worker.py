@@ -26,7 +26,7 @@ import time
 from typing import Callable, Optional
 
 from lab.config import TrainConfig
-from lab.cost import parameter_count
+from lab.cost import seconds_per_unit_of
 from lab.data import DataError, shared_dataset
 
 # The lecture's default run, traced while the worker warms up so that the first
@@ -152,10 +152,8 @@ def calibrate() -> dict:
 
     dataset = shared_dataset(PROBE_CONFIG.dataset)
     timed = training.train(PROBE_CONFIG, dataset)  # a traced run: its time is the step cost
-    steps = max(1, timed.stop_step)
-    step_seconds = sum(timed.history["seconds"]) / steps
-    parameters = parameter_count(PROBE_CONFIG, dataset.num_classes)
-    return {"seconds_per_unit": step_seconds / (parameters * PROBE_CONFIG.batch_size)}
+    return {"seconds_per_unit": seconds_per_unit_of(PROBE_CONFIG, timed.history, timed.stop_step,
+                                                    dataset.num_classes, min_steps=1)}
 
 
 def train_task(config: TrainConfig, budget_seconds: Optional[float] = None, on_progress=None,
