@@ -67,5 +67,7 @@ def test_a_missing_value_in_a_run_table_is_a_dash_in_the_cell_itself():
     # Streamlit's fallback (which logged a traceback per table on the server).
     import pyarrow
 
-    for data in (styler.data, table.data):
+    # So does the Compare tab's "not used" beside a number (momentum of an SGD run and of a Momentum run).
+    unused = runs.highlight_differences(pd.DataFrame({"momentum": [runs.UNUSED, 0.9]}, index=["#1", "#2"]), [])
+    for data in (styler.data, table.data, unused.data):
         pyarrow.Table.from_pandas(data)

@@ -188,7 +188,7 @@ def with_dashes(frame, formats: dict):
 
 
 def as_text(frame, formats: dict):
-    """A copy of a table whose columns with a missing cell hold text: the dash there, the formatted value elsewhere.
+    """A copy of a table whose columns with a missing cell or a word hold text, numbers formatted as elsewhere.
 
     A column that mixes numbers with a dash cannot travel to the browser as Arrow (Streamlit then logs
     a traceback and converts it itself), and a grid writes "None" for a missing number, so such a
@@ -203,7 +203,9 @@ def as_text(frame, formats: dict):
     """
     table = frame.copy()
     for column in table.columns:
-        if table[column].isna().any():
+        # A column of numbers with a word in it ("not used" for momentum in an SGD run) is text too.
+        mixed = len({isinstance(value, str) for value in table[column]}) > 1
+        if mixed or table[column].isna().any():
             table[column] = [_text(value, formats.get(column) or _cell) for value in table[column]]
     return table
 
