@@ -11,7 +11,7 @@ from lab.claims import in_points, markdown_list
 from lab.topics import architecture as topic
 from lab.topics.data_explorer import image_grid_figure
 from ui import present, presets
-from ui.common import get_dataset, images_and_epochs_form, show_result_or_prompt
+from ui.common import get_dataset, images_and_epochs_form, stored_result
 from ui.service import cached_only, compute, warm_start
 
 RESULT_KEY = "model_result"
@@ -180,7 +180,7 @@ elif st.session_state.get(RESULT_KEY) is None:
     # The defaults (or a link) that anyone on this server has already trained show at once; nothing trains here.
     st.session_state[RESULT_KEY] = _cached_experiment(*experiment)
 
-show_result_or_prompt(st.session_state.get(RESULT_KEY),
-                      "Press **Train the three models**: each model's curve shows as soon as it has trained (a few "
-                      "seconds each on a quiet server).",
-                      lambda result: _show_result(result, trained=bool(submitted or preset_run)))
+result = stored_result(RESULT_KEY, "Press **Train the three models**: each model's curve shows as soon as it "
+                                   "has trained (a few seconds each on a quiet server).")
+if result is not None:
+    _show_result(result, trained=bool(submitted or preset_run))

@@ -12,7 +12,7 @@ from lab.claims import markdown_list
 from lab.topics import backprop as topic
 from lab.topics.data_explorer import image_grid_figure
 from ui import present, presets
-from ui.common import get_dataset, show_result_or_prompt
+from ui.common import get_dataset, stored_result
 from ui.service import compute
 
 RESULT_KEY = "backprop_result"
@@ -130,7 +130,7 @@ if submitted or preset_run:
     st.session_state[RESULT_KEY] = _backprop_step(dataset, dataset.name, float(learning_rate), int(batch_seed),
                                                   int(model_seed))
 
-show_result_or_prompt(st.session_state.get(RESULT_KEY),
-                      "Press **Run one step**: a fresh lecture model (Glorot weights, zero biases) takes one SGD step "
-                      "on 32 training images, in well under a second.",
-                      lambda result: _show_result(result, trained=bool(submitted or preset_run)))
+result = stored_result(RESULT_KEY, "Press **Run one step**: a fresh lecture model (Glorot weights, zero biases) "
+                                   "takes one SGD step on 32 training images, in well under a second.")
+if result is not None:
+    _show_result(result, trained=bool(submitted or preset_run))

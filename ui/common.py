@@ -124,17 +124,3 @@ def stored_result(key: str, prompt: str):
     if result is None:
         st.info(prompt)
     return result
-
-
-def show_result_or_prompt(result, prompt: str, show) -> None:
-    """Draw a page's stored result, or, before its first run, say which button to press and what it does.
-
-    Args:
-        result: what the page keeps in st.session_state, or None before its first run.
-        prompt: the Markdown line shown until then.
-        show: draws a result.
-    """
-    if result is None:
-        st.info(prompt)
-    else:
-        show(result)
