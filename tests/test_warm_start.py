@@ -6,7 +6,13 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from tests.conftest import ROOT
+
+# Each test starts a fresh interpreter or a service of its own, each importing TensorFlow in a new worker
+# process (about 10 s of CPU for the two), so they run in the full tier.
+pytestmark = pytest.mark.slow
 
 # Run in a fresh interpreter: this test process has long imported every module the checks look for.
 FIRST_RUN = """
