@@ -39,7 +39,7 @@ MODEL_LABELS = {
 LEARNING_RATE = 0.05  # SGD's starting learning rate for all three models (momentum 0.9, cosine decay)
 VALIDATION_IMAGES = 2_000
 # Larger type than Plotly's default, for the back row of a lecture hall.
-_LAYOUT = dict(template="plotly_white", font=dict(size=14), margin=dict(l=60, r=20, t=60, b=50),
+_LAYOUT = dict(font=dict(size=14), margin=dict(l=60, r=20, t=60, b=50),
                legend=dict(orientation="h", y=-0.25))
 
 

@@ -34,7 +34,7 @@ BACKWARD_COLUMNS = ("layer", "‖dL/dW‖", "‖ΔW‖ = η‖dL/dW‖", "‖δ�
 # Learning rates of the one-step sweep, from tiny to absurd (log-spaced).
 SWEEP_RATES = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
 # Larger type than Plotly's default, for the back row of a lecture hall.
-_LAYOUT = dict(template="plotly_white", font=dict(size=14), margin=dict(l=60, r=20, t=60, b=50),
+_LAYOUT = dict(font=dict(size=14), margin=dict(l=60, r=20, t=60, b=50),
                legend=dict(orientation="h", y=-0.25))
 
 

@@ -180,7 +180,7 @@ def clipping_arrows_figure(comparison: ClipComparison) -> go.Figure:
     _arrow(figure, comparison.clipped["norm"], f"clipnorm={comparison.threshold:g}", COLORS[0])
     figure.update_layout(
         title="Clipped gradients (equal scale on both axes)", xaxis_title="component 1", yaxis_title="component 2",
-        template="plotly_white", margin=dict(l=60, r=20, t=50, b=50), legend=dict(orientation="h", y=-0.2),
+        margin=dict(l=60, r=20, t=50, b=50), legend=dict(orientation="h", y=-0.2),
         height=520,
     )
     figure.update_yaxes(scaleanchor="x", scaleratio=1, zeroline=True)
@@ -206,7 +206,7 @@ def clipping_bars_figure(comparison: ClipComparison, limit: int = 40) -> go.Figu
                             name=f"clipnorm={comparison.threshold:g}", marker_color=COLORS[0]))
     figure.update_layout(
         title="Components before and after clipping", xaxis_title="component", yaxis_title="value",
-        barmode="group", template="plotly_white", margin=dict(l=60, r=20, t=50, b=50),
+        barmode="group", margin=dict(l=60, r=20, t=50, b=50),
         legend=dict(orientation="h", y=-0.2),
     )
     return figure
@@ -313,7 +313,7 @@ def clipping_loss_figure(results: dict) -> go.Figure:
                              annotation_text=f"diverged at step {result.diverged_at}", annotation_position="top right")
     figure.update_layout(
         title="Batch loss per step (lr = {:g})".format(next(iter(results.values())).config.learning_rate),
-        xaxis_title="step", yaxis_title="batch loss (log scale)", template="plotly_white",
+        xaxis_title="step", yaxis_title="batch loss (log scale)",
         margin=dict(l=60, r=20, t=50, b=20), legend=LEGEND,
     )
     figure.update_yaxes(type="log")

@@ -136,7 +136,7 @@ def image_grid_figure(images: np.ndarray, titles: Sequence[str], columns: int = 
     figure.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
     figure.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, autorange="reversed",
                         scaleanchor="x", constrain="domain")
-    figure.update_layout(title=title, template="plotly_white", height=190 * rows + 60,
+    figure.update_layout(title=title, height=190 * rows + 60,
                          margin=dict(l=10, r=10, t=70, b=10))
     return figure
 
@@ -170,7 +170,7 @@ def pixel_histogram_figure(histograms: dict[str, np.ndarray], log_y: bool = True
                                     line=dict(color=COLORS[index % len(COLORS)], width=3)))
     figure.update_layout(title="Pixel values (training images)", xaxis_title="pixel value (0 = background, 255 = ink)",
                          yaxis_title="share of pixels" + (" (log scale)" if log_y else ""),
-                         template="plotly_white", font=dict(size=14), legend=dict(orientation="h", y=-0.25),
+                         font=dict(size=14), legend=dict(orientation="h", y=-0.25),
                          margin=dict(l=60, r=20, t=50, b=50))
     if log_y:
         figure.update_yaxes(type="log")

@@ -269,7 +269,7 @@ def regression_figure(data: RegressionData, fits: dict, clean_fits: Optional[dic
                                     line=dict(color=LOSS_COLORS[loss], width=2, dash="dot")))
     figure.update_layout(title="Mean brightness against ink share (real Fashion-MNIST images)",
                          xaxis_title="share of pixels with ink", yaxis_title="mean brightness",
-                         template="plotly_white", margin=dict(l=60, r=20, t=50, b=50),
+                         margin=dict(l=60, r=20, t=50, b=50),
                          legend=dict(orientation="h", y=-0.2), height=520)
     figure.update_xaxes(range=[0.0, 1.0])
     figure.update_yaxes(range=[0.0, 1.05])
@@ -345,7 +345,7 @@ def distribution_figure(probabilities, true_class: Optional[int] = None, title: 
     colors = [COLORS[3] if i == true_class else COLORS[0] for i in range(len(probabilities))]
     figure = go.Figure(go.Bar(x=labels, y=list(probabilities), marker_color=colors, name="probability",
                               text=[f"{p:.3f}" for p in probabilities], textposition="outside"))
-    figure.update_layout(title=title, xaxis_title=x_title, yaxis_title="probability", template="plotly_white",
+    figure.update_layout(title=title, xaxis_title=x_title, yaxis_title="probability",
                          margin=dict(l=60, r=20, t=50, b=50), height=360)
     figure.update_yaxes(range=[0, 1.15])
     return figure
@@ -366,7 +366,7 @@ def cross_entropy_curve_figure(probability: float) -> go.Figure:
                                 marker=dict(color=COLORS[3], size=14)))
     figure.update_layout(title="Cross-entropy against the probability of the true class",
                          xaxis_title="probability given to the true class", yaxis_title="cross-entropy (nats)",
-                         template="plotly_white", margin=dict(l=60, r=20, t=50, b=50), height=360,
+                         margin=dict(l=60, r=20, t=50, b=50), height=360,
                          legend=dict(orientation="h", y=-0.3))
     return figure
 

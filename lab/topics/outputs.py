@@ -31,7 +31,7 @@ HIDDEN_UNITS = 64
 SAMPLE_IMAGES = 8  # test images whose predictions are drawn
 INK_SCALE = [[0.0, "white"], [1.0, "black"]]
 # Larger type than Plotly's default, for the back row of a lecture hall.
-_LAYOUT = dict(template="plotly_white", font=dict(size=14), margin=dict(l=60, r=20, t=60, b=50),
+_LAYOUT = dict(font=dict(size=14), margin=dict(l=60, r=20, t=60, b=50),
                legend=dict(orientation="h", y=-0.25))
 
 
@@ -335,7 +335,7 @@ def predictions_figure(result: TaskResult) -> go.Figure:
                         scaleanchor="x", constrain="domain")
     title = ("Predicted class on test images (✓ right, ✗ wrong)" if result.task == "classification"
              else "Boxes on test images: green dashed = true, red = predicted")
-    figure.update_layout(title=title, template="plotly_white", height=260 * rows + 80,
+    figure.update_layout(title=title, height=260 * rows + 80,
                          margin=dict(l=10, r=10, t=100, b=10))
     return figure
 

@@ -54,7 +54,7 @@ def surface_figure(surface_key: str, trajectories: dict, upto: Optional[int] = N
                                                             line=dict(color=REFERENCE_COLOR, width=1))))
     figure.update_layout(
         title=f"{surface.title}: {'all steps' if upto is None else f'first {upto} steps'}",
-        xaxis_title="x", yaxis_title="y", template="plotly_white", height=560,
+        xaxis_title="x", yaxis_title="y", height=560,
         margin=dict(l=60, r=20, t=50, b=50), legend=dict(orientation="h", y=-0.15),
     )
     figure.update_xaxes(range=list(surface.x_range))
@@ -80,7 +80,7 @@ def loss_by_step_figure(trajectories: dict, surface_key: str) -> go.Figure:
         figure.add_trace(go.Scatter(x=np.arange(len(gap)), y=gap, mode="lines", name=LABELS[name],
                                     line=dict(color=OPTIMIZER_COLORS[name], width=3)))
     figure.update_layout(title="Loss above the minimum at each step", xaxis_title="step",
-                         yaxis_title="loss - minimum (log scale)", template="plotly_white",
+                         yaxis_title="loss - minimum (log scale)",
                          margin=dict(l=60, r=20, t=50, b=50), legend=dict(orientation="h", y=-0.2))
     figure.update_yaxes(type="log", exponentformat="power")
     return readable_log_ticks(figure)
@@ -102,7 +102,7 @@ def race_figure(results: dict, metric: str = "val_accuracy") -> go.Figure:
                                     line=dict(color=OPTIMIZER_COLORS[name], width=3), marker=dict(size=8)))
     title = metric.replace("val_", "validation ").replace("_", " ")
     figure.update_layout(title=f"Race: {title} per epoch", xaxis_title="epoch", yaxis_title=title,
-                         template="plotly_white", margin=dict(l=60, r=20, t=50, b=50),
+                         margin=dict(l=60, r=20, t=50, b=50),
                          legend=dict(orientation="h", y=-0.2))
     figure.update_xaxes(dtick=1)
     return figure
@@ -122,7 +122,7 @@ def race_steps_figure(results: dict) -> go.Figure:
                                     mode="lines", name=LABELS[name],
                                     line=dict(color=OPTIMIZER_COLORS[name], width=2)))
     figure.update_layout(title="Race: training loss per step", xaxis_title="step", yaxis_title="training loss",
-                         template="plotly_white", margin=dict(l=60, r=20, t=50, b=50),
+                         margin=dict(l=60, r=20, t=50, b=50),
                          legend=dict(orientation="h", y=-0.2))
     return figure
 
@@ -168,7 +168,7 @@ def effective_rate_figure(logs: list) -> go.Figure:
     figure.add_hline(y=1.0, line=dict(color="grey", width=1))
     figure.update_layout(title=f"Effective learning rate η/√(s+ε) per layer, relative to step {REFERENCE_STEP}",
                          xaxis_title="step", yaxis_title=f"median effective rate / rate at step {REFERENCE_STEP}",
-                         template="plotly_white", margin=dict(l=60, r=20, t=50, b=50),
+                         margin=dict(l=60, r=20, t=50, b=50),
                          legend=dict(orientation="h", y=-0.2), height=520)
     return figure
 
@@ -194,7 +194,7 @@ def effective_rate_2d_figure(trajectories: dict) -> go.Figure:
                                         line=dict(color=OPTIMIZER_COLORS[name], width=3, dash=dash)))
     figure.update_layout(title="Effective learning rate \u03b7/\u221a(s+\u03b5) on the surface, per coordinate",
                          xaxis_title="step", yaxis_title="effective learning rate (log scale)",
-                         template="plotly_white", margin=dict(l=60, r=20, t=50, b=50),
+                         margin=dict(l=60, r=20, t=50, b=50),
                          legend=dict(orientation="h", y=-0.2))
     figure.update_yaxes(type="log")
     return readable_log_ticks(figure)

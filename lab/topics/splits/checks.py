@@ -19,7 +19,7 @@ __all__ = [  # what the package re-exports
 
 
 # Larger type than Plotly's default, for the back row of a lecture hall.
-_LAYOUT = dict(template="plotly_white", font=dict(size=14), margin=dict(l=60, r=20, t=60, b=50),
+_LAYOUT = dict(font=dict(size=14), margin=dict(l=60, r=20, t=60, b=50),
                legend=dict(orientation="h", y=-0.25))
 
 
