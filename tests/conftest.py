@@ -74,19 +74,37 @@ def installed_components_scanned_once():
         yield
 
 
+def first_everyday(*cases) -> list:
+    """Cases of one page check: the first in the everyday tier, the others in the full tier only (marked slow).
+
+    The everyday tier checks each kind of page behaviour (a preset, a link's round trip, a hostile link)
+    once per file of page tests; the full tier, which CI runs, checks every case. Each case opens a page
+    and often trains a small experiment that no other test asks for.
+
+    Args:
+        cases: the parametrize values, in order (a tuple for several arguments).
+    Returns:
+        the values for pytest.mark.parametrize.
+    """
+    return [cases[0], *(pytest.param(*(case if isinstance(case, tuple) else (case,)), marks=pytest.mark.slow)
+                        for case in cases[1:])]
+
+
 def _group(item) -> tuple[int, str]:
     """An item's xdist group, and the group's place in the queue (lower first)."""
     if item.get_closest_marker("browser"):
         return 0, "browser"
+    file_name = item.nodeid.split("::")[0]
+    if "small_experiments" in item.fixturenames:
+        return 2, file_name  # a file of page AppTests, its slow cases too: its small experiments are computed once
     if item.get_closest_marker("slow"):
         return 1, item.nodeid  # minutes each, on session fixtures only: alone, they share out evenly
-    file_name = item.nodeid.split("::")[0]
-    return (2 if "small_experiments" in item.fixturenames else 3), file_name
+    return 3, file_name
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items):
-    """Group the tests for `pytest -n 2 --dist loadgroup`: the browser tests together, each slow test alone,
+    """Group the tests for `pytest -n 2 --dist loadgroup`: the browser tests together, each slow backend test alone,
     every other file whole; and queue the longest groups first.
 
     The browser tests share one `streamlit run` server and take turns with one Chromium, so they run in

@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.apptest_links import assert_link_rejected, assert_round_trip, open_in_app, open_preset
-from tests.conftest import ROOT
+from tests.conftest import ROOT, first_everyday
 
 pytestmark = pytest.mark.usefixtures("small_experiments")  # small real experiments: tests/canned.py
 TIMEOUT = 180  # importing TensorFlow, then a few small trainings
@@ -235,7 +235,7 @@ ROUND_TRIPS = {
 }
 
 
-@pytest.mark.parametrize("file_name", list(ROUND_TRIPS))
+@pytest.mark.parametrize("file_name", first_everyday(*ROUND_TRIPS))
 def test_settings_round_trip_through_the_url(file_name, data_dir):
     query, values, moved = ROUND_TRIPS[file_name]
     assert_round_trip(file_name, query, values, moved)
@@ -249,13 +249,13 @@ def test_a_link_with_the_old_horizon_name_gets_a_notice_and_the_safe_default(dat
     assert app.radio(key="decay_horizon").value == "this page's run"
 
 
-@pytest.mark.parametrize("file_name, query", [
+@pytest.mark.parametrize("file_name, query", first_everyday(
     ("06_learning_rate.py", {"lr_epochs": "99", "lr_batch_size": "7", "lr_rates": "banana"}),
     ("07_decay.py", {"decay_rate": "inf", "decay_horizon": "forever"}),
     ("08_initialisation.py", {"init_activation": "softplus", "init_initialisers": "ones"}),
     ("09_gradients.py", {"grad_init_stddev": "abc", "grad_depth": "1e9", "grad_batch_norm": "maybe"}),
     ("10_batch_norm.py", {"bn_target": "nan", "bn_placements": "sideways", "lr_epochs": "2"}),
-])
+))
 def test_hostile_links_get_a_notice_and_safe_defaults(file_name, query, data_dir):
     assert_link_rejected(open_in_app(file_name, query), query)
 
@@ -295,6 +295,7 @@ def test_preset_learning_rate_too_large():
     assert app.session_state["lr_compare_results"] is results
 
 
+@pytest.mark.slow  # the everyday tier opens one preset of these pages (tests/conftest.py: first_everyday)
 def test_preset_learning_rate_range_test():
     from lab.topics.learning_rate import verdict
 
@@ -308,6 +309,7 @@ def test_preset_learning_rate_range_test():
                                                        f"{test.suggested_rate:.2g}"]
 
 
+@pytest.mark.slow  # the everyday tier opens one preset of these pages (tests/conftest.py: first_everyday)
 def test_preset_learning_rate_decay_trains_once_per_server():
     app = open_preset("lr-decay")
     results = app.session_state["decay_results"]
@@ -325,6 +327,7 @@ def test_preset_learning_rate_decay_trains_once_per_server():
     assert get_service().stats()["jobs"] == jobs + 3  # the schedule's three quick look-ups, no training
 
 
+@pytest.mark.slow  # the everyday tier opens one preset of these pages (tests/conftest.py: first_everyday)
 def test_preset_slides_decay():
     app = open_preset("decay-slides")
     captions = texts(app.caption)
@@ -334,6 +337,7 @@ def test_preset_slides_decay():
     assert results["decay"].step_log[-1]["learning_rate"] > 0.99 * 0.01
 
 
+@pytest.mark.slow  # the everyday tier opens one preset of these pages (tests/conftest.py: first_everyday)
 def test_preset_zero_initialisation():
     from lab.service import get_service
     from lab.topics import initialisation
@@ -360,6 +364,7 @@ def test_preset_zero_initialisation():
     assert service.run(engine_stats, kind="quick")["created"] == created
 
 
+@pytest.mark.slow  # the everyday tier opens one preset of these pages (tests/conftest.py: first_everyday)
 def test_preset_vanishing_gradients():
     from lab.topics import gradients
 
@@ -375,6 +380,7 @@ def test_preset_vanishing_gradients():
     assert all(claim.text in texts(app.info) for claim in gradients.DEFAULT_CLAIMS)  # the preset's note
 
 
+@pytest.mark.slow  # the everyday tier opens one preset of these pages (tests/conftest.py: first_everyday)
 def test_preset_exploding_gradients():
     from lab.topics.gradients import diagnosis
 
@@ -385,6 +391,7 @@ def test_preset_exploding_gradients():
     assert "times larger" in texts(app.success)
 
 
+@pytest.mark.slow  # the everyday tier opens one preset of these pages (tests/conftest.py: first_everyday)
 def test_preset_batch_normalisation():
     from lab.topics import batch_norm
 

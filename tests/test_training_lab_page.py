@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from lab import runs as lab_runs
 from lab.config import OPTIMIZER_PARAMETERS
-from tests.conftest import ROOT
+from tests.conftest import ROOT, first_everyday
 
 pytestmark = pytest.mark.usefixtures("small_experiments")  # small real experiments: tests/canned.py
 TIMEOUT = 120
@@ -194,7 +194,7 @@ def test_presentation_mode_folds_the_details_but_keeps_train_and_the_choices(dat
     assert "Test accuracy" in [metric.label for metric in app.metric]
 
 
-@pytest.mark.parametrize("spelling", ["1", "1.0", "1.00", "1e0"])
+@pytest.mark.parametrize("spelling", first_everyday("1", "1.0", "1.00", "1e0"))
 def test_a_link_may_spell_a_learning_rate_of_one_any_way(data_dir, spelling):
     from tests.apptest_links import open_in_app
 
