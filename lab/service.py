@@ -20,9 +20,8 @@ may draw from it) and polling `should_stop`. It decides, in one place:
 - **Memory.** After each job the worker's memory is read; above the ceiling
   (`OPTLAB_WORKER_MAX_MB`) no new job is sent to it, and once its jobs have
   finished it is replaced by a fresh worker, which receives the queued jobs.
-- **Faults.** When the worker dies (killed for memory, a crash), its jobs fail
-  with `WorkerStopped`, whose message tells the student what to do, and a new
-  worker starts at once.
+- **Faults.** When the worker dies (killed for memory, a crash), its jobs fail with
+  `WorkerStopped`, whose message tells the student what to do; a new worker starts.
 """
 
 from __future__ import annotations
@@ -538,8 +537,8 @@ class TrainingService:
         return {**counts, "deaths": self.deaths, "worker_mb": megabytes, "warm_seconds": info.get("seconds"),
                 "warm_error": info.get("warm_error")}
 
-    def shutdown(self) -> None:
-        """Stop the worker; a later run starts a new one."""
+    def shutdown(self, grace_seconds: float = 5.0) -> None:
+        """Stop the worker (killed after `grace_seconds`); a later run starts a new one."""
         with self._condition:
             worker, self._worker = self._worker, None
             if worker is not None:
@@ -549,7 +548,7 @@ class TrainingService:
                 worker.send(("stop",))
             except OSError:
                 pass
-            _reap(worker.process)
+            _reap(worker.process, grace_seconds)
 
 
 def _ignore(progress) -> None:
@@ -596,5 +595,6 @@ def get_service() -> TrainingService:
     with _SERVICE_LOCK:
         if _SERVICE is None:
             _SERVICE = service_from_env().start()
-            atexit.register(_SERVICE.shutdown)  # a server that stops takes its worker with it
+            # A stopping server takes its worker with it at once: a worker importing TensorFlow reads no "stop".
+            atexit.register(_SERVICE.shutdown, grace_seconds=0.5)
         return _SERVICE

@@ -1,5 +1,7 @@
 """Real browser: settings travel in the URL, presentation mode renders, the Share popover has a QR code."""
 
+import subprocess
+
 import pytest
 from playwright.sync_api import expect
 
@@ -75,7 +77,10 @@ def test_deep_links_are_the_first_visits_of_a_fresh_server(page, data_dir):
     finally:
         topic.close()
         process.terminate()
-        process.wait(timeout=10)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 LOSS_WITH_POINTS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).some(el =>
