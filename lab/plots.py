@@ -42,6 +42,8 @@ MAX_LOG_LABELS = 8  # labelled powers of ten on one log axis; more overlap on a 
 # under the axis, where a 300 px projector chart with large type put it on top of the title.
 LEGEND = dict(orientation="h", yref="container", y=0, yanchor="bottom", x=0, xanchor="left")
 _LAYOUT = dict(margin=dict(l=60, r=20, t=50, b=20), legend=LEGEND)
+# The topic pages' own figures: larger type than Plotly's default, for the back row of a lecture hall.
+TOPIC_LAYOUT = dict(font=dict(size=14), margin=dict(l=60, r=20, t=60, b=50), legend=dict(orientation="h", y=-0.25))
 
 
 def _figure(title: str, x_title: str, y_title: str, log_y: bool = False) -> go.Figure:

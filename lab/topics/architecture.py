@@ -24,7 +24,7 @@ from lab.claims import Claim
 from lab.config import TrainConfig, float_literal
 from lab.data import Dataset, split_indices
 from lab.models import build_model, layer_table
-from lab.plots import COLORS, REFERENCE_COLOR
+from lab.plots import COLORS, REFERENCE_COLOR, TOPIC_LAYOUT as _LAYOUT
 from lab.pooled_fit import BATCH_SIZE, CLIP_NORM, fit_classifier, predict
 
 INPUTS = 28 * 28
@@ -38,9 +38,6 @@ MODEL_LABELS = {
 }
 LEARNING_RATE = 0.05  # SGD's starting learning rate for all three models (momentum 0.9, cosine decay)
 VALIDATION_IMAGES = 2_000
-# Larger type than Plotly's default, for the back row of a lecture hall.
-_LAYOUT = dict(font=dict(size=14), margin=dict(l=60, r=20, t=60, b=50),
-               legend=dict(orientation="h", y=-0.25))
 
 
 # ----------------------------------------------------------------------

@@ -21,7 +21,7 @@ from lab.claims import Claim
 from lab.config import TrainConfig, float_literal
 from lab.data import Dataset
 from lab.models import build_model
-from lab.plots import COLORS, REFERENCE_COLOR, readable_log_ticks
+from lab.plots import COLORS, REFERENCE_COLOR, TOPIC_LAYOUT as _LAYOUT, readable_log_ticks
 
 BATCH_SIZE = 32
 # layer_frame's columns, shown as two tables where the page explains them: one table with all eleven would be
@@ -33,9 +33,6 @@ BACKWARD_COLUMNS = ("layer", "‖dL/dW‖", "‖ΔW‖ = η‖dL/dW‖", "‖δ�
                     "‖W‖")
 # Learning rates of the one-step sweep, from tiny to absurd (log-spaced).
 SWEEP_RATES = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
-# Larger type than Plotly's default, for the back row of a lecture hall.
-_LAYOUT = dict(font=dict(size=14), margin=dict(l=60, r=20, t=60, b=50),
-               legend=dict(orientation="h", y=-0.25))
 
 
 @dataclass

@@ -22,7 +22,7 @@ from plotly.subplots import make_subplots
 from lab.claims import Claim
 from lab.data import Dataset, split_indices
 from lab.models import layer_table
-from lab.plots import COLORS, REFERENCE_COLOR
+from lab.plots import COLORS, REFERENCE_COLOR, TOPIC_LAYOUT as _LAYOUT
 from lab.engines import ENGINES
 from lab.pooled_fit import architecture_key, reset_optimizer
 
@@ -30,9 +30,6 @@ IMAGE_SIDE = 28
 HIDDEN_UNITS = 64
 SAMPLE_IMAGES = 8  # test images whose predictions are drawn
 INK_SCALE = [[0.0, "white"], [1.0, "black"]]
-# Larger type than Plotly's default, for the back row of a lecture hall.
-_LAYOUT = dict(font=dict(size=14), margin=dict(l=60, r=20, t=60, b=50),
-               legend=dict(orientation="h", y=-0.25))
 
 
 @dataclass(frozen=True)

@@ -11,16 +11,11 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from lab.data import Dataset, split_indices
-from lab.plots import COLORS
+from lab.plots import COLORS, TOPIC_LAYOUT as _LAYOUT
 
 __all__ = [  # what the package re-exports
     "image_groups", "SplitReport", "split_report", "split_sizes_figure", "class_balance_figure", "pixel_twins",
 ]
-
-
-# Larger type than Plotly's default, for the back row of a lecture hall.
-_LAYOUT = dict(font=dict(size=14), margin=dict(l=60, r=20, t=60, b=50),
-               legend=dict(orientation="h", y=-0.25))
 
 
 # ----------------------------------------------------------------------
