@@ -74,6 +74,11 @@ def installed_components_scanned_once():
         yield
 
 
+# A later case of a page check (a second preset, link or spelling): in the full tier only, which CI runs.
+# The everyday tier checks each kind of page behaviour once per file of page tests (see first_everyday).
+full_tier_case = pytest.mark.slow
+
+
 def first_everyday(*cases) -> list:
     """Cases of one page check: the first in the everyday tier, the others in the full tier only (marked slow).
 
@@ -86,7 +91,7 @@ def first_everyday(*cases) -> list:
     Returns:
         the values for pytest.mark.parametrize.
     """
-    return [cases[0], *(pytest.param(*(case if isinstance(case, tuple) else (case,)), marks=pytest.mark.slow)
+    return [cases[0], *(pytest.param(*(case if isinstance(case, tuple) else (case,)), marks=full_tier_case)
                         for case in cases[1:])]
 
 

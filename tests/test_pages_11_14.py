@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from lab.topics import clipping, losses
 from lab.topics import optimizers as opt
-from tests.conftest import ROOT
+from tests.conftest import ROOT, full_tier_case
 
 pytestmark = pytest.mark.usefixtures("small_experiments")  # small real experiments: tests/canned.py
 TIMEOUT = 120
@@ -379,7 +379,7 @@ def test_preset_clipping_by_norm_rescues_learning_rate_one_and_answers_from_the_
     assert again.session_state["clip_results"]["with"].history == with_clip.history
 
 
-@pytest.mark.slow  # the everyday tier opens one preset of these pages (tests/conftest.py: first_everyday)
+@full_tier_case  # the everyday tier opens one preset of these pages
 def test_preset_clipping_by_value_rescues_learning_rate_half(data_dir):
     app = open_preset("clipping-by-value", "11_clipping.py")
     assert app.session_state["clip_comparison"].clipped["value"] == pytest.approx([0.1, 1.0], rel=1e-6)
@@ -389,7 +389,7 @@ def test_preset_clipping_by_value_rescues_learning_rate_half(data_dir):
     assert_rescue_shown(app, results)
 
 
-@pytest.mark.slow  # the everyday tier opens one preset of these pages (tests/conftest.py: first_everyday)
+@full_tier_case  # the everyday tier opens one preset of these pages
 def test_preset_momentum_vs_adam_on_the_saddle_and_in_the_race(data_dir):
     app = open_preset("momentum-vs-adam", "12_optimizers.py")
     experiment = app.session_state["opt_trajectories"]
@@ -403,7 +403,7 @@ def test_preset_momentum_vs_adam_on_the_saddle_and_in_the_race(data_dir):
     assert "opt_adagrad" not in app.session_state  # the slow AdaGrad experiment waits for its button
 
 
-@pytest.mark.slow  # the everyday tier opens one preset of these pages (tests/conftest.py: first_everyday)
+@full_tier_case  # the everyday tier opens one preset of these pages
 def test_preset_mse_vs_mae_tilts_the_mse_line_and_not_the_mae_line(data_dir):
     app = open_preset("mse-vs-mae", "13_losses.py")
     regression = app.session_state["loss_regression"]

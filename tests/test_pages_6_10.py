@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.apptest_links import assert_link_rejected, assert_round_trip, open_in_app, open_preset
-from tests.conftest import ROOT, first_everyday
+from tests.conftest import ROOT, first_everyday, full_tier_case
 
 pytestmark = pytest.mark.usefixtures("small_experiments")  # small real experiments: tests/canned.py
 TIMEOUT = 180  # importing TensorFlow, then a few small trainings
@@ -295,7 +295,7 @@ def test_preset_learning_rate_too_large():
     assert app.session_state["lr_compare_results"] is results
 
 
-@pytest.mark.slow  # the everyday tier opens one preset of these pages (tests/conftest.py: first_everyday)
+@full_tier_case  # the everyday tier opens one preset of these pages
 def test_preset_learning_rate_range_test():
     from lab.topics.learning_rate import verdict
 
@@ -309,7 +309,7 @@ def test_preset_learning_rate_range_test():
                                                        f"{test.suggested_rate:.2g}"]
 
 
-@pytest.mark.slow  # the everyday tier opens one preset of these pages (tests/conftest.py: first_everyday)
+@full_tier_case  # the everyday tier opens one preset of these pages
 def test_preset_learning_rate_decay_trains_once_per_server():
     app = open_preset("lr-decay")
     results = app.session_state["decay_results"]
@@ -327,7 +327,7 @@ def test_preset_learning_rate_decay_trains_once_per_server():
     assert get_service().stats()["jobs"] == jobs + 3  # the schedule's three quick look-ups, no training
 
 
-@pytest.mark.slow  # the everyday tier opens one preset of these pages (tests/conftest.py: first_everyday)
+@full_tier_case  # the everyday tier opens one preset of these pages
 def test_preset_slides_decay():
     app = open_preset("decay-slides")
     captions = texts(app.caption)
@@ -337,7 +337,7 @@ def test_preset_slides_decay():
     assert results["decay"].step_log[-1]["learning_rate"] > 0.99 * 0.01
 
 
-@pytest.mark.slow  # the everyday tier opens one preset of these pages (tests/conftest.py: first_everyday)
+@full_tier_case  # the everyday tier opens one preset of these pages
 def test_preset_zero_initialisation():
     from lab.service import get_service
     from lab.topics import initialisation
@@ -364,7 +364,7 @@ def test_preset_zero_initialisation():
     assert service.run(engine_stats, kind="quick")["created"] == created
 
 
-@pytest.mark.slow  # the everyday tier opens one preset of these pages (tests/conftest.py: first_everyday)
+@full_tier_case  # the everyday tier opens one preset of these pages
 def test_preset_vanishing_gradients():
     from lab.topics import gradients
 
@@ -380,7 +380,7 @@ def test_preset_vanishing_gradients():
     assert all(claim.text in texts(app.info) for claim in gradients.DEFAULT_CLAIMS)  # the preset's note
 
 
-@pytest.mark.slow  # the everyday tier opens one preset of these pages (tests/conftest.py: first_everyday)
+@full_tier_case  # the everyday tier opens one preset of these pages
 def test_preset_exploding_gradients():
     from lab.topics.gradients import diagnosis
 
@@ -391,7 +391,7 @@ def test_preset_exploding_gradients():
     assert "times larger" in texts(app.success)
 
 
-@pytest.mark.slow  # the everyday tier opens one preset of these pages (tests/conftest.py: first_everyday)
+@full_tier_case  # the everyday tier opens one preset of these pages
 def test_preset_batch_normalisation():
     from lab.topics import batch_norm
 
