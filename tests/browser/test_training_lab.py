@@ -12,7 +12,7 @@ import psutil
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from devtools.local_server import tree_cpu_seconds
+from devtools.local_server import IDLE, tree_cpu_seconds
 from tests.browser.conftest import open_page, screenshot, start_server, wait_idle
 
 pytestmark = pytest.mark.browser
@@ -40,6 +40,9 @@ WATCH_SCRIPT_RUNS = """() => {
         if (app.getAttribute('data-test-script-state') === 'running') window.scriptRanSinceWatch = true;
     }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
 }"""
+# The press was refused: its own script run has ended (see WATCH_SCRIPT_RUNS) and a refusal is on screen.
+REFUSED_SINCE_WATCH = f"""() => window.scriptRanSinceWatch && !!document.querySelector("{IDLE}")
+    && Array.from(document.querySelectorAll("[data-testid='stAlert']")).some(el => el.innerText.includes('limit is'))"""
 PLOT_SUMMARY = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(el => ({
     title: String((el.layout.title || {}).text || '').replace(/<[^>]+>/g, ''),
     types: (el.data || []).map(trace => trace.type), x: (el.data[0] || {}).x || []}))"""
@@ -101,11 +104,7 @@ def train_within_the_budget(page) -> None:
         page.evaluate(WATCH_SCRIPT_RUNS)
         page.get_by_role("button", name="Train", exact=True).click()
         try:
-            page.wait_for_function(f"() => ({LIVE_RUN})() || window.scriptRanSinceWatch && !!document.querySelector("
-                                   "\"[data-testid='stApp'][data-test-script-state='notRunning']\") && "
-                                   "Array.from(document.querySelectorAll(\"[data-testid='stAlert']\"))"
-                                   ".some(el => el.innerText.includes('limit is'))",
-                                   timeout=120_000, polling=100)
+            page.wait_for_function(f"() => ({LIVE_RUN})() || ({REFUSED_SINCE_WATCH})()", timeout=120_000, polling=100)
         except PlaywrightTimeout:
             screenshot(page, "lab-no-live-curve")
             alerts = page.get_by_test_id("stAlert").all_inner_texts()
