@@ -45,21 +45,25 @@ LEARN_MIN_PARAMETERS = 100_000
 LEARN_MIN_STEPS = 200
 
 
-def seconds_per_unit_of(config: TrainConfig, history: dict, steps: int, classes: int = 10,
+def seconds_per_unit_of(config: TrainConfig, history: dict, steps_per_epoch: int, classes: int = 10,
                         min_steps: int = LEARN_MIN_STEPS) -> float | None:
     """One training step's seconds per parameter x image in a finished run, or None for a run too small to time.
 
+    Only whole epochs are timed: a run stopped (or diverged) part-way through an epoch has no time for
+    that epoch's steps, and counting them made its steps look faster than they were.
+
     Args:
         config: the run's settings.
-        history: its per-epoch history, whose "seconds" are each epoch's training time.
-        steps: the steps it trained.
+        history: its per-epoch history, whose "seconds" are each whole epoch's training time.
+        steps_per_epoch: the steps of one epoch.
         classes: units of the output layer.
-        min_steps: the fewest steps worth timing (the warm-up's probe, a traced run, needs fewer).
+        min_steps: the fewest timed steps worth learning from (the warm-up's probe, a traced run, needs fewer).
     Returns:
         seconds per parameter x image, as the warm-up probe measures it, or None.
     """
     parameters = parameter_count(config, classes)
-    if parameters < LEARN_MIN_PARAMETERS or steps < max(1, min_steps) or not history.get("seconds"):
+    steps = len(history.get("seconds") or ()) * steps_per_epoch
+    if parameters < LEARN_MIN_PARAMETERS or steps < max(1, min_steps):
         return None
     return sum(history["seconds"]) / steps / (parameters * config.batch_size)
 

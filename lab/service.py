@@ -480,7 +480,7 @@ class TrainingService:
         result = self.run(train_task, config, self.max_run_seconds, kind="train", long=self.is_long(config),
                           owner=owner, on_progress=on_progress or _ignore, should_stop=should_stop, on_wait=on_wait)
         # The warm-up's probe may have timed a passing load ("about 22 s" shown for a 5 s run): the latest run rules.
-        self.seconds_per_unit = seconds_per_unit_of(config, result.history, result.stop_step) or self.seconds_per_unit
+        self.seconds_per_unit = seconds_per_unit_of(config, result.history, result.steps_per_epoch) or self.seconds_per_unit
         return result
 
     # -- reading ----------------------------------------------------------

@@ -152,7 +152,7 @@ def calibrate() -> dict:
 
     dataset = shared_dataset(PROBE_CONFIG.dataset)
     timed = training.train(PROBE_CONFIG, dataset)  # a traced run: its time is the step cost
-    return {"seconds_per_unit": seconds_per_unit_of(PROBE_CONFIG, timed.history, timed.stop_step,
+    return {"seconds_per_unit": seconds_per_unit_of(PROBE_CONFIG, timed.history, timed.steps_per_epoch,
                                                     dataset.num_classes, min_steps=1)}
 
 

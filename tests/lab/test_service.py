@@ -276,12 +276,23 @@ def test_each_run_big_enough_to_time_updates_the_estimates(warm):
     started = time.perf_counter()
     result = warm.train(config)
     seconds = time.perf_counter() - started
-    assert warm.seconds_per_unit == seconds_per_unit_of(config, result.history, result.stop_step)
+    assert warm.seconds_per_unit == seconds_per_unit_of(config, result.history, result.steps_per_epoch)
     assert 0.5 * seconds < warm.estimate(config) < 2.0 * seconds
     learned = warm.seconds_per_unit
     warm.train(TINY)  # 16 steps: start-up, not step time; it teaches nothing
     assert warm.seconds_per_unit == learned
-    assert seconds_per_unit_of(TrainConfig(hidden_units=(10,)), result.history, result.stop_step) is None
+    assert seconds_per_unit_of(TrainConfig(hidden_units=(10,)), result.history, result.steps_per_epoch) is None
+
+
+def test_a_run_stopped_part_way_through_an_epoch_is_timed_by_its_whole_epochs():
+    # Stopped in its second epoch after 470 steps, a run has timed only its first 313: counting all 470 against
+    # one epoch's seconds made its steps look a third faster, and the next estimates too low.
+    from lab.cost import parameter_count, seconds_per_unit_of
+
+    config = TrainConfig(train_size=10_000, epochs=3)
+    per_unit = seconds_per_unit_of(config, {"seconds": [2.0]}, steps_per_epoch=313)
+    assert per_unit == pytest.approx(2.0 / 313 / (parameter_count(config) * config.batch_size))
+    assert seconds_per_unit_of(config, {"seconds": []}, steps_per_epoch=313) is None  # stopped in its first epoch
 
 
 # End to end in a fresh interpreter, which starts its own worker (TensorFlow) and opens all 16 pages: 20 s on a
