@@ -57,6 +57,15 @@ def start_server(extra_args: tuple[str, ...] = (), env: dict | None = None) -> t
     raise RuntimeError(f"streamlit did not become healthy within 60 s; see {log.name}")
 
 
+def stop_server(process: subprocess.Popen, grace_seconds: float = 10.0) -> None:
+    """Stop a server from start_server: SIGTERM, then SIGKILL if it has not exited within `grace_seconds`."""
+    process.terminate()
+    try:
+        process.wait(timeout=grace_seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
 def tree_cpu_seconds(process) -> float:
     """User plus system CPU seconds of a process and its children (the training worker) so far.
 

@@ -7,14 +7,13 @@ import too. Screenshots go to screenshots/, which git ignores.
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
 from devtools.local_server import (  # noqa: F401  (re-exported for the browser tests)
-    CHROMIUM, CHROMIUM_ARGS, IDLE, ROOT, SCREENSHOTS, free_port, start_server,
+    CHROMIUM, CHROMIUM_ARGS, IDLE, ROOT, SCREENSHOTS, free_port, start_server, stop_server,
 )
 from lab.admission import STATS_FILE_ENV
 
@@ -30,11 +29,7 @@ def app_server(data_dir, tmp_path_factory):
     stats_file = tmp_path_factory.mktemp("server") / "stats.json"
     process, url = start_server(env={STATS_FILE_ENV: str(stats_file)})
     yield process, url, stats_file
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    stop_server(process)
 
 
 @pytest.fixture(scope="session")

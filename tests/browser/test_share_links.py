@@ -1,14 +1,12 @@
 """Real browser: settings travel in the URL, presentation mode renders, the Share popover has a QR code."""
 
-import subprocess
-
 import pytest
 from playwright.sync_api import expect
 
 from lab.preset_lists import all_presets
 from tests.browser.conftest import (
     MAIN_CODE, MAIN_LINKS, NAV_LINKS, assert_whole, open_home, open_page, open_sidebar, screenshot, start_server,
-    wait_idle,
+    stop_server, wait_idle,
 )
 from ui.catalog import PAGES
 
@@ -76,11 +74,7 @@ def test_deep_links_are_the_first_visits_of_a_fresh_server(page, data_dir):
             assert each.get_by_role("dialog").filter(has_text="Page not found").count() == 0
     finally:
         topic.close()
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_server(process, grace_seconds=30)
 
 
 LOSS_WITH_POINTS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).some(el =>

@@ -12,7 +12,7 @@ import psutil
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from devtools.local_server import IDLE, tree_cpu_seconds
+from devtools.local_server import IDLE, stop_server, tree_cpu_seconds
 from tests.browser.conftest import open_page, screenshot, start_server, wait_idle
 
 pytestmark = pytest.mark.browser
@@ -58,11 +58,7 @@ def lab_url(data_dir):
     """
     process, url = start_server(env={"OPTLAB_MAX_RUN_SECONDS": "60"})
     yield url
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except Exception:
-        process.kill()
+    stop_server(process)
 
 
 def wait_for_live(page, condition: str | None = None, what: str = "live loss curve") -> None:
