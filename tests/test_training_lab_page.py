@@ -254,3 +254,30 @@ def test_a_link_to_a_configuration_already_trained_shows_its_result_at_once_and_
     assert unknown.number_input(key="lab_seed").value == 9_102
     assert not unknown.session_state[RUNS_KEY].records and TRAINING.trained == trained_before
     assert "Press **Train**" in _texts(unknown.info)
+
+
+def _settle_script():
+    import streamlit as st
+
+    from ui.live import settle_interrupted_run
+
+    st.write(f"settled: {settle_interrupted_run(max_seconds=0.2)}")
+
+
+def test_a_stopped_run_still_unwinding_is_announced_and_shown_once_recorded():
+    from ui.live import ACTIVE_KEY, ActiveRun
+
+    app = AppTest.from_function(_settle_script, default_timeout=TIMEOUT)
+    active = ActiveRun(run_id=7)
+    app.session_state[ACTIVE_KEY] = active
+    app.run()
+    # A loaded worker is still testing what it trained: the page says so instead of showing nothing.
+    assert "still stopping" in _texts(app.info)
+    assert "settled: None" in _texts(app.markdown)
+    assert ACTIVE_KEY in app.session_state
+    active.record = "run #7 (stopped)"
+    active.done.set()
+    app.run()  # the rerun that the watch asks for once the run is recorded
+    assert "settled: run #7 (stopped)" in _texts(app.markdown)
+    assert not app.info
+    assert ACTIVE_KEY not in app.session_state

@@ -357,6 +357,11 @@ def settle_interrupted_run(max_seconds: float = 10.0):
             while not active.done.wait(0.05) and time.monotonic() < deadline:
                 st.session_state.get(ACTIVE_KEY)  # a yield point, so a further rerun is not held up
     if not active.done.is_set():
-        return None  # still unwinding; a later rerun will pick the run up
+        # Still unwinding (a loaded worker may take longer to test what it trained): say so, and let the
+        # toolbar-Stop watch rerun the page once the run is recorded, so the notice comes without a click.
+        st.info("The previous training is still stopping; its run will appear here in a moment.",
+                icon=":material/hourglass_top:")
+        _watch_for_toolbar_stop()
+        return None
     del st.session_state[ACTIVE_KEY]
     return active.record

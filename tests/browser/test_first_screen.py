@@ -186,7 +186,9 @@ WATCH_LIVE_CHART = """() => {
 def test_after_train_the_live_chart_and_the_results_are_on_a_laptop_screen(page, server_url):
     page.emulate_media(color_scheme="light")
     page.set_viewport_size({"width": 1280, "height": 900})
-    open_page(page, server_url, "training-lab?lab_train_size=5000&lab_epochs=2&lab_seed=3")
+    # Five epochs (about 800 steps) keep the live panel up for a few seconds: in a CI run on a loaded machine,
+    # a two-epoch run's live chart lasted two frames, ending before the page could scroll it into view.
+    open_page(page, server_url, "training-lab?lab_train_size=5000&lab_epochs=5&lab_seed=3")
     train = page.get_by_role("button", name="Train", exact=True)
     assert train.bounding_box()["y"] > 450  # the form fills the first screen: the panel opens below it
     page.evaluate(WATCH_LIVE_CHART)
