@@ -455,10 +455,12 @@ if not results_first:
                "real images, with every knob from the slides.")
 init_lab_widgets()
 runs = _runs()
-stopped = settle_interrupted_run()  # a training the last interaction interrupted is kept as "stopped"
-if stopped is not None:
+interrupted = settle_interrupted_run()  # a training the last interaction interrupted is kept as "stopped"
+if interrupted is not None:
     _bump_version()
-    st.session_state[STOPPED_KEY] = stopped.run_id
+    # A run that ended by itself just before the interaction (completed, diverged) is shown like any other.
+    if interrupted.status == "stopped":
+        st.session_state[STOPPED_KEY] = interrupted.run_id
 # The notice stays while the stopped run is the newest: the rerun that follows a training (see
 # ui.live._watch_for_toolbar_stop) must not take it away.
 stopped = runs.get(st.session_state.get(STOPPED_KEY)) if runs.records else None

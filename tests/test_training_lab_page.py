@@ -1,5 +1,6 @@
 """AppTest: the Training Lab page opens, shows the right knobs, trains, explains, compares, and guards uploads."""
 
+import dataclasses
 import json
 import re
 
@@ -141,6 +142,26 @@ def test_a_divergent_run_is_explained(data_dir):
     errors = _texts(app.error)
     assert "the learning rate 10 is too large for SGD; try 0.1 or add gradient clipping" in errors
     assert re.search(r"The batch loss (became NaN at|exploded to \S+ at) step \d+: ", errors)
+
+    # A widget pressed just after the run ended by itself interrupts no training: the run is explained as
+    # diverged, never announced as stopped. A run the press did interrupt is announced.
+    from ui.live import ACTIVE_KEY, ActiveRun
+
+    def interrupted(record):
+        active = ActiveRun(record.run_id)
+        active.record = record
+        active.done.set()
+        return active
+
+    app.session_state[ACTIVE_KEY] = interrupted(run)
+    app.run()
+    assert "was stopped" not in _texts(app.warning) and "is too large for SGD" in _texts(app.error)
+    history = app.session_state[RUNS_KEY]
+    stopped = dataclasses.replace(run, run_id=history.new_id(), status="stopped", stop_step=7)
+    history.add(stopped)
+    app.session_state[ACTIVE_KEY] = interrupted(stopped)
+    app.run()
+    assert f"Run #{stopped.run_id} was stopped at step 7;" in _texts(app.warning)
 
 
 def test_a_split_larger_than_the_dataset_is_refused_clearly(data_dir):

@@ -129,6 +129,30 @@ def wait_for_stopped_notice(page):
     return notice
 
 
+# The script has ended with no live panel and no run still stopping (ui.live.settle_interrupted_run).
+SETTLED = f"""() => !!document.querySelector("{IDLE}") && !document.querySelector('.st-key-lab_live_panel')
+    && !Array.from(document.querySelectorAll("[data-testid='stAlert']")).some(el => el.innerText.includes('still stopping'))"""
+
+
+def interrupt_a_live_run(page, press) -> int:
+    """Train a run within the budget, interrupt it with `press(attempt)`, and return the stopped run's number.
+
+    The advice follows the worker's latest step timing, so on a loaded machine an advised run can end long before
+    its estimate: in one CI run a 3-epoch run completed before the widget was pressed. That press stopped nothing,
+    and the page rightly announced no stopped run; the test then trains another.
+    """
+    for attempt in range(3):
+        train_within_the_budget(page)
+        press(attempt)
+        page.wait_for_function(SETTLED, timeout=60_000, polling=100)
+        notice = page.get_by_test_id("stAlert").filter(has_text="was stopped at step")
+        if notice.count():
+            assert notice.count() == 1
+            return int(re.search(r"Run #(\d+) was stopped", notice.first.inner_text()).group(1))
+        assert "(stopped" not in selectbox_text(page, "Run")  # a stopped run is always announced
+    raise AssertionError("three runs in a row ended before the press that was to stop them")
+
+
 def open_lab(page, server_url: str) -> None:
     # Through the sidebar, as a student arrives from Home (deep links have their own test).
     open_page(page, server_url)
@@ -207,6 +231,20 @@ def cpu_percent(process: psutil.Process, seconds: float) -> float:
     return 100 * (tree_cpu_seconds(process) - before) / seconds
 
 
+def assert_no_fit_running(process: psutil.Process) -> None:
+    """A fit keeps a core busy: within 10 s, the server and its worker use under 20% of one over 2 s.
+
+    Not at once: on a loaded machine, the page drawing the stopped run's results took a quarter of a core
+    for a moment after its script had ended.
+    """
+    readings = []
+    while len(readings) < 5:
+        readings.append(cpu_percent(process, 2.0))
+        if readings[-1] < 20:
+            return
+    raise AssertionError(f"the server and its worker used {readings} % CPU in 2 s steps: a fit is still running")
+
+
 def seconds_until_idle_cpu(process: psutil.Process, limit: float = 10.0, threshold: float = 30.0) -> float:
     """Seconds until the CPU use of the server and its worker over 0.25 s falls below `threshold` percent."""
     start = time.perf_counter()
@@ -280,43 +318,43 @@ def test_pressing_a_widget_or_stop_mid_training_keeps_a_stopped_run_and_frees_th
     refusal = page.get_by_test_id("stAlert").filter(has_text="limit is")
     refusal.wait_for(timeout=60_000)
     assert re.search(r"Try at most (\d+) epochs?", refusal.inner_text()), refusal.inner_text()
-    train_within_the_budget(page)
-    screenshot(page, "lab-8-lecture-config-live")
-
     # Any widget: here the optimizer choice. Its rerun interrupts the training.
-    choose(page, "Optimizer", "Momentum")
-    cancel_seconds = seconds_until_idle_cpu(server)
-    wait_idle(page, timeout=30_000)
-    assert cancel_seconds < 2.5, f"the server was still busy {cancel_seconds:.1f} s after the widget was pressed"
-    assert wait_for_stopped_notice(page).count() == 1
+    cancel_seconds = []
+
+    def choose_an_optimizer(attempt: int) -> None:
+        choose(page, "Optimizer", ("Momentum", "SGD")[attempt % 2])
+        cancel_seconds.append(seconds_until_idle_cpu(server))
+
+    stopped = interrupt_a_live_run(page, choose_an_optimizer)
+    assert cancel_seconds[-1] < 2.5, f"the server was still busy {cancel_seconds[-1]:.1f} s after the widget was pressed"
     # Stopped by the rerun, the model trained so far is still tested.
     assert "Test accuracy" in page.locator("[data-testid='stMetric']").first.inner_text()
-    assert "(stopped" in selectbox_text(page, "Run")
-    idle = cpu_percent(server, 2.0)
-    assert idle < 20, f"the server used {idle:.0f}% CPU after the run was stopped: a fit is still running"
+    assert re.search(rf"#{stopped} (Momentum|SGD) lr 0.01, .*\(stopped", selectbox_text(page, "Run"))
+    assert_no_fit_running(server)
     whole_page(page, "lab-9-stopped-by-widget")
 
     # The Stop button does the same and keeps the partial run.
-    train_within_the_budget(page)
-    page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Stop", exact=True).click()
-    wait_for_stopped_notice(page)
-    assert "#2 Momentum lr 0.01" in selectbox_text(page, "Run")
-    assert "(stopped" in selectbox_text(page, "Run")
-    assert cpu_percent(server, 2.0) < 20
+    def press_stop(attempt: int) -> None:
+        page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Stop", exact=True).click()
+
+    stopped = interrupt_a_live_run(page, press_stop)
+    assert re.search(rf"#{stopped} (Momentum|SGD) lr 0.01, .*\(stopped", selectbox_text(page, "Run"))
+    assert_no_fit_running(server)
     assert page.locator("[data-testid='stException']").count() == 0
     screenshot(page, "lab-10-stopped-by-button")
 
     # Switching pages stops it too; back on the lab, the partial run is there.
-    train_within_the_budget(page)
-    page.get_by_role("link", name="Home").click()
-    page.get_by_role("heading", name="Optimisation Lab").wait_for(timeout=30_000)
-    assert seconds_until_idle_cpu(server) < 2.5
-    page.get_by_test_id("stSidebarNavItems").get_by_role("link", name="Training Lab").click()
-    page.get_by_role("heading", name="Training Lab").wait_for(timeout=30_000)
-    wait_for_stopped_notice(page)
-    assert "#3 Momentum lr 0.01" in selectbox_text(page, "Run") and "(stopped" in selectbox_text(page, "Run")
-    assert "Run #3 was stopped at step" in page.get_by_test_id("stAlert").first.inner_text()
-    print(f"cancel took {cancel_seconds:.2f} s until the server's CPU was idle")
+    def visit_home(attempt: int) -> None:
+        page.get_by_role("link", name="Home").click()
+        page.get_by_role("heading", name="Optimisation Lab").wait_for(timeout=30_000)
+        assert seconds_until_idle_cpu(server) < 2.5
+        page.get_by_test_id("stSidebarNavItems").get_by_role("link", name="Training Lab").click()
+        page.get_by_role("heading", name="Training Lab").wait_for(timeout=30_000)
+
+    stopped = interrupt_a_live_run(page, visit_home)
+    assert re.search(rf"#{stopped} (Momentum|SGD) lr 0.01, .*\(stopped", selectbox_text(page, "Run"))
+    assert f"Run #{stopped} was stopped at step" in page.get_by_test_id("stAlert").first.inner_text()
+    print(f"cancel took {cancel_seconds[-1]:.2f} s until the server's CPU was idle")
 
 
 def test_streamlit_toolbar_stop_keeps_the_run_like_the_app_stop(page, lab_url):
@@ -342,7 +380,7 @@ def test_streamlit_toolbar_stop_keeps_the_run_like_the_app_stop(page, lab_url):
     assert "(stopped" in selectbox_text(page, "Run")
     assert page.locator(".st-key-lab_live_panel").count() == 0  # no frozen live panel
     assert "Test accuracy" in page.locator("[data-testid='stMetric']").first.inner_text()
-    assert cpu_percent(server, 2.0) < 20, "the worker still trains after the toolbar's Stop"
+    assert_no_fit_running(server)
     assert page.locator("[data-testid='stException']").count() == 0
     screenshot(page, "lab-11-stopped-by-toolbar")
 
