@@ -63,14 +63,49 @@ def no_request_leaves_the_machine(request):
         return
     page = request.getfixturevalue("page")
     hosts = set()
-    page.context.on("request", lambda sent: hosts.add(urlsplit(sent.url).hostname or urlsplit(sent.url).scheme))
+
+    def record(sent) -> None:
+        hosts.add(urlsplit(sent.url).hostname or urlsplit(sent.url).scheme)
+
+    page.context.on("request", record)
     yield
+    page.context.remove_listener("request", record)  # the context outlives the test (see `page`)
     assert hosts <= LOCAL_HOSTS, f"requests left the machine: {hosts - LOCAL_HOSTS}"
 
 
 @pytest.fixture
 def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": {"width": 1280, "height": 900}}
+
+
+@pytest.fixture(scope="session")
+def _shared_context(browser):
+    context = browser.new_context()
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(_shared_context, browser_context_args):
+    """One browser tab for all the tests, reset to the test's viewport and colour scheme.
+
+    Measured here: the first load of a page in a new tab cost Chromium 4-6 s of CPU, and in a tab that had
+    loaded the app before 2.3-3 s (its renderer and compiled scripts are warm). Chromium was a third of the
+    full test tier's CPU, most of it such loads. Every test starts with a fresh load of its page, so nothing
+    of a test's page carries over but the browser's caches; the tab leaves its page at the end, which ends
+    that page's Streamlit session (and any training in it) as closing the tab did.
+    """
+    tabs = [tab for tab in _shared_context.pages if not tab.is_closed()]
+    tab = tabs[0] if tabs else _shared_context.new_page()
+    for other in tabs[1:]:  # the extra tabs an earlier test opened
+        other.close()
+    tab.set_viewport_size(browser_context_args["viewport"])
+    tab.emulate_media(color_scheme=browser_context_args.get("color_scheme", "light"))
+    yield tab
+    for extra in _shared_context.pages[1:]:
+        extra.close()
+    if not tab.is_closed():
+        tab.goto("about:blank")
 
 
 def wait_idle(page, timeout: float = 60_000) -> None:
