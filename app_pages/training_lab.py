@@ -455,7 +455,7 @@ if not results_first:
                "real images, with every knob from the slides.")
 init_lab_widgets()
 runs = _runs()
-interrupted = settle_interrupted_run()  # a training the last interaction interrupted is kept as "stopped"
+interrupted = settle_interrupted_run()  # the run of a training the last interaction interrupted, kept
 if interrupted is not None:
     _bump_version()
     # A run that ended by itself just before the interaction (completed, diverged) is shown like any other.

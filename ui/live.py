@@ -332,7 +332,8 @@ def _watch_for_toolbar_stop() -> None:
     fragment every TOOLBAR_STOP_SECONDS until the next full run; a tick that arrives while the
     page's script runs waits for it to end (it does not interrupt the training). Once no
     training is active, or the active one has been recorded, one full rerun draws the result
-    (settle_interrupted_run shows a stopped run) and ends the browser's timer.
+    (settle_interrupted_run shows a stopped run) and ends the browser's timer. settle_interrupted_run
+    starts the same watch when an interrupted run is still being tested after its wait.
     """
     active = st.session_state.get(ACTIVE_KEY)
     if active is None or active.done.is_set():
