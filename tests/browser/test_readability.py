@@ -22,12 +22,12 @@ def test_the_compare_tab_shows_a_dash_not_none_for_a_diverged_runs_accuracy(page
     page.get_by_text("diverged at step", exact=False).first.wait_for(timeout=120_000)
     page.locator(COMPARE).last.wait_for(timeout=60_000)
     wait_idle(page, timeout=60_000)
-    page.wait_for_function(f"() => [...document.querySelectorAll(\"{COMPARE} [role=gridcell]\")].length > 3",
-                           timeout=30_000)
-    cells = page.evaluate(f"""() => [...document.querySelectorAll("{COMPARE} [role=gridcell]")]
-                              .map(cell => cell.innerText.trim())""")
+    # Read in one step once the diverged run's row is there: the one rerun that follows every training may
+    # replace the grid between a wait and a later read (two CI runs read an empty or detached grid).
+    cells = page.wait_for_function(f"""() => {{
+        const cells = [...document.querySelectorAll("{COMPARE} [role=gridcell]")].map(cell => cell.innerText.trim());
+        return cells.length > 3 && cells.includes('diverged') ? cells : false;
+    }}""", timeout=30_000).json_value()
     assert "diverged" in cells and "\u2014" in cells, cells
     assert "" not in cells and "None" not in cells and "nan" not in cells, cells
-    # The page, not the grid element: the one rerun that follows a training may replace the grid meanwhile
-    # (in one CI run the element was gone before its screenshot).
-    screenshot(page, "compare-diverged")
+    screenshot(page, "compare-diverged")  # the page, not the grid element, which that rerun may replace
