@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
 from devtools.local_server import (  # noqa: F401  (re-exported for the browser tests)
     CHROMIUM, CHROMIUM_ARGS, IDLE, ROOT, SCREENSHOTS, free_port, start_server, stop_server,
@@ -87,25 +88,39 @@ def _shared_context(browser):
 
 @pytest.fixture
 def page(_shared_context, browser_context_args):
-    """One browser tab for all the tests, reset to the test's viewport and colour scheme.
+    """One browser tab for all the tests, reset to the test's viewport and colour scheme, its storage cleared.
 
     Measured here: the first load of a page in a new tab cost Chromium 4-6 s of CPU, and in a tab that had
     loaded the app before 2.3-3 s (its renderer and compiled scripts are warm). Chromium was a third of the
-    full test tier's CPU, most of it such loads. Every test starts with a fresh load of its page, so nothing
-    of a test's page carries over but the browser's caches; the tab leaves its page at the end, which ends
-    that page's Streamlit session (and any training in it) as closing the tab did.
+    full test tier's CPU, most of it such loads. Every test starts with a fresh load of its page; what else
+    would carry over is cleared after it: the tabs it opened, and each visited server's local and session
+    storage (Streamlit keeps the sidebar's folded state and the theme there). Leaving the page ends its
+    Streamlit session (and any training in it), as closing the tab did.
     """
-    tabs = [tab for tab in _shared_context.pages if not tab.is_closed()]
-    tab = tabs[0] if tabs else _shared_context.new_page()
-    for other in tabs[1:]:  # the extra tabs an earlier test opened
-        other.close()
+    tab = _shared_context.pages[0] if _shared_context.pages else _shared_context.new_page()
     tab.set_viewport_size(browser_context_args["viewport"])
     tab.emulate_media(color_scheme=browser_context_args.get("color_scheme", "light"))
+    origins = set()
+
+    def note_origin(frame) -> None:
+        parts = urlsplit(frame.url)
+        if frame == tab.main_frame and parts.scheme == "http":
+            origins.add(f"{parts.scheme}://{parts.netloc}")
+
+    tab.on("framenavigated", note_origin)
     yield tab
-    for extra in _shared_context.pages[1:]:
+    tab.remove_listener("framenavigated", note_origin)
+    for extra in _shared_context.pages[1:]:  # the tabs the test opened itself
         extra.close()
-    if not tab.is_closed():
-        tab.goto("about:blank")
+    if tab.is_closed():
+        return
+    for origin in origins:  # a tiny page of the same origin reaches its storage without loading the app
+        try:
+            tab.goto(f"{origin}/_stcore/health")
+            tab.evaluate("() => { localStorage.clear(); sessionStorage.clear(); }")
+        except PlaywrightError:
+            pass  # a server the test started and stopped again
+    tab.goto("about:blank")
 
 
 def wait_idle(page, timeout: float = 60_000) -> None:
