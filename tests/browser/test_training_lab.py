@@ -5,6 +5,7 @@ Screenshots of every stage go to screenshots/lab-*.png (1280x720 projector and 3
 
 from __future__ import annotations
 
+import math
 import re
 import time
 
@@ -116,17 +117,10 @@ def train_within_the_budget(page) -> None:
     wait_for_live_run(page)
 
 
-def wait_for_stopped_notice(page):
-    """Wait until the page shows that a run was stopped, and its script has ended; return the notices.
-
-    On a loaded machine the worker may still be testing the stopped model when the interrupting script run
-    ends: the page then says so, and reruns by itself once the run is recorded.
-    """
-    # Not the first alert: a changed optimizer may put the time estimate's warning above it.
-    notice = page.get_by_test_id("stAlert").filter(has_text="was stopped at step")
-    notice.first.wait_for(timeout=60_000)
-    wait_idle(page, timeout=30_000)
-    return notice
+def stopped_notices(page):
+    """The page's notices that a run was stopped (not the first alert: a changed optimizer may put the time
+    estimate's warning above it)."""
+    return page.get_by_test_id("stAlert").filter(has_text="was stopped at step")
 
 
 # The script has ended with no live panel and no run still stopping (ui.live.settle_interrupted_run).
@@ -145,7 +139,7 @@ def interrupt_a_live_run(page, press) -> int:
         train_within_the_budget(page)
         press(attempt)
         page.wait_for_function(SETTLED, timeout=60_000, polling=100)
-        notice = page.get_by_test_id("stAlert").filter(has_text="was stopped at step")
+        notice = stopped_notices(page)
         if notice.count():
             assert notice.count() == 1
             return int(re.search(r"Run #(\d+) was stopped", notice.first.inner_text()).group(1))
@@ -237,21 +231,19 @@ def assert_no_fit_running(process: psutil.Process) -> None:
     Not at once: on a loaded machine, the page drawing the stopped run's results took a quarter of a core
     for a moment after its script had ended.
     """
-    readings = []
-    while len(readings) < 5:
-        readings.append(cpu_percent(process, 2.0))
-        if readings[-1] < 20:
-            return
-    raise AssertionError(f"the server and its worker used {readings} % CPU in 2 s steps: a fit is still running")
+    assert seconds_until_idle_cpu(process, threshold=20.0, window=2.0) < math.inf, (
+        "the server and its worker used 20% CPU or more in every 2 s for 10 s: a fit is still running")
 
 
-def seconds_until_idle_cpu(process: psutil.Process, limit: float = 10.0, threshold: float = 30.0) -> float:
-    """Seconds until the CPU use of the server and its worker over 0.25 s falls below `threshold` percent."""
+def seconds_until_idle_cpu(process: psutil.Process, limit: float = 10.0, threshold: float = 30.0,
+                           window: float = 0.25) -> float:
+    """Seconds until the CPU use of the server and its worker over `window` seconds falls below `threshold` percent
+    (infinite when it does not within `limit`)."""
     start = time.perf_counter()
     while time.perf_counter() - start < limit:
-        if cpu_percent(process, 0.25) < threshold:
+        if cpu_percent(process, window) < threshold:
             return time.perf_counter() - start
-    return limit
+    return math.inf
 
 
 def test_adam_trains_live_then_shows_the_confusion_matrix_and_predictions(page, lab_url):
@@ -380,7 +372,8 @@ def test_streamlit_toolbar_stop_keeps_the_run_like_the_app_stop(page, lab_url):
     # The page redraws by itself (no click of ours): the run is kept and shown as stopped. It notices within
     # a second, then tests the stopped model and draws it: on a loaded 2-core machine that took over 15 s, so
     # the bound is generous; without the redraw nothing would ever show it.
-    wait_for_stopped_notice(page)
+    stopped_notices(page).first.wait_for(timeout=60_000)
+    wait_idle(page, timeout=30_000)
     assert "(stopped" in selectbox_text(page, "Run")
     assert page.locator(".st-key-lab_live_panel").count() == 0  # no frozen live panel
     assert "Test accuracy" in page.locator("[data-testid='stMetric']").first.inner_text()
