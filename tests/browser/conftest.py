@@ -93,33 +93,23 @@ def page(_shared_context, browser_context_args):
     Measured here: the first load of a page in a new tab cost Chromium 4-6 s of CPU, and in a tab that had
     loaded the app before 2.3-3 s (its renderer and compiled scripts are warm). Chromium was a third of the
     full test tier's CPU, most of it such loads. Every test starts with a fresh load of its page; what else
-    would carry over is cleared after it: the tabs it opened, and each visited server's local and session
-    storage (Streamlit keeps the sidebar's folded state and the theme there). Leaving the page ends its
+    would carry over is cleared after it: the tabs it opened, and the local and session
+    storage (Streamlit keeps the sidebar's folded state and the theme there), for the server the test ended
+    on, which is the only one for nearly every test. Leaving the page ends its
     Streamlit session (and any training in it), as closing the tab did.
     """
     tab = _shared_context.pages[0] if _shared_context.pages else _shared_context.new_page()
     tab.set_viewport_size(browser_context_args["viewport"])
     tab.emulate_media(color_scheme=browser_context_args.get("color_scheme", "light"))
-    origins = set()
-
-    def note_origin(frame) -> None:
-        parts = urlsplit(frame.url)
-        if frame == tab.main_frame and parts.scheme == "http":
-            origins.add(f"{parts.scheme}://{parts.netloc}")
-
-    tab.on("framenavigated", note_origin)
     yield tab
-    tab.remove_listener("framenavigated", note_origin)
     for extra in _shared_context.pages[1:]:  # the tabs the test opened itself
         extra.close()
     if tab.is_closed():
         return
-    for origin in origins:  # a tiny page of the same origin reaches its storage without loading the app
-        try:
-            tab.goto(f"{origin}/_stcore/health")
-            tab.evaluate("() => { localStorage.clear(); sessionStorage.clear(); }")
-        except PlaywrightError:
-            pass  # a server the test started and stopped again
+    try:  # the storage of the server the test ended on, without loading anything (its server may be gone)
+        tab.evaluate("() => { localStorage.clear(); sessionStorage.clear(); }")
+    except PlaywrightError:
+        pass  # not a page with storage (about:blank), or one still navigating
     tab.goto("about:blank")
 
 
