@@ -5,6 +5,7 @@ Screenshots of every stage go to screenshots/lab-*.png (1280x720 projector and 3
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import time
@@ -104,9 +105,10 @@ def train_within_the_budget(page) -> None:
             page.wait_for_function(f"() => ({LIVE_RUN})() || ({REFUSED_SINCE_WATCH})()", timeout=120_000, polling=100)
         except PlaywrightTimeout:
             screenshot(page, "lab-no-live-curve")
-            alerts = page.get_by_test_id("stAlert").all_inner_texts()
-            raise AssertionError(f"no run in progress and no refusal within 120 s; the page's messages: "
-                                 f"{alerts}") from None
+            messages = [*page.get_by_test_id("stAlert").all_inner_texts(),
+                        *page.get_by_test_id("stCaptionContainer").all_inner_texts()]
+            raise AssertionError(f"no run in progress and no refusal within 120 s; the page's messages and "
+                                 f"captions: {messages}") from None
         if page.evaluate(LIVE_RUN):
             # Once on a loaded machine the panel showed "Warming up" again after its first curve point, and
             # a widget pressed then stopped a run with no step: the run must still be going a moment later.
@@ -128,6 +130,9 @@ SETTLED = f"""() => !!document.querySelector("{IDLE}") && !document.querySelecto
     && !Array.from(document.querySelectorAll("[data-testid='stAlert']")).some(el => el.innerText.includes('still stopping'))"""
 
 
+FRESH_SEEDS = itertools.count(3000)  # seeds no other test of this module trains with
+
+
 def interrupt_a_live_run(page, press) -> int:
     """Train a run within the budget, interrupt it with `press(attempt)`, and return the stopped run's number.
 
@@ -136,6 +141,9 @@ def interrupt_a_live_run(page, press) -> int:
     and the page rightly announced no stopped run; the test then trains another.
     """
     for attempt in range(3):
+        # A fresh seed each time: a run that completed before its press is in the server's result cache, and
+        # the same settings again are served from it at once, with no live run to interrupt (a CI failure).
+        set_seed(page, next(FRESH_SEEDS))
         train_within_the_budget(page)
         press(attempt)
         page.wait_for_function(SETTLED, timeout=60_000, polling=100)
