@@ -483,17 +483,22 @@ with results_area:
         st.warning(f"Run #{stopped.run_id} was stopped at step {stopped.stop_step:,}; what it trained so far is "
                    "kept below as a run marked 'stopped'.", icon=":material/stop_circle:")
     pending = st.session_state.pop(PENDING_KEY, None)
-    if pending is not None:
-        train(*pending)
-    elif submitted or run_requested():  # a lecture preset link counts as pressing Train
-        try:
-            config = config_from_lab_state(st.session_state)
-        except ValueError as error:
-            st.error(str(error))
-        else:
-            train(config)
-    elif keep_linked_result(runs, get_dataset) is not None:  # a shared link of a run this server already has
-        _bump_version()
+    # The training and its messages go in one container that every run of the page has, so the results below
+    # keep their place in the page whether or not this run trains. Without it, the rerun that follows each
+    # training (ui.live._watch_for_toolbar_stop) drew them two places higher, and until it ended a loaded
+    # browser showed the run's metrics and "Runs in this session" twice, the old copy greyed out.
+    with st.container():
+        if pending is not None:
+            train(*pending)
+        elif submitted or run_requested():  # a lecture preset link counts as pressing Train
+            try:
+                config = config_from_lab_state(st.session_state)
+            except ValueError as error:
+                st.error(str(error))
+            else:
+                train(config)
+        elif keep_linked_result(runs, get_dataset) is not None:  # a shared link of a run this server already has
+            _bump_version()
 
     if results_first and runs.records:
         # On a projector the results take the title's place: the key numbers, a diverged run's sentence

@@ -133,6 +133,45 @@ def test_training_draws_charts_keeps_the_run_and_compares_an_ab_pair(data_dir):
     assert "Highlighted settings differ between these runs: learning rate." in _texts(app.caption)
 
 
+def _paths(node, path=()):
+    """(path, element) for every element under an AppTest node; a path is the element's place in the page."""
+    children = getattr(node, "children", None)
+    if isinstance(children, dict):
+        for index, child in sorted(children.items()):
+            yield from _paths(child, path + (index,))
+    else:
+        yield path, node
+
+
+def _places_of_results(app: AppTest) -> dict:
+    """Where the results' landmarks are in the page: the newest run's first metric, the "Run" picker and the
+    "Runs in this session" header."""
+    places = {}
+    for path, element in _paths(app._tree):
+        for name in ("label", "value"):
+            text = getattr(element, name, None)
+            if isinstance(text, str) and text.startswith(("Test accuracy", "Run", "Runs in this session")):
+                places.setdefault(text.split(" (")[0], path)
+    return places
+
+
+@pytest.mark.parametrize("presenting", [False, True])
+def test_the_results_keep_their_place_in_the_rerun_that_follows_a_training(data_dir, presenting):
+    # Every training ends with one more full rerun (ui.live._watch_for_toolbar_stop). When it drew the results
+    # two places higher than the training's run had, a loaded browser showed the run's metrics and "Runs in
+    # this session" twice until it ended (and a CI browser test found two headers).
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    app.query_params["present"] = str(presenting).lower()
+    app.run()
+    app.switch_page("app_pages/training_lab.py").run()
+    _small(app, seed=131).button(key="lab_train").click().run()
+    assert not app.exception
+    after_training = _places_of_results(app)
+    assert {"Test accuracy", "Run", "Runs in this session"} <= set(after_training)
+    app.run()  # the rerun that the toolbar-Stop watch asks for once the training has ended
+    assert _places_of_results(app) == after_training
+
+
 def test_a_divergent_run_is_explained(data_dir):
     app = _small(_open(), seed=102, learning_rate=10.0)
     app.button(key="lab_train").click().run()
