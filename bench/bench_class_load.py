@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import concurrent.futures
 import json
 import os
 import statistics
@@ -166,6 +167,26 @@ async def run_scenario(url: str, sessions: int, scenario: str, timeout_ms: int, 
             await browser.close()
 
 
+def run_coroutine(coroutine):
+    """`asyncio.run`, in a thread of its own when this thread already runs an event loop.
+
+    Playwright's sync API (the browser tests' page fixture) keeps a loop running in the main thread, so in a
+    test session where a browser test came first, `asyncio.run` here raised "cannot be called from a running
+    event loop".
+
+    Args:
+        coroutine: the scenario to run.
+    Returns:
+        the coroutine's result.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def measure(scenario: str, sessions: int, timeout_s: float = 600, client: str = "browser", settings: str = "",
             server: tuple | None = None) -> dict:
     """Run one scenario against a fresh server (or a running one) and return its figures.
@@ -201,7 +222,7 @@ def measure(scenario: str, sessions: int, timeout_s: float = 600, client: str = 
         marks["start"] = readings()
 
     try:
-        outcomes = asyncio.run(run_scenario(url, sessions, scenario, int(timeout_s * 1000), class_start, client,
+        outcomes = run_coroutine(run_scenario(url, sessions, scenario, int(timeout_s * 1000), class_start, client,
                                             settings))
         wall, server_cpu, busy = (now - then for now, then in zip(readings(), marks["start"]))
         generator_cpu = max(0.0, busy - server_cpu)
@@ -268,7 +289,7 @@ def measure_fairness(timeout_s: float = 300) -> dict:
     """
     process, url = start_server()
     try:
-        outcome = asyncio.run(fairness_sessions(url, int(timeout_s * 1000)))
+        outcome = run_coroutine(fairness_sessions(url, int(timeout_s * 1000)))
     finally:
         process.terminate()
         process.wait(timeout=30)
