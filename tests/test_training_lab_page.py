@@ -155,7 +155,7 @@ def _places_of_results(app: AppTest) -> dict:
     return places
 
 
-@pytest.mark.parametrize("presenting", [False, True])
+@pytest.mark.parametrize("presenting", first_everyday(False, True))
 def test_the_results_keep_their_place_in_the_rerun_that_follows_a_training(data_dir, presenting):
     # Every training ends with one more full rerun (ui.live._watch_for_toolbar_stop). When it drew the results
     # two places higher than the training's run had, a loaded browser showed the run's metrics and "Runs in
