@@ -184,6 +184,8 @@ class TrainingService:
         self.peak_running = 0
         self.jobs = 0  # jobs ever sent to a worker, trainings and quick ones
         self._failed_starts = 0  # workers in a row that died before they were ready
+        # Before multiprocessing's own exit handler ends the worker, which made the listener start another (a CI hang).
+        atexit.register(self.shutdown, grace_seconds=0.5)
 
     # -- the worker's life ----------------------------------------------
     def start(self) -> "TrainingService":
@@ -594,7 +596,5 @@ def get_service() -> TrainingService:
     global _SERVICE
     with _SERVICE_LOCK:
         if _SERVICE is None:
-            _SERVICE = service_from_env().start()
-            # A stopping server takes its worker with it at once: a worker importing TensorFlow reads no "stop".
-            atexit.register(_SERVICE.shutdown, grace_seconds=0.5)
+            _SERVICE = service_from_env().start()  # it stops its worker at exit (see TrainingService.__init__)
         return _SERVICE
