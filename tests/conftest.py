@@ -74,6 +74,24 @@ def installed_components_scanned_once():
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_keras_reset_after_each_apptest_run():
+    """AppTests run their scripts with no Keras reset after each run, as the server does.
+
+    After every script run, Streamlit calls `keras.backend.clear_session()` when Keras is in the process
+    (`script_runner._clean_problem_modules`): a full garbage collection of a heap that holds TensorFlow.
+    The server never imports Keras (tests/lab/test_service.py checks it), so there it does nothing; in
+    a test process the backend tests have imported Keras, and the reset cost about a sixth of the
+    everyday tier's CPU (py-spy over the tier). It also reset the Keras state of this process's
+    own backend tests. Streamlit's other clean-up there closes Matplotlib figures, which the app never makes.
+    """
+    from streamlit.runtime.scriptrunner import script_runner
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(script_runner, "_clean_problem_modules", lambda: None)
+        yield
+
+
 # A later case of a page check (a second preset, link or spelling): in the full tier only, which CI runs.
 # The everyday tier checks each kind of page behaviour once per file of page tests (see first_everyday).
 full_tier_case = pytest.mark.slow
