@@ -141,6 +141,9 @@ def image_grid_figure(images: np.ndarray, titles: Sequence[str], columns: int = 
     return figure
 
 
+HISTOGRAM_CHUNK = 4_096  # images per bincount in pixel_histogram
+
+
 def pixel_histogram(dataset: Dataset, class_index: int | None = None) -> np.ndarray:
     """Share of training pixels at each value 0-255, optionally for one class only.
 
@@ -151,7 +154,11 @@ def pixel_histogram(dataset: Dataset, class_index: int | None = None) -> np.ndar
         a length-256 float array summing to 1.
     """
     images = dataset.x_train if class_index is None else dataset.x_train[dataset.y_train == class_index]
-    counts = np.bincount(images.ravel(), minlength=256).astype(float)
+    # bincount widens its input to 64-bit integers: in one piece, the 47 million pixels of the training set
+    # made a 376 MB temporary in the shared server (and took seconds); in pieces of 4,096 images, 26 MB.
+    counts = np.zeros(256)
+    for start in range(0, len(images), HISTOGRAM_CHUNK):
+        counts += np.bincount(images[start:start + HISTOGRAM_CHUNK].ravel(), minlength=256)
     return counts / counts.sum()
 
 

@@ -4,6 +4,8 @@ Mechanics on small inputs. The page's outcome claims at its defaults are trained
 tests/lab/test_claims.py.
 """
 
+import tracemalloc
+
 import numpy as np
 import plotly.graph_objects as go
 import pytest
@@ -50,6 +52,19 @@ def test_pixel_histogram_is_a_distribution_dominated_by_background(fashion, mnis
     figure = data_explorer.pixel_histogram_figure({"Fashion-MNIST": shares, "MNIST": digits})
     assert len(figure.data) == 2 and figure.layout.yaxis.type == "log"
     assert figure.layout.xaxis.title.text.startswith("pixel value")
+
+
+def test_pixel_histogram_counts_every_pixel_without_a_copy_of_the_training_set(fashion, mnist):
+    counts = np.bincount(mnist.x_train.ravel(), minlength=256)  # in one piece: the 10,000 digits are small
+    assert np.array_equal(data_explorer.pixel_histogram(mnist), counts / counts.sum())
+    tracemalloc.start()
+    try:
+        data_explorer.pixel_histogram(fashion)
+        peak_bytes = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # In one piece, bincount's 64-bit copy of the 47 million training pixels was 376 MB.
+    assert peak_bytes < 64e6, f"{peak_bytes / 1e6:.0f} MB at the peak"
 
 
 def test_the_same_code_trains_on_both_datasets(fashion, mnist):
