@@ -132,6 +132,18 @@ def open_home(page, url: str, query: str = "") -> None:
     """
     open_page(page, url, query)
     page.get_by_text("Data: Fashion-MNIST by Zalando Research").wait_for(timeout=60_000)
+    wait_for_lazy_elements(page)
+
+
+# Streamlit loads the code of most elements (page links, code blocks, tables...) on first use and shows a grey
+# placeholder until it has: in one CI run Home's last line was on screen while its 26 page links and its code
+# block were still placeholders.
+LAZY_PLACEHOLDERS = """() => !document.querySelector("[data-testid='stMain'] [data-testid='stSkeleton']")"""
+
+
+def wait_for_lazy_elements(page, timeout: float = 30_000) -> None:
+    """Wait until no element of the main area is a placeholder for code the browser is still loading."""
+    page.wait_for_function(LAZY_PLACEHOLDERS, timeout=timeout, polling=100)
 
 
 def open_sidebar(page) -> None:
@@ -231,6 +243,7 @@ def assert_whole(page, selector: str, at_least: int, where: str) -> None:
         at_least: how many of them there must be, so that an empty page cannot pass.
         where: the screen, for the message (e.g. "1280x720 projector").
     """
+    wait_for_lazy_elements(page)
     assert page.locator(selector).count() >= at_least, (selector, where)
     cut = page.evaluate(CUT_BOXES, f"{selector}, {selector} *")
     assert cut == [], f"{where}: cut short: {sorted(set(cut))}"
